@@ -1,0 +1,40 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Language mode 5: the code is written for data-race safety (value types, explicit sharing),
+// but strict-concurrency diagnostics on C pointers from libpq/libpg_query add noise without catching
+// real races there; every concurrent path (parallel log parsing) is covered by tests instead.
+let swift5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+
+let package = Package(
+    name: "pgadvise",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "pgadvise", targets: ["pgadvise"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CPgQuery", providers: [.apt(["libpg-query-dev"])]),
+        .target(name: "PGAdviseCore", swiftSettings: swift5),
+        .target(name: "PGAdviseSQL", dependencies: ["PGAdviseCore", "CPgQuery"], swiftSettings: swift5),
+        .target(name: "PGAdviseSources", dependencies: ["PGAdviseCore", "PGAdviseSQL", "CLibPQ"], swiftSettings: swift5),
+        .target(name: "PGAdviseRules", dependencies: ["PGAdviseCore", "PGAdviseSQL"], swiftSettings: swift5),
+        .target(name: "PGAdviseAdvisor", dependencies: ["PGAdviseCore", "PGAdviseSQL", "PGAdviseSources", "PGAdviseRules"], swiftSettings: swift5),
+        .target(name: "PGAdviseReport", dependencies: ["PGAdviseCore"], swiftSettings: swift5),
+        .executableTarget(name: "pgadvise", dependencies: [
+            "PGAdviseCore", "PGAdviseSQL", "PGAdviseSources", "PGAdviseRules", "PGAdviseAdvisor", "PGAdviseReport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: swift5),
+        .testTarget(name: "PGAdviseCoreTests", dependencies: ["PGAdviseCore"], swiftSettings: swift5),
+        .testTarget(name: "PGAdviseSQLTests", dependencies: ["PGAdviseSQL"], swiftSettings: swift5),
+        .testTarget(name: "PGAdviseSourcesTests", dependencies: ["PGAdviseSources", "PGAdviseTestSupport"], swiftSettings: swift5),
+        .testTarget(name: "PGAdviseRulesTests", dependencies: ["PGAdviseRules", "PGAdviseSQL"], swiftSettings: swift5),
+        .testTarget(name: "PGAdviseAdvisorTests", dependencies: ["PGAdviseAdvisor", "PGAdviseTestSupport"], swiftSettings: swift5),
+        .testTarget(name: "PGAdviseReportTests", dependencies: ["PGAdviseReport"], swiftSettings: swift5),
+        .testTarget(name: "pgadviseTests", dependencies: ["PGAdviseTestSupport"], swiftSettings: swift5),
+        .target(name: "PGAdviseTestSupport", dependencies: ["PGAdviseCore", "PGAdviseSources"], path: "Tests/PGAdviseTestSupport", swiftSettings: swift5),
+    ]
+)

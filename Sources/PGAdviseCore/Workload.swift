@@ -1,0 +1,120 @@
+/// Where a workload's statistics came from. Rules never branch on it; reports print it.
+public enum WorkloadSource: String, Codable, Sendable {
+    case logs
+    case pgStatStatements = "pg_stat_statements"
+    case files
+}
+
+/// One statement as it actually ran, with its literal values or bind parameters: what a DBA pastes
+/// into psql to reproduce, and what the index advisor uses as representative parameter values.
+public struct QuerySample: Codable, Sendable, Equatable {
+    public var text: String
+    public var durationMs: Double?
+    /// Bind values `$1..$n` in order, as logged (`DETAIL: parameters: $1 = '42'`), unquoted.
+    public var parameters: [String]?
+    /// ISO-8601 with the log's own offset, as logged.
+    public var timestamp: String?
+    public var database: String?
+    public var user: String?
+    public var application: String?
+    /// The plan logged by auto_explain (text or JSON, as logged).
+    public var plan: String?
+    public var file: String?
+    public var line: Int?
+
+    public init(text: String, durationMs: Double? = nil, parameters: [String]? = nil, timestamp: String? = nil,
+                database: String? = nil, user: String? = nil, application: String? = nil, plan: String? = nil,
+                file: String? = nil, line: Int? = nil) {
+        self.text = text; self.durationMs = durationMs; self.parameters = parameters; self.timestamp = timestamp
+        self.database = database; self.user = user; self.application = application; self.plan = plan
+        self.file = file; self.line = line
+    }
+}
+
+/// Everything known about one normalized statement (one libpg_query fingerprint), whatever the source.
+public struct QueryStats: Codable, Sendable {
+    /// libpg_query's fingerprint as 16 hex digits; for unparsable statements, a fallback hash
+    /// prefixed with `u` so the two can never collide.
+    public var fingerprint: String
+    /// Literals and parameters replaced by `$n`.
+    public var normalized: String
+    /// False when libpg_query could not parse the statement (grouped by the fallback normalization).
+    public var parsed: Bool
+    public var calls: Int
+    public var totalMs: Double
+    public var minMs: Double?
+    public var maxMs: Double?
+    public var meanMs: Double
+    public var stddevMs: Double?
+    public var p50Ms: Double?
+    public var p95Ms: Double?
+    public var p99Ms: Double?
+    public var rows: Int64?
+    public var sharedBlocksHit: Int64?
+    public var sharedBlocksRead: Int64?
+    public var tempBlocksWritten: Int64?
+    /// pg_stat_statements' queryid, when the source is a live database.
+    public var queryId: Int64?
+    public var firstSeen: String?
+    public var lastSeen: String?
+    /// Calls by database, user and application (`"database": ["app": 10]`); logs only.
+    public var breakdown: [String: [String: Int]]?
+    /// The slowest execution seen, with its literal values.
+    public var slowest: QuerySample?
+
+    public init(fingerprint: String, normalized: String, parsed: Bool = true, calls: Int, totalMs: Double,
+                minMs: Double? = nil, maxMs: Double? = nil, meanMs: Double? = nil, stddevMs: Double? = nil,
+                p50Ms: Double? = nil, p95Ms: Double? = nil, p99Ms: Double? = nil, rows: Int64? = nil,
+                sharedBlocksHit: Int64? = nil, sharedBlocksRead: Int64? = nil, tempBlocksWritten: Int64? = nil,
+                queryId: Int64? = nil, firstSeen: String? = nil, lastSeen: String? = nil,
+                breakdown: [String: [String: Int]]? = nil, slowest: QuerySample? = nil) {
+        self.fingerprint = fingerprint; self.normalized = normalized; self.parsed = parsed; self.calls = calls
+        self.totalMs = totalMs; self.minMs = minMs; self.maxMs = maxMs
+        self.meanMs = meanMs ?? (calls > 0 ? totalMs / Double(calls) : 0)
+        self.stddevMs = stddevMs; self.p50Ms = p50Ms; self.p95Ms = p95Ms; self.p99Ms = p99Ms; self.rows = rows
+        self.sharedBlocksHit = sharedBlocksHit; self.sharedBlocksRead = sharedBlocksRead
+        self.tempBlocksWritten = tempBlocksWritten; self.queryId = queryId; self.firstSeen = firstSeen
+        self.lastSeen = lastSeen; self.breakdown = breakdown; self.slowest = slowest
+    }
+}
+
+/// The statements a database ran, grouped by fingerprint: the one input every query rule and the
+/// index advisor read, whether it came from logs or from pg_stat_statements.
+public struct Workload: Codable, Sendable {
+    public var source: WorkloadSource
+    public var queries: [QueryStats]
+
+    public init(source: WorkloadSource, queries: [QueryStats] = []) {
+        self.source = source
+        self.queries = queries
+    }
+
+    public var totalMs: Double { queries.reduce(0) { $0 + $1.totalMs } }
+    public var totalCalls: Int { queries.reduce(0) { $0 + $1.calls } }
+
+    public func query(fingerprint: String) -> QueryStats? { queries.first { $0.fingerprint == fingerprint } }
+
+    /// Adds another source's statements (e.g. `--logs` on top of pg_stat_statements): calls and times
+    /// add up per fingerprint; samples keep the slowest.
+    public mutating func merge(_ other: Workload) {
+        var position: [String: Int] = [:]
+        for (i, q) in queries.enumerated() { position[q.fingerprint] = i }
+        for q in other.queries {
+            guard let i = position[q.fingerprint] else {
+                position[q.fingerprint] = queries.count
+                queries.append(q)
+                continue
+            }
+            var mine = queries[i]
+            mine.calls += q.calls
+            mine.totalMs += q.totalMs
+            mine.meanMs = mine.calls > 0 ? mine.totalMs / Double(mine.calls) : 0
+            if let m = q.maxMs { mine.maxMs = Swift.max(mine.maxMs ?? m, m) }
+            if let m = q.minMs { mine.minMs = Swift.min(mine.minMs ?? m, m) }
+            if (q.slowest?.durationMs ?? -1) > (mine.slowest?.durationMs ?? -1) || mine.slowest == nil {
+                mine.slowest = q.slowest ?? mine.slowest
+            }
+            queries[i] = mine
+        }
+    }
+}

@@ -1,0 +1,243 @@
+import PGAdviseCore
+
+/// What a statement does, read from libpg_query's parse tree: the only view of SQL that rules and the
+/// index advisor use. Built by `QueryShape.build(sql:)`; columns are resolved to tables with
+/// `resolved(with:)` when a Catalog is at hand.
+///
+/// A statement is a list of query blocks: the top-level SELECT (or the UPDATE/DELETE/INSERT itself),
+/// then every CTE, subquery, set-operation arm and EXISTS/IN subquery, each with its own FROM scope.
+public struct QueryShape: Sendable {
+    public var kind: StatementKind
+    /// The original text, for locations and evidence.
+    public var text: String
+    /// Byte offset of this statement within the file or script it came from (0 for a lone statement).
+    public var byteOffset: Int
+    public var blocks: [QueryBlock]
+    /// INSERT/UPDATE/DELETE/MERGE target.
+    public var target: RelationRef?
+
+    public init(kind: StatementKind, text: String, byteOffset: Int = 0, blocks: [QueryBlock] = [], target: RelationRef? = nil) {
+        self.kind = kind; self.text = text; self.byteOffset = byteOffset; self.blocks = blocks; self.target = target
+    }
+
+    /// Every predicate of every block.
+    public var allPredicates: [Predicate] { blocks.flatMap(\.predicates) }
+    /// Every relation read or written, in order of appearance, without duplicates.
+    public var allRelations: [RelationRef] {
+        var seen = Set<RelationRef>()
+        return blocks.flatMap(\.relations).filter { seen.insert($0).inserted }
+    }
+}
+
+public enum StatementKind: String, Codable, Sendable {
+    case select, insert, update, delete, merge
+    /// DDL, SET, VACUUM, COPY, transaction control ...: no query rules apply.
+    case utility
+}
+
+/// A table (or view) as named in a statement.
+public struct RelationRef: Hashable, Sendable, Codable {
+    public var name: QualifiedName
+    public var alias: String?
+    /// Byte offset of the reference in the statement.
+    public var location: Int
+
+    public init(name: QualifiedName, alias: String? = nil, location: Int = 0) {
+        self.name = name; self.alias = alias; self.location = location
+    }
+
+    /// The name columns qualify it by: the alias, else the bare table name.
+    public var exposedName: String { alias ?? name.name }
+}
+
+/// A column as referenced, and, once resolved, the table it belongs to.
+public struct ColumnRef: Hashable, Sendable, Codable {
+    /// The qualifier as written (`o` in `o.id`), nil when unqualified.
+    public var qualifier: String?
+    public var name: String
+    /// The relation it belongs to: set by the builder when the qualifier or a single-relation scope makes
+    /// it certain, else by `resolved(with:)` from the catalog.
+    public var relation: RelationRef?
+    public var location: Int
+
+    public init(qualifier: String? = nil, name: String, relation: RelationRef? = nil, location: Int = 0) {
+        self.qualifier = qualifier; self.name = name; self.relation = relation; self.location = location
+    }
+}
+
+/// A constant as written in the statement.
+public enum Constant: Hashable, Sendable, Codable {
+    case integer(Int64)
+    /// Numeric literals with a point or exponent, kept as written (`1.5`, `1e3`).
+    case numeric(String)
+    case string(String)
+    case boolean(Bool)
+    case null
+}
+
+/// What a predicate compares its column with.
+public enum PredicateValue: Hashable, Sendable {
+    case constant(Constant)
+    /// `$n`.
+    case parameter(Int)
+    /// `IN (...)` / `= ANY(ARRAY[...])` with its elements (constants or parameters) and their count.
+    case list(count: Int, constants: [Constant])
+    /// `= ANY($1)`.
+    case arrayParameter(Int)
+    /// Another column (a join or correlation condition).
+    case column(ColumnRef)
+    case subquery
+    /// `IS NULL` / `IS NOT NULL` and other operators without a right side.
+    case none
+    /// Anything else (a function call, arithmetic on constants, now() ...), as text.
+    case expression(String)
+}
+
+/// How the column side of a predicate is wrapped, which decides whether a plain index on the column
+/// can serve it.
+public enum ColumnWrapper: Hashable, Sendable {
+    /// `lower(email)`, `date_trunc('day', created_at)`, `extract(year FROM d)` ...
+    case function(name: String)
+    /// `created_at::date`, `CAST(id AS text)`.
+    case cast(type: String)
+    /// `price * 1.1`, `id + 1`.
+    case arithmetic(op: String)
+    /// `name COLLATE "C"`.
+    case collate(String)
+}
+
+/// One comparison in a WHERE, JOIN ... ON, or HAVING clause, with a column on one side.
+public struct Predicate: Hashable, Sendable {
+    public var column: ColumnRef
+    /// Operator as written, upper-cased for word operators: `=`, `<>`, `<`, `<=`, `>`, `>=`, `LIKE`,
+    /// `ILIKE`, `NOT LIKE`, `IN`, `NOT IN`, `IS NULL`, `IS NOT NULL`, `BETWEEN`, `@>`, `<@`, `?`, `?|`,
+    /// `?&`, `&&`, `@@`, `~`, `~*`, `IS DISTINCT FROM`...
+    public var op: String
+    public var value: PredicateValue
+    /// The wrappers around the column, outermost first (empty for a bare column).
+    public var wrappers: [ColumnWrapper]
+    /// The column side as text when wrapped (`lower(email)`), canonical form: what an expression index
+    /// on the same expression would print, so the two compare equal.
+    public var expressionText: String?
+    /// True when the predicate sits under an OR or NOT, so it cannot drive an index scan by itself.
+    public var underOr: Bool
+    /// Where in the statement the predicate (operator) is, as a byte offset.
+    public var location: Int
+    /// The clause it came from.
+    public var clause: Clause
+
+    public enum Clause: String, Hashable, Sendable { case `where`, joinOn, having }
+
+    public init(column: ColumnRef, op: String, value: PredicateValue, wrappers: [ColumnWrapper] = [],
+                expressionText: String? = nil, underOr: Bool = false, location: Int = 0, clause: Clause = .where) {
+        self.column = column; self.op = op; self.value = value; self.wrappers = wrappers
+        self.expressionText = expressionText; self.underOr = underOr; self.location = location; self.clause = clause
+    }
+
+    public var isWrapped: Bool { !wrappers.isEmpty }
+    /// `=` or `IN`/`= ANY` on a bare column: the predicates an index's leading columns serve best.
+    public var isEquality: Bool { !isWrapped && (op == "=" || op == "IN") }
+    public var isRange: Bool { !isWrapped && ["<", "<=", ">", ">=", "BETWEEN"].contains(op) }
+}
+
+/// `a.x = b.y` between two relations of the same block.
+public struct JoinCondition: Hashable, Sendable {
+    public var left: ColumnRef
+    public var right: ColumnRef
+    public var op: String
+    /// `inner`, `left`, `right`, `full`, `cross`; `inner` for comma joins with a WHERE condition.
+    public var joinType: String
+
+    public init(left: ColumnRef, right: ColumnRef, op: String = "=", joinType: String = "inner") {
+        self.left = left; self.right = right; self.op = op; self.joinType = joinType
+    }
+}
+
+public struct SortKey: Hashable, Sendable {
+    /// The column when the key is a plain column.
+    public var column: ColumnRef?
+    /// The key as text when it is an expression (`random()`, `lower(name)`), canonical form.
+    public var expressionText: String?
+    public var descending: Bool
+    /// nil: the default for the direction.
+    public var nullsFirst: Bool?
+    public var location: Int
+
+    public init(column: ColumnRef? = nil, expressionText: String? = nil, descending: Bool = false,
+                nullsFirst: Bool? = nil, location: Int = 0) {
+        self.column = column; self.expressionText = expressionText; self.descending = descending
+        self.nullsFirst = nullsFirst; self.location = location
+    }
+}
+
+public enum LimitValue: Hashable, Sendable {
+    case literal(Int64)
+    case parameter(Int)
+    /// `LIMIT ALL` / `LIMIT NULL`.
+    case all
+    case expression(String)
+}
+
+public enum ProjectionItem: Hashable, Sendable {
+    /// `*` (qualifier nil) or `t.*`.
+    case star(qualifier: String?, location: Int)
+    case column(ColumnRef)
+    /// Any other target (function, arithmetic, aggregate ...), with the columns it reads.
+    case expression(text: String, columns: [ColumnRef], location: Int)
+}
+
+/// Where a block sits in its statement; rules use it (e.g. `*` inside EXISTS is harmless).
+public enum BlockContext: Hashable, Sendable {
+    /// The statement's own level (for UPDATE/DELETE: their WHERE and target).
+    case top
+    case cte(name: String)
+    /// A subquery in FROM (a derived table), or LATERAL.
+    case derivedTable(alias: String?)
+    /// `EXISTS (...)` / `NOT EXISTS (...)`.
+    case exists(negated: Bool)
+    /// `x IN (SELECT ...)` / `x NOT IN (SELECT ...)`.
+    case inSubquery(negated: Bool)
+    /// A scalar subquery in a target list or expression.
+    case scalarSubquery
+    /// One arm of UNION / INTERSECT / EXCEPT.
+    case setOperationArm
+    /// The SELECT feeding `INSERT ... SELECT`.
+    case insertSource
+}
+
+/// One query level with its own FROM scope.
+public struct QueryBlock: Sendable {
+    public var context: BlockContext
+    public var relations: [RelationRef]
+    public var predicates: [Predicate]
+    public var joins: [JoinCondition]
+    public var orderBy: [SortKey]
+    public var groupBy: [ColumnRef]
+    public var distinct: Bool
+    public var limit: LimitValue?
+    public var offset: LimitValue?
+    public var projection: [ProjectionItem]
+    /// `IN (...)` lists with their element counts and byte offsets.
+    public var inLists: [(column: ColumnRef?, count: Int, location: Int)]
+    public var hasWhere: Bool
+    /// Aggregates in the target list (count, sum ...), so an ORDER BY/LIMIT is not row pagination.
+    public var hasAggregates: Bool
+    /// Relations in FROM with no join condition linking them to the rest (pairs of exposed names).
+    public var unjoinedRelationPairs: [(String, String)]
+
+    public init(context: BlockContext, relations: [RelationRef] = [], predicates: [Predicate] = [],
+                joins: [JoinCondition] = [], orderBy: [SortKey] = [], groupBy: [ColumnRef] = [], distinct: Bool = false,
+                limit: LimitValue? = nil, offset: LimitValue? = nil, projection: [ProjectionItem] = [],
+                inLists: [(column: ColumnRef?, count: Int, location: Int)] = [], hasWhere: Bool = false,
+                hasAggregates: Bool = false, unjoinedRelationPairs: [(String, String)] = []) {
+        self.context = context; self.relations = relations; self.predicates = predicates; self.joins = joins
+        self.orderBy = orderBy; self.groupBy = groupBy; self.distinct = distinct; self.limit = limit
+        self.offset = offset; self.projection = projection; self.inLists = inLists; self.hasWhere = hasWhere
+        self.hasAggregates = hasAggregates; self.unjoinedRelationPairs = unjoinedRelationPairs
+    }
+
+    /// The relation a qualifier names in this block (alias first, then table name).
+    public func relation(named qualifier: String) -> RelationRef? {
+        relations.first { $0.alias == qualifier } ?? relations.first { $0.alias == nil && $0.name.name == qualifier }
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import PGAdviseCore
+import PGAdviseSources
+
+/// Paths inside the repository, independent of the directory `swift test` runs in.
+public enum RepositoryPaths {
+    public static let root: URL = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }   // Tests/PGAdviseTestSupport/TestSupport.swift
+        return url
+    }()
+
+    public static func fixture(_ relative: String) -> URL {
+        root.appendingPathComponent("fixtures").appendingPathComponent(relative)
+    }
+
+    /// The built `pgadvise` binary: next to the test bundle, where SwiftPM puts every product.
+    public static var binary: URL {
+        if let explicit = ProcessInfo.processInfo.environment["PGADVISE_BIN"] { return URL(fileURLWithPath: explicit) }
+        let runner = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var dir = runner.deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("pgadvise")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            dir.deleteLastPathComponent()
+        }
+        return root.appendingPathComponent(".build/debug/pgadvise")
+    }
+}
+
+/// The result of running the real binary.
+public struct CommandOutput: Sendable {
+    public var exitCode: Int32
+    public var stdout: String
+    public var stderr: String
+}
+
+/// Runs the built `pgadvise` with arguments and optional standard input, as a user would.
+public func runPGAdvise(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:]) throws -> CommandOutput {
+    let process = Process()
+    process.executableURL = RepositoryPaths.binary
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    env.merge(environment) { _, new in new }
+    process.environment = env
+    let out = Pipe(), err = Pipe(), input = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = input
+    try process.run()
+    // Drain both pipes while the process runs so a large report cannot block it.
+    var outData = Data(), errData = Data()
+    let group = DispatchGroup()
+    group.enter()
+    DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    group.enter()
+    DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    if let stdin { input.fileHandleForWriting.write(stdin) }
+    try? input.fileHandleForWriting.close()
+    process.waitUntilExit()
+    group.wait()
+    return CommandOutput(exitCode: process.terminationStatus,
+                         stdout: String(decoding: outData, as: UTF8.self),
+                         stderr: String(decoding: errData, as: UTF8.self))
+}
+
+/// The real PostgreSQL 15 that `scripts/test.sh` starts, reached through `PGADVISE_TEST_DSN`
+/// (a superuser conninfo). Integration tests are enabled only when it is set; under CI it must be.
+public enum TestDatabase {
+    public static var dsn: String? {
+        let value = ProcessInfo.processInfo.environment["PGADVISE_TEST_DSN"]
+        return (value?.isEmpty ?? true) ? nil : value
+    }
+
+    /// True when integration tests can run. Under `CI=true` a missing server is a failure, not a skip:
+    /// `scripts/test.sh` always starts one, so its absence means the harness is broken.
+    public static var isAvailable: Bool {
+        if dsn != nil { return true }
+        if ProcessInfo.processInfo.environment["CI"] == "true" {
+            FileHandle.standardError.write(Data("PGADVISE_TEST_DSN is not set under CI: integration tests cannot run\n".utf8))
+            exit(1)
+        }
+        return false
+    }
+
+    /// A conninfo for database `name` on the test server (same host, port and user as the DSN).
+    public static func dsn(database name: String) -> String {
+        "\(dsn ?? "") dbname=\(name)"
+    }
+
+    /// A writable superuser connection to the test server's default database.
+    public static func adminConnection(database: String? = nil) throws -> PostgresConnection {
+        guard let base = dsn else { throw PGAdviseError(.connection, "PGADVISE_TEST_DSN is not set") }
+        let conninfo = database.map { "\(base) dbname=\($0)" } ?? base
+        return try PostgresConnection(conninfo: conninfo, options: SessionOptions(statementTimeoutMs: 600_000, readOnly: false))
+    }
+
+    /// Drops and recreates database `name`, runs `setupSQL` in it, and returns its conninfo.
+    /// Each test suite owns its database, so suites can run in parallel.
+    @discardableResult
+    public static func freshDatabase(_ name: String, setupSQL: String = "") throws -> String {
+        let admin = try adminConnection()
+        try admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [name])
+        try admin.execute("DROP DATABASE IF EXISTS \(quoteIdentifier(name))")
+        try admin.execute("CREATE DATABASE \(quoteIdentifier(name))")
+        if !setupSQL.isEmpty {
+            let db = try adminConnection(database: name)
+            try db.execute(setupSQL)
+        }
+        return dsn(database: name)
+    }
+}
