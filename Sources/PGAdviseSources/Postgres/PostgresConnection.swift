@@ -85,6 +85,9 @@ public final class PostgresConnection {
     public let options: SessionOptions
     /// `server_version_num`, e.g. 150004.
     public private(set) var serverVersionNumber: Int = 0
+    /// Statements sent since the connection opened (session setup included): the benchmark's proof
+    /// that a scan's round trips do not grow with the number of tables.
+    public private(set) var roundTrips: Int = 0
 
     /// Connects with a conninfo string or a `postgres://` URI (empty: libpq's `PG*` environment
     /// variables, `.pgpass` and defaults, as psql does), then applies the session options.
@@ -145,6 +148,7 @@ public final class PostgresConnection {
     /// Runs one statement with text parameters (`$1`, `$2`, ...). Values are never spliced into SQL.
     @discardableResult
     public func query(_ sql: String, _ parameters: [String?] = []) throws -> QueryResult {
+        roundTrips += 1
         let cStrings = parameters.map { $0.map { strdup($0) } ?? nil }
         defer { cStrings.forEach { free($0) } }
         var pointers = cStrings.map { UnsafePointer<CChar>($0) }
@@ -167,6 +171,7 @@ public final class PostgresConnection {
     /// Runs a script of several statements with no parameters (`SET ...; BEGIN; ...`); returns the last result.
     @discardableResult
     public func execute(_ script: String) throws -> QueryResult {
+        roundTrips += 1
         guard let result = PQexec(handle, script) else { throw connectionLost() }
         defer { PQclear(result) }
         switch PQresultStatus(result) {

@@ -1,0 +1,205 @@
+import Foundation
+import PGAdviseCore
+
+/// The catalog, with notes on what the role could not see.
+public struct CatalogCollection: Sendable {
+    public var catalog: Catalog
+    /// Parts left out and why (e.g. `pg_stats` rows hidden from a role without SELECT on a table).
+    public var skipped: [ScanSkip]
+}
+
+/// Fills `Catalog` from a live database with six set-based statements (tables with their usage,
+/// columns, indexes, constraints, `pg_stats`, extensions), so the number of round trips is the same
+/// for ten tables or ten thousand. System schemas and extension-owned tables are left out.
+public struct CatalogCollector {
+    public let connection: PostgresConnection
+
+    public init(connection: PostgresConnection) { self.connection = connection }
+
+    public func collect() throws -> Catalog { try collectWithNotes().catalog }
+
+    public func collectWithNotes() throws -> CatalogCollection {
+        var tables: [Table] = []
+        var position: [String: Int] = [:]   // pg_class oid → index in `tables`
+        var unreadable: [String] = []
+        for r in try connection.query(Self.tablesSQL).records {
+            guard let oid = r["oid"], let schema = r["schema"], let name = r["name"] else { continue }
+            position[oid] = tables.count
+            let reltuples = r.double("reltuples") ?? -1
+            var table = Table(name: QualifiedName(schema: schema, name), rowEstimate: reltuples >= 0 ? reltuples : nil,
+                              sizeBytes: r.int("size"))
+            if r["seq_scan"] != nil || r["n_live_tup"] != nil { table.usage = Self.usage(r) }
+            tables.append(table)
+            if r.bool("readable") == false { unreadable.append(table.name.description) }
+        }
+        for r in try connection.query(Self.columnsSQL).records {
+            guard let i = r["attrelid"].flatMap({ position[$0] }), let name = r["name"] else { continue }
+            tables[i].columns.append(Column(name: name, type: r["type"] ?? "", notNull: r.bool("not_null") ?? false,
+                                            defaultExpression: r["default_expr"]))
+        }
+        for r in try connection.query(Self.indexesSQL).records {
+            guard let i = r["indrelid"].flatMap({ position[$0] }), let name = r["name"] else { continue }
+            tables[i].indexes.append(Self.index(r, table: tables[i].name))
+        }
+        for r in try connection.query(Self.constraintsSQL).records {
+            guard let i = r["conrelid"].flatMap({ position[$0] }), let name = r["name"] else { continue }
+            let columns = r.textArray("columns")
+            switch r["contype"] {
+            case "p": tables[i].primaryKey = columns
+            case "u": tables[i].uniqueConstraints.append(columns)
+            case "f":
+                guard let refSchema = r["ref_schema"], let refTable = r["ref_table"] else { continue }
+                tables[i].foreignKeys.append(ForeignKey(name: name, columns: columns,
+                                                        referencedTable: QualifiedName(schema: refSchema, refTable),
+                                                        referencedColumns: r.textArray("ref_columns")))
+            default: continue
+            }
+        }
+        var tableByName: [QualifiedName: Int] = [:]
+        for (i, t) in tables.enumerated() { tableByName[t.name] = i }
+        for r in try connection.query(Self.statsSQL).records {
+            guard let schema = r["schemaname"], let table = r["tablename"], let column = r["attname"],
+                  let i = tableByName[QualifiedName(schema: schema, table)],
+                  let c = tables[i].columns.firstIndex(where: { $0.name == column }) else { continue }
+            tables[i].columns[c].stats = ColumnStats(
+                nullFraction: r.double("null_frac") ?? 0, averageWidth: Int(r.int("avg_width") ?? 0),
+                nDistinct: r.double("n_distinct") ?? 0, correlation: r.double("correlation"),
+                mostCommonValues: r.textArray("mcv"),
+                mostCommonFrequencies: r.textArray("mcf").compactMap { Double($0) },
+                histogramBounds: r.textArray("histogram"))
+        }
+        let searchPath = try connection.query("SELECT current_schemas(false) AS path").records.first?.textArray("path") ?? ["public"]
+        let extensions = try readExtensions(connection)
+        var skipped: [ScanSkip] = []
+        if !unreadable.isEmpty {
+            let sample = unreadable.prefix(3).joined(separator: ", ") + (unreadable.count > 3 ? ", ..." : "")
+            skipped.append(ScanSkip(
+                step: "column statistics of \(unreadable.count) table(s) (\(sample))",
+                reason: "pg_stats shows only columns the role may SELECT; GRANT SELECT on them (or scan as their owner) for selectivity-based advice"))
+        }
+        return CatalogCollection(
+            catalog: Catalog(tables: tables, extensions: extensions.installed, availableExtensions: extensions.available,
+                             searchPath: searchPath.isEmpty ? ["public"] : searchPath),
+            skipped: skipped)
+    }
+
+    private static func usage(_ r: Record) -> TableUsage {
+        TableUsage(seqScans: r.int("seq_scan") ?? 0, seqTuplesRead: r.int("seq_tup_read") ?? 0,
+                   indexScans: r.int("idx_scan") ?? 0, indexTuplesFetched: r.int("idx_tup_fetch") ?? 0,
+                   inserts: r.int("n_tup_ins") ?? 0, updates: r.int("n_tup_upd") ?? 0, deletes: r.int("n_tup_del") ?? 0,
+                   hotUpdates: r.int("n_tup_hot_upd") ?? 0, liveTuples: r.int("n_live_tup") ?? 0,
+                   deadTuples: r.int("n_dead_tup") ?? 0, modificationsSinceAnalyze: r.int("n_mod_since_analyze") ?? 0,
+                   lastVacuum: r["last_vacuum"], lastAutovacuum: r["last_autovacuum"], lastAnalyze: r["last_analyze"],
+                   lastAutoanalyze: r["last_autoanalyze"])
+    }
+
+    private static func index(_ r: Record, table: QualifiedName) -> Index {
+        let keyCount = Int(r.int("indnkeyatts") ?? 0)
+        let columnNames = r.textArray("key_columns")
+        let definitions = r.textArray("key_definitions")
+        let options = r.textArray("key_options").map { Int($0) ?? 0 }
+        let opclasses = r.textArray("key_opclasses")
+        var keys: [Index.Key] = []
+        var include: [String] = []
+        for k in 0..<columnNames.count {
+            let column = columnNames[k].isEmpty ? nil : columnNames[k]
+            if k >= keyCount {
+                include.append(column ?? (k < definitions.count ? definitions[k] : ""))
+                continue
+            }
+            let opclass = k < opclasses.count && !opclasses[k].isEmpty ? opclasses[k] : nil
+            keys.append(Index.Key(column: column, expression: column == nil && k < definitions.count ? definitions[k] : nil,
+                                  descending: k < options.count && options[k] & 1 == 1, opclass: opclass))
+        }
+        return Index(name: r["name"] ?? "", table: table, method: r["method"] ?? "btree", keys: keys, include: include,
+                     predicate: r["predicate"], unique: r.bool("indisunique") ?? false,
+                     primary: r.bool("indisprimary") ?? false,
+                     valid: (r.bool("indisvalid") ?? true) && (r.bool("indisready") ?? true),
+                     constraintName: r["constraint_name"], definition: r["definition"] ?? "",
+                     sizeBytes: r.int("size"), scans: r.int("idx_scan"))
+    }
+
+    /// User tables, partitioned tables and materialized views, outside system schemas and not
+    /// created by an extension.
+    static let relationsCTE = """
+        WITH rels AS (
+            SELECT c.oid, n.nspname, c.relname, c.relkind, c.reltuples
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind IN ('r', 'p', 'm')
+              AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+              AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'
+              AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                              AND d.objid = c.oid AND d.deptype = 'e')
+        )
+        """
+
+    static let tablesSQL = relationsCTE + """
+        SELECT r.oid, r.nspname AS schema, r.relname AS name, r.reltuples, pg_table_size(r.oid) AS size,
+               has_table_privilege(r.oid, 'SELECT') AS readable,
+               s.seq_scan, s.seq_tup_read, s.idx_scan, s.idx_tup_fetch, s.n_tup_ins, s.n_tup_upd, s.n_tup_del,
+               s.n_tup_hot_upd, s.n_live_tup, s.n_dead_tup, s.n_mod_since_analyze,
+               \(isoTimestamp("s.last_vacuum")) AS last_vacuum, \(isoTimestamp("s.last_autovacuum")) AS last_autovacuum,
+               \(isoTimestamp("s.last_analyze")) AS last_analyze, \(isoTimestamp("s.last_autoanalyze")) AS last_autoanalyze
+        FROM rels r LEFT JOIN pg_stat_all_tables s ON s.relid = r.oid
+        ORDER BY r.nspname, r.relname
+        """
+
+    static let columnsSQL = relationsCTE + """
+        SELECT a.attrelid, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
+               pg_get_expr(d.adbin, d.adrelid) AS default_expr
+        FROM pg_attribute a JOIN rels r ON r.oid = a.attrelid
+        LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+        WHERE a.attnum > 0 AND NOT a.attisdropped
+        ORDER BY a.attrelid, a.attnum
+        """
+
+    /// Per index key position: the column name ('' for an expression), the key as PostgreSQL prints
+    /// it, the DESC bit of `indoption`, and the operator class when it is not the type's default.
+    static let indexesSQL = relationsCTE + """
+        SELECT i.indrelid, ic.relname AS name, am.amname AS method, i.indisunique, i.indisprimary, i.indisvalid,
+               i.indisready, i.indnkeyatts, pg_get_indexdef(i.indexrelid) AS definition,
+               pg_get_expr(i.indpred, i.indrelid, true) AS predicate, pg_relation_size(i.indexrelid) AS size,
+               s.idx_scan, con.conname AS constraint_name,
+               ARRAY(SELECT coalesce(a.attname, '') FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+                     LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum AND k.attnum > 0
+                     ORDER BY k.ord) AS key_columns,
+               ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true) FROM generate_series(1, i.indnatts) AS k
+                     ORDER BY k) AS key_definitions,
+               ARRAY(SELECT o FROM unnest(i.indoption::int2[]) WITH ORDINALITY AS x(o, ord) ORDER BY x.ord) AS key_options,
+               ARRAY(SELECT CASE WHEN opc.opcdefault THEN '' ELSE opc.opcname END
+                     FROM unnest(i.indclass::oid[]) WITH ORDINALITY AS x(opc_oid, ord)
+                     JOIN pg_opclass opc ON opc.oid = x.opc_oid ORDER BY x.ord) AS key_opclasses
+        FROM pg_index i JOIN rels r ON r.oid = i.indrelid
+        JOIN pg_class ic ON ic.oid = i.indexrelid
+        JOIN pg_am am ON am.oid = ic.relam
+        LEFT JOIN pg_stat_all_indexes s ON s.indexrelid = i.indexrelid
+        LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid
+                                     AND con.contype IN ('p', 'u', 'x')
+        ORDER BY i.indrelid, ic.relname
+        """
+
+    static let constraintsSQL = relationsCTE + """
+        SELECT con.conrelid, con.conname AS name, con.contype,
+               ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
+                     JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum ORDER BY k.ord) AS columns,
+               fn.nspname AS ref_schema, fc.relname AS ref_table,
+               ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY AS k(attnum, ord)
+                     JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum ORDER BY k.ord) AS ref_columns
+        FROM pg_constraint con JOIN rels r ON r.oid = con.conrelid
+        LEFT JOIN pg_class fc ON fc.oid = con.confrelid
+        LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
+        WHERE con.contype IN ('p', 'u', 'f')
+        ORDER BY con.conrelid, con.conname
+        """
+
+    /// One row per column; a partitioned parent has only `inherited` rows, a plain table's own
+    /// rows win over its inheritance-tree rows.
+    static let statsSQL = """
+        SELECT DISTINCT ON (schemaname, tablename, attname) schemaname, tablename, attname, null_frac, avg_width,
+               n_distinct, correlation, most_common_vals::text AS mcv, most_common_freqs::text AS mcf,
+               histogram_bounds::text AS histogram
+        FROM pg_stats
+        WHERE schemaname NOT IN ('pg_catalog', 'information_schema')
+        ORDER BY schemaname, tablename, attname, inherited
+        """
+}

@@ -1,0 +1,142 @@
+import Foundation
+import PGAdviseCore
+import PGAdviseSQL
+
+/// A statement's generic plan, or why there is none.
+public struct PlanOutcome: Sendable {
+    public var plan: Plan?
+    public var skipReason: String?
+
+    public init(plan: Plan? = nil, skipReason: String? = nil) {
+        self.plan = plan
+        self.skipReason = skipReason
+    }
+}
+
+/// Plans normalized statements (`$1` for every constant) without running them: the plan PostgreSQL
+/// would cache for any parameter values. On 16+ with `EXPLAIN (GENERIC_PLAN)`; before, with
+/// `PREPARE` and `EXPLAIN EXECUTE` under `plan_cache_mode = force_generic_plan`, NULL for every
+/// parameter (a generic plan never looks at the values), and `DEALLOCATE` after.
+/// Only a single SELECT, INSERT, UPDATE, DELETE or MERGE is ever sent, and EXPLAIN without ANALYZE
+/// executes nothing, so this is safe in the read-only session.
+public struct GenericPlanCollector {
+    public let connection: PostgresConnection
+
+    public init(connection: PostgresConnection) { self.connection = connection }
+
+    static let plannableStatements: [String: String] = [
+        "SelectStmt": "SELECT", "InsertStmt": "INSERT", "UpdateStmt": "UPDATE", "DeleteStmt": "DELETE",
+        "MergeStmt": "MERGE",
+    ]
+
+    /// Outcomes by fingerprint. Throws only when the connection is lost; a statement that cannot be
+    /// planned (unknown parameter types, a temporary table, a timeout) gets a skip reason instead.
+    public func plans(for queries: [QueryStats]) throws -> [String: PlanOutcome] {
+        var outcomes: [String: PlanOutcome] = [:]
+        let useGenericPlanOption = connection.serverVersionNumber >= 160_000
+        var previousPlanCacheMode: String?
+        defer {
+            if let previousPlanCacheMode {
+                _ = try? connection.query("SELECT set_config('plan_cache_mode', $1, false)", [previousPlanCacheMode])
+            }
+        }
+        for (n, query) in queries.enumerated() {
+            if let reason = Self.reasonNotToPlan(query) {
+                outcomes[query.fingerprint] = PlanOutcome(skipReason: reason)
+                continue
+            }
+            let parameterCount = Self.parameterCount(query.normalized)
+            do {
+                let output: String?
+                if useGenericPlanOption {
+                    output = try connection.query("EXPLAIN (GENERIC_PLAN, VERBOSE, FORMAT JSON) " + query.normalized)
+                        .rows.first?.first ?? nil
+                } else {
+                    if previousPlanCacheMode == nil {
+                        previousPlanCacheMode = try connection.query(
+                            "SELECT current_setting('plan_cache_mode') AS mode, set_config('plan_cache_mode', 'force_generic_plan', false)"
+                        ).records.first?["mode"] ?? "auto"
+                    }
+                    let name = "pgadvise_plan_\(n)"
+                    try connection.query("PREPARE \(name) AS " + query.normalized)
+                    defer { _ = try? connection.query("DEALLOCATE \(name)") }
+                    let arguments = parameterCount > 0
+                        ? "(" + Array(repeating: "NULL", count: parameterCount).joined(separator: ", ") + ")" : ""
+                    output = try connection.query("EXPLAIN (VERBOSE, FORMAT JSON) EXECUTE \(name)\(arguments)")
+                        .rows.first?.first ?? nil
+                }
+                guard let output else {
+                    outcomes[query.fingerprint] = PlanOutcome(skipReason: "EXPLAIN returned no plan")
+                    continue
+                }
+                outcomes[query.fingerprint] = PlanOutcome(plan: try ExplainJSONParser.parse(output))
+            } catch let error as PostgresError {
+                let reason = error.isStatementTimeout
+                    ? "planning took longer than the statement timeout (\(connection.options.statementTimeoutMs) ms)"
+                    : "the server could not plan it: \(error.message)"
+                outcomes[query.fingerprint] = PlanOutcome(skipReason: reason)
+            } catch let error as PGAdviseError where error.kind == .input {
+                outcomes[query.fingerprint] = PlanOutcome(skipReason: error.message)
+            }
+        }
+        return outcomes
+    }
+
+    /// Why a statement is not sent to EXPLAIN, or nil when it may be.
+    static func reasonNotToPlan(_ query: QueryStats) -> String? {
+        guard query.parsed, case .success(let tree) = PgQuery.parse(query.normalized) else {
+            return "pgadvise cannot parse the statement text (it may be cut at track_activity_query_size)"
+        }
+        let statements = tree.statements
+        guard statements.count == 1, let node = statements.first?.node.node else {
+            return "not a single statement"
+        }
+        guard plannableStatements[node.type] != nil else {
+            let kind = node.type.hasSuffix("Stmt") ? String(node.type.dropLast(4)) : node.type
+            return "utility statement (\(kind)): nothing to plan"
+        }
+        return nil
+    }
+
+    /// The highest `$n` in a normalized statement, outside string literals, quoted identifiers and comments.
+    static func parameterCount(_ sql: String) -> Int {
+        var highest = 0
+        let scalars = Array(sql.unicodeScalars)
+        var i = 0
+        while i < scalars.count {
+            let c = scalars[i]
+            if c == "'" || c == "\"" {
+                let quote = c
+                i += 1
+                while i < scalars.count {
+                    if scalars[i] == quote {
+                        if i + 1 < scalars.count && scalars[i + 1] == quote { i += 2; continue }
+                        break
+                    }
+                    i += 1
+                }
+            } else if c == "-" && i + 1 < scalars.count && scalars[i + 1] == "-" {
+                while i < scalars.count && scalars[i] != "\n" { i += 1 }
+            } else if c == "/" && i + 1 < scalars.count && scalars[i + 1] == "*" {
+                i += 2
+                while i + 1 < scalars.count && !(scalars[i] == "*" && scalars[i + 1] == "/") { i += 1 }
+                i += 1
+            } else if c == "$" {
+                var j = i + 1
+                var value = 0
+                while j < scalars.count, let digit = Int(String(scalars[j])), scalars[j].isASCII {
+                    value = min(value * 10 + digit, 65_535)
+                    j += 1
+                }
+                if j > i + 1 && (i == 0 || !Self.isIdentifierCharacter(scalars[i - 1])) { highest = max(highest, value) }
+                i = j - 1
+            }
+            i += 1
+        }
+        return highest
+    }
+
+    private static func isIdentifierCharacter(_ c: Unicode.Scalar) -> Bool {
+        c.properties.isAlphabetic || c == "_" || ("0"..."9").contains(c)
+    }
+}
