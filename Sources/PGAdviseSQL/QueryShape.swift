@@ -125,6 +125,12 @@ public struct Predicate: Hashable, Sendable {
     public var location: Int
     /// The clause it came from.
     public var clause: Clause
+    /// The explicit cast on the value side (`$1::numeric` gives `numeric`), as `format_type` prints it;
+    /// nil when the value is not cast. (Added by the builder for the implicit-cast rule.)
+    public var valueType: String? = nil
+    /// The whole condition printed canonically with qualifiers as written (`lower(u.email) = $1`), for
+    /// evidence in findings.
+    public var conditionText: String = ""
 
     public enum Clause: String, Hashable, Sendable { case `where`, joinOn, having }
 
@@ -223,7 +229,22 @@ public struct QueryBlock: Sendable {
     /// Aggregates in the target list (count, sum ...), so an ORDER BY/LIMIT is not row pagination.
     public var hasAggregates: Bool
     /// Relations in FROM with no join condition linking them to the rest (pairs of exposed names).
+    /// Left empty when an unqualified column in a multi-relation FROM makes the links uncertain, and
+    /// for items that are cartesian by intent (CROSS JOIN, LATERAL, set-returning functions, VALUES,
+    /// subqueries that return one row).
     public var unjoinedRelationPairs: [(String, String)]
+    /// Byte offset of the block in the statement: the subquery's `EXISTS`/`IN`/`(`, or the SELECT.
+    public var location: Int = 0
+    /// Index in `QueryShape.blocks` of the block this one is nested in; nil for the top block.
+    public var parent: Int? = nil
+    /// Exposed names of FROM items that are not tables: derived tables, CTE references, functions,
+    /// VALUES. Unqualified columns may belong to them, so the catalog cannot resolve those alone.
+    public var nonTableItems: [String] = []
+    /// Byte offset of the OFFSET value, when there is one.
+    public var offsetLocation: Int? = nil
+    /// True when the block's SELECT list has no GROUP BY yet aggregates, or a literal `LIMIT 1`:
+    /// it returns at most one row.
+    public var returnsOneRow: Bool = false
 
     public init(context: BlockContext, relations: [RelationRef] = [], predicates: [Predicate] = [],
                 joins: [JoinCondition] = [], orderBy: [SortKey] = [], groupBy: [ColumnRef] = [], distinct: Bool = false,

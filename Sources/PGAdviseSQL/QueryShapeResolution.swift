@@ -1,0 +1,77 @@
+import PGAdviseCore
+
+extension QueryShape {
+    /// The same shape with unqualified columns attributed to their table where the catalog makes it
+    /// certain: the innermost block whose tables include exactly one with that column (then the outer
+    /// blocks, as PostgreSQL resolves correlated names). A column that could also come from a derived
+    /// table or an unknown table is left unresolved.
+    public func resolved(with catalog: Catalog) -> QueryShape {
+        var copy = self
+        var tablesByBlock: [[(ref: RelationRef, table: Table?)]] = []
+        for block in blocks {
+            tablesByBlock.append(block.relations.map { ($0, catalog.table($0.name)) })
+        }
+        func resolve(_ column: ColumnRef, from start: Int) -> ColumnRef {
+            guard column.relation == nil, column.qualifier == nil else { return column }
+            var current: Int? = start
+            while let b = current, b < blocks.count {
+                let candidates = tablesByBlock[b].filter { $0.table?.column(column.name) != nil }
+                if candidates.count == 1 {
+                    var out = column
+                    out.relation = candidates[0].ref
+                    return out
+                }
+                if candidates.count > 1 { return column }
+                // Not in this block's known tables: it may still be in a derived table or a table the
+                // catalog does not know, which PostgreSQL would search before the outer blocks.
+                if !blocks[b].nonTableItems.isEmpty || tablesByBlock[b].contains(where: { $0.table == nil }) { return column }
+                current = blocks[b].parent
+            }
+            return column
+        }
+        for i in copy.blocks.indices {
+            var block = copy.blocks[i]
+            block.predicates = block.predicates.map { p in
+                var p = p
+                p.column = resolve(p.column, from: i)
+                if case let .column(c) = p.value { p.value = .column(resolve(c, from: i)) }
+                return p
+            }
+            block.joins = block.joins.map { j in
+                var j = j
+                j.left = resolve(j.left, from: i)
+                j.right = resolve(j.right, from: i)
+                return j
+            }
+            block.orderBy = block.orderBy.map { k in
+                var k = k
+                if let c = k.column { k.column = resolve(c, from: i) }
+                return k
+            }
+            block.groupBy = block.groupBy.map { resolve($0, from: i) }
+            block.projection = block.projection.map { item in
+                switch item {
+                case let .column(c): return .column(resolve(c, from: i))
+                case let .expression(text, columns, location):
+                    return .expression(text: text, columns: columns.map { resolve($0, from: i) }, location: location)
+                case .star: return item
+                }
+            }
+            block.inLists = block.inLists.map { entry in
+                (column: entry.column.map { resolve($0, from: i) }, count: entry.count, location: entry.location)
+            }
+            copy.blocks[i] = block
+        }
+        return copy
+    }
+}
+
+extension Catalog {
+    /// The table and column a resolved column reference names, when the catalog has them.
+    public func lookup(_ column: ColumnRef) -> (table: Table, column: Column)? {
+        guard let relation = column.relation, let table = table(relation.name), let c = table.column(column.name) else {
+            return nil
+        }
+        return (table, c)
+    }
+}
