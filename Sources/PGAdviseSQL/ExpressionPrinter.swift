@@ -237,7 +237,11 @@ func constant(_ body: JSONValue, source: [UInt8]) -> Constant? {
         if let v = ival["ival"]?.int { return .integer(Int64(v)) }
         return .integer(integerLiteral(at: body["location"]?.int ?? -1, in: source) ?? 0)
     }
-    if let f = body["fval"]?["fval"]?.string { return .numeric(f) }
+    if let f = body["fval"]?["fval"]?.string {
+        // Integers beyond int4 arrive as fval; PostgreSQL types them bigint while they fit.
+        if let n = Int64(f) { return .integer(n) }
+        return .numeric(f)
+    }
     if let s = body["sval"]?["sval"]?.string { return .string(s) }
     if body["sval"] != nil { return .string("") }
     if let b = body["boolval"] { return .boolean(b["boolval"]?.bool ?? false) }

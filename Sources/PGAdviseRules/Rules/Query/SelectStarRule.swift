@@ -1,0 +1,67 @@
+import PGAdviseCore
+import PGAdviseSQL
+
+/// `*` in a list that goes to the client: every column is read, sent and decoded, whatever the caller uses.
+public struct SelectStarRule: QueryRule {
+    public static let description = RuleDescription(
+        id: "select-star", severity: .warning, category: .performance,
+        summary: "SELECT * returns every column, whether the caller uses it or not.",
+        rationale: """
+        Every column is read, detoasted, sent and decoded, including large text and jsonb values the \
+        caller ignores. It rules out index-only scans, and a column added later silently changes what \
+        the application receives. `*` inside EXISTS, in count(*), or in a CTE or subquery whose outer \
+        query names its columns costs nothing and is not reported.
+        """,
+        solution: "List the columns the caller uses.",
+        triggering: [
+            Example("SELECT ↓* FROM users WHERE id = $1"),
+            Example("SELECT ↓u.*, o.total FROM users u JOIN orders o ON o.user_id = u.id"),
+            Example("SELECT ↓* FROM events WHERE kind = 'a' UNION ALL SELECT ↓* FROM archived_events WHERE kind = 'a'"),
+            Example("SELECT ↓* FROM users WHERE id = $1",
+                    schema: "CREATE TABLE users (id bigint PRIMARY KEY, email text, name text);"),
+        ],
+        nonTriggering: [
+            Example("SELECT id, email FROM users WHERE id = $1"),
+            Example("SELECT count(*) FROM users"),
+            Example("SELECT id FROM users u WHERE EXISTS (SELECT * FROM orders o WHERE o.user_id = u.id)"),
+            Example("WITH recent AS (SELECT * FROM orders WHERE created_at > now() - interval '1 day') SELECT id, total FROM recent"),
+            Example("INSERT INTO orders_archive SELECT * FROM orders WHERE created_at < $1"),
+            Example("SELECT * FROM generate_series(1, 10)"),
+        ])
+
+    public init() {}
+
+    public func check(_ query: QueryShape, in context: RuleContext) -> [Violation] {
+        var out: [Violation] = []
+        for (index, block) in query.blocks.enumerated() where query.returnsRowsToClient(index) {
+            for case let .star(qualifier, location) in block.projection {
+                let covered: [RelationRef]
+                if let qualifier {
+                    guard let relation = block.relation(named: qualifier) else { continue }
+                    covered = [relation]
+                } else {
+                    guard !block.relations.isEmpty else { continue }
+                    covered = block.relations
+                }
+                let names = covered.map { $0.name.description }.joined(separator: ", ")
+                var violation = Violation(
+                    message: "\(qualifier.map { "\($0).*" } ?? "SELECT *") returns every column of \(names), "
+                        + "whether the caller uses it or not, and rules out index-only scans.",
+                    location: location, evidence: qualifier.map { "\($0).*" } ?? "*",
+                    table: covered.count == 1 ? covered[0].name.description : nil)
+                if let catalog = context.catalog {
+                    let lists = covered.compactMap { relation -> String? in
+                        guard let table = catalog.table(relation.name) else { return nil }
+                        let prefix = covered.count > 1 || qualifier != nil ? quoteIdentifierIfNeeded(relation.exposedName) + "." : ""
+                        return table.columns.map { prefix + quoteIdentifierIfNeeded($0.name) }.joined(separator: ", ")
+                    }
+                    if lists.count == covered.count, !lists.isEmpty {
+                        violation.solution = "List the columns the caller uses; all of them are: \(lists.joined(separator: ", "))."
+                    }
+                }
+                out.append(violation)
+            }
+        }
+        return out
+    }
+}
