@@ -121,7 +121,7 @@ public struct ColumnStats: Codable, Sendable, Equatable {
 }
 
 public struct Index: Codable, Sendable, Equatable {
-    public struct Key: Codable, Sendable, Equatable {
+    public struct Key: Codable, Sendable, Hashable {
         /// A plain column name, or nil for an expression key.
         public var column: String?
         /// The expression as PostgreSQL prints it (`lower((email)::text)`), for expression keys.

@@ -1,0 +1,280 @@
+import PGAdviseCore
+import PGAdviseSQL
+
+/// Turns one statement's shape into the indexes that could serve it, using the catalog for column
+/// types and `pg_stats` for selectivity, rarity and physical order. Candidates are "full" (every key
+/// the statement could use); the selector tries their prefixes too.
+public struct CandidateGenerator {
+    public var catalog: Catalog
+    public var maxColumns: Int
+    /// BRIN pays only when a table spans many 128-page block ranges.
+    public var brinMinimumTableBytes: Int64 = 32 << 20
+    /// |pg_stats.correlation| at or above this means the column follows the physical row order.
+    public var brinMinimumCorrelation: Double = 0.9
+    /// A constant this rare (share of rows, from the most-common-values list) earns a partial index.
+    public var partialMaximumFrequency: Double = 0.1
+    /// A column at least this NULL earns `WHERE col IS NOT NULL`.
+    public var sparseMinimumNullFraction: Double = 0.8
+
+    public init(catalog: Catalog, maxColumns: Int = 3) {
+        self.catalog = catalog
+        self.maxColumns = max(1, maxColumns)
+    }
+
+    public struct Output: Sendable {
+        public var candidates: [IndexCandidate] = []
+        /// Facts the report should carry (a missing extension a candidate would need).
+        public var notes: [String] = []
+    }
+
+    public func candidates(for shape: QueryShape) -> Output {
+        var out = Output()
+        guard [.select, .update, .delete].contains(shape.kind) else { return out }
+        for block in shape.blocks {
+            for relation in block.relations {
+                guard let table = catalog.table(relation.name) else { continue }
+                collect(block: block, relation: relation, table: table, kind: shape.kind, into: &out)
+            }
+        }
+        var seen = Set<IndexCandidate>()
+        out.candidates = out.candidates.filter { !$0.keys.isEmpty && seen.insert($0).inserted }
+        var seenNotes = Set<String>()
+        out.notes = out.notes.filter { seenNotes.insert($0).inserted }
+        return out
+    }
+
+    // MARK: - One relation of one block
+
+    private func collect(block: QueryBlock, relation: RelationRef, table: Table, kind: StatementKind, into out: inout Output) {
+        let mine = block.predicates.filter { !$0.underOr && belongs($0.column, to: relation, in: block, table: table) }
+        let rows = table.rowEstimate ?? 0
+
+        // Equality columns, most selective first; join and correlation keys behave as equality for
+        // the inner side of a nested loop.
+        var equality: [String] = []
+        for p in mine where p.isEquality {
+            if case .column = p.value { continue }
+            if case .subquery = p.value { continue }
+            if !equality.contains(p.column.name) { equality.append(p.column.name) }
+        }
+        var joinKeys: [String] = []
+        for p in mine where p.isEquality {
+            if case .column = p.value, !joinKeys.contains(p.column.name) { joinKeys.append(p.column.name) }
+        }
+        for join in block.joins where join.op == "=" {
+            for side in [join.left, join.right] where belongs(side, to: relation, in: block, table: table) {
+                if !joinKeys.contains(side.name) { joinKeys.append(side.name) }
+            }
+        }
+        equality.sort { a, b in
+            let da = distinct(a, in: table, rows: rows), db = distinct(b, in: table, rows: rows)
+            return da != db ? da > db : a < b
+        }
+        let ranges = mine.filter(\.isRange).map(\.column.name).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+
+        // ORDER BY served in index order only when every key is a plain column of this relation.
+        var sortKeys: [CandidateKey] = []
+        if !block.orderBy.isEmpty, block.orderBy.allSatisfy({ key in key.column.map { belongs($0, to: relation, in: block, table: table) } ?? false }) {
+            sortKeys = block.orderBy.compactMap { key in key.column.map { CandidateKey.column($0.name, descending: key.descending) } }
+        }
+
+        var full: [[CandidateKey]] = []
+        let eqKeys = equality.map { CandidateKey.column($0) }
+        if let range = ranges.first(where: { !equality.contains($0) }) {
+            full.append(eqKeys + [.column(range)])
+        } else if !eqKeys.isEmpty {
+            full.append(eqKeys)
+        }
+        if !sortKeys.isEmpty {
+            let remainingSort = sortKeys.filter { key in !equality.contains(key.column ?? "") }
+            if !remainingSort.isEmpty { full.append(eqKeys + remainingSort) }
+        }
+        for join in joinKeys where !equality.contains(join) {
+            full.append([.column(join)])
+            if !eqKeys.isEmpty { full.append(eqKeys + [.column(join)]) }
+        }
+
+        var plain = full.map { IndexCandidate(table: table.name, keys: Array($0.prefix(maxColumns))) }
+        if kind == .select, let covered = coveringColumns(block: block, relation: relation, table: table) {
+            for candidate in plain {
+                let extra = covered.filter { c in !candidate.keys.contains { $0.column == c } }
+                if !extra.isEmpty && extra.count <= maxColumns {
+                    var copy = candidate
+                    copy.include = extra
+                    plain.append(copy)
+                }
+            }
+        }
+        // On a large table physically ordered by a range column (append-only time series), BRIN serves
+        // the range at a few hundredths of a percent of a B-tree's size and write cost, so B-trees led
+        // by that column are not proposed for range use.
+        let brin = brinCandidates(ranges, table: table)
+        let brinColumns = Set(brin.compactMap { $0.keys.first?.column })
+        plain.removeAll { candidate in
+            guard let lead = candidate.keys.first?.column else { return false }
+            return brinColumns.contains(lead) && !equality.contains(lead)
+        }
+        // A rare constant on a skewed column is served by a partial index; a B-tree led by that column
+        // would mostly index the rows the statement never asks for.
+        let partial = partialCandidates(mine, table: table, equality: equality, ranges: ranges, sortKeys: sortKeys)
+        let partialColumns = Set(partial.compactMap(\.partialColumn))
+        plain.removeAll { candidate in candidate.keys.first?.column.map(partialColumns.contains) ?? false }
+        out.candidates += plain + brin + partial
+
+        out.candidates += expressionCandidates(mine, table: table, eqKeys: eqKeys)
+        invertedCandidates(mine, table: table, into: &out)
+    }
+
+    /// True when `column` refers to `relation` in `block`: by the builder's resolution, by qualifier,
+    /// or (unqualified) because this relation is the only one in scope that has the column.
+    func belongs(_ column: ColumnRef, to relation: RelationRef, in block: QueryBlock, table: Table) -> Bool {
+        if let resolved = column.relation { return resolved.name.name == relation.name.name && resolved.exposedName == relation.exposedName }
+        if let qualifier = column.qualifier { return qualifier == relation.exposedName }
+        guard table.column(column.name) != nil else { return false }
+        let owners = block.relations.filter { catalog.table($0.name)?.column(column.name) != nil }
+        return owners.count == 1
+    }
+
+    private func distinct(_ column: String, in table: Table, rows: Double) -> Double {
+        if table.primaryKey == [column] { return rows.isFinite && rows > 0 ? rows : .greatestFiniteMagnitude }
+        return table.column(column)?.stats?.distinctValues(rows: rows) ?? 0
+    }
+
+    /// Every column of `relation` the block reads, when that set is known and small enough that an
+    /// index-only scan is plausible; nil with `*` or an unknown expression.
+    private func coveringColumns(block: QueryBlock, relation: RelationRef, table: Table) -> [String]? {
+        var columns: [String] = []
+        func add(_ c: ColumnRef) { if belongs(c, to: relation, in: block, table: table), !columns.contains(c.name) { columns.append(c.name) } }
+        for item in block.projection {
+            switch item {
+            case .star(let qualifier, _):
+                if qualifier == nil || qualifier == relation.exposedName { return nil }
+            case .column(let c): add(c)
+            case .expression(_, let refs, _): refs.forEach(add)
+            }
+        }
+        if columns.isEmpty { return nil }
+        for p in block.predicates where belongs(p.column, to: relation, in: block, table: table) {
+            if p.isWrapped { return nil }
+            add(p.column)
+        }
+        block.orderBy.compactMap(\.column).forEach(add)
+        block.groupBy.forEach(add)
+        for join in block.joins { add(join.left); add(join.right) }
+        let width = columns.compactMap { table.column($0)?.stats?.averageWidth }.reduce(0, +)
+        return width <= 128 ? columns : nil
+    }
+
+    private func expressionCandidates(_ predicates: [Predicate], table: Table, eqKeys: [CandidateKey]) -> [IndexCandidate] {
+        let usable: Set<String> = ["=", "<", "<=", ">", ">=", "BETWEEN", "IN", "LIKE"]
+        var out: [IndexCandidate] = []
+        for p in predicates where p.isWrapped && usable.contains(p.op) {
+            guard let text = p.expressionText else { continue }
+            if case .column = p.value { continue }
+            let key = CandidateKey(expression: text)
+            out.append(IndexCandidate(table: table.name, keys: [key]))
+            if p.op == "=" || p.op == "IN", !eqKeys.isEmpty {
+                out.append(IndexCandidate(table: table.name, keys: Array(([key] + eqKeys).prefix(maxColumns))))
+            }
+        }
+        return out
+    }
+
+    private func partialCandidates(_ predicates: [Predicate], table: Table, equality: [String], ranges: [String],
+                                   sortKeys: [CandidateKey]) -> [IndexCandidate] {
+        var out: [IndexCandidate] = []
+        for p in predicates where !p.isWrapped {
+            guard let stats = table.column(p.column.name)?.stats else { continue }
+            let condition: String
+            let share: Double
+            if p.op == "=", case .constant(let constant) = p.value, let literal = sqlLiteral(constant) {
+                guard let frequency = frequency(of: constant, in: stats), frequency <= partialMaximumFrequency else { continue }
+                condition = "\(quoteIdentifierIfNeeded(p.column.name)) = \(literal)"
+                share = frequency
+            } else if p.op == "IS NOT NULL", stats.nullFraction >= sparseMinimumNullFraction {
+                condition = "\(quoteIdentifierIfNeeded(p.column.name)) IS NOT NULL"
+                share = 1 - stats.nullFraction
+            } else {
+                continue
+            }
+            var keys = equality.filter { $0 != p.column.name }.map { CandidateKey.column($0) }
+            if !sortKeys.isEmpty {
+                keys += sortKeys.filter { $0.column != p.column.name && !equality.contains($0.column ?? "") }
+            } else if let range = ranges.first(where: { $0 != p.column.name && !equality.contains($0) }) {
+                keys.append(.column(range))
+            }
+            if keys.isEmpty { keys = [.column(p.column.name)] }
+            out.append(IndexCandidate(table: table.name, keys: Array(keys.prefix(maxColumns)), predicate: condition,
+                                      predicateRowShare: share, partialColumn: p.column.name))
+        }
+        return out
+    }
+
+    /// The share of rows holding `constant`: its most-common-values frequency, or, when the list
+    /// covers nearly every row and the value is not on it, at most what the list leaves over.
+    func frequency(of constant: Constant, in stats: ColumnStats) -> Double? {
+        let text: String
+        switch constant {
+        case .string(let s): text = s
+        case .integer(let i): text = String(i)
+        case .numeric(let n): text = n
+        case .boolean(let b): text = b ? "t" : "f"
+        case .null: return nil
+        }
+        if let i = stats.mostCommonValues.firstIndex(of: text), i < stats.mostCommonFrequencies.count {
+            return stats.mostCommonFrequencies[i]
+        }
+        let covered = stats.mostCommonFrequencies.reduce(0, +) + stats.nullFraction
+        return covered >= 0.9 ? max(0, 1 - covered) : nil
+    }
+
+    private func sqlLiteral(_ constant: Constant) -> String? {
+        switch constant {
+        case .string(let s): return quoteLiteral(s)
+        case .integer(let i): return String(i)
+        case .numeric(let n): return Double(n) != nil ? n : nil
+        case .boolean(let b): return b ? "true" : "false"
+        case .null: return nil
+        }
+    }
+
+    private func invertedCandidates(_ predicates: [Predicate], table: Table, into out: inout Output) {
+        for p in predicates {
+            let type = table.column(p.column.name)?.type ?? ""
+            let jsonbOperators: Set<String> = ["@>", "<@", "?", "?|", "?&"]
+            let arrayOperators: Set<String> = ["@>", "<@", "&&"]
+            if !p.isWrapped && ((type == "jsonb" && jsonbOperators.contains(p.op)) || (type.hasSuffix("[]") && arrayOperators.contains(p.op))) {
+                out.candidates.append(IndexCandidate(table: table.name, method: "gin", keys: [.column(p.column.name)]))
+                continue
+            }
+            switch p.op {
+            case "@@":
+                if !p.isWrapped && type == "tsvector" {
+                    out.candidates.append(IndexCandidate(table: table.name, method: "gin", keys: [.column(p.column.name)]))
+                } else if let text = p.expressionText, text.hasPrefix("to_tsvector(") {
+                    out.candidates.append(IndexCandidate(table: table.name, method: "gin", keys: [CandidateKey(expression: text)]))
+                }
+            case "LIKE", "ILIKE":
+                guard !p.isWrapped, case .constant(.string(let pattern)) = p.value, pattern.hasPrefix("%") || pattern.hasPrefix("_"),
+                      pattern.filter({ $0 != "%" && $0 != "_" }).count >= 3 else { continue }
+                guard catalog.extensions["pg_trgm"] != nil else {
+                    out.notes.append("\(table.name).\(p.column.name) \(p.op) '\(pattern)' needs a trigram index, but pg_trgm "
+                                     + "is not installed in this database (CREATE EXTENSION pg_trgm; Debian: postgresql-contrib).")
+                    continue
+                }
+                out.candidates.append(IndexCandidate(table: table.name, method: "gin",
+                                                     keys: [CandidateKey(column: p.column.name, opclass: "gin_trgm_ops")]))
+            default:
+                continue
+            }
+        }
+    }
+
+    private func brinCandidates(_ ranges: [String], table: Table) -> [IndexCandidate] {
+        guard (table.sizeBytes ?? 0) >= brinMinimumTableBytes else { return [] }
+        return ranges.compactMap { column in
+            guard let correlation = table.column(column)?.stats?.correlation, abs(correlation) >= brinMinimumCorrelation else { return nil }
+            return IndexCandidate(table: table.name, method: "brin", keys: [.column(column)])
+        }
+    }
+}

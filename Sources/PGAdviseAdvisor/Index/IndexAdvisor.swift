@@ -1,0 +1,412 @@
+import Foundation
+import PGAdviseCore
+import PGAdviseSQL
+import PGAdviseSources
+
+public struct IndexAdvisorOptions: Sendable {
+    /// Storage the recommendations may add; nil: `defaultBudgetShare` of the database's size.
+    public var budgetBytes: Int64?
+    public var maxColumns: Int
+    /// Build each selected index in a rolled-back transaction and time the statements it serves.
+    public var measure: Bool
+    public var measureRuns: Int
+    public var createExtension: Bool
+    /// The heaviest statements (by total time) that are costed; the rest weigh too little to matter.
+    public var maxStatements: Int
+    public var lockTimeoutMs: Int
+
+    public init(budgetBytes: Int64? = nil, maxColumns: Int = 3, measure: Bool = false, measureRuns: Int = 5,
+                createExtension: Bool = false, maxStatements: Int = 200, lockTimeoutMs: Int = 1_000) {
+        self.budgetBytes = budgetBytes; self.maxColumns = maxColumns; self.measure = measure
+        self.measureRuns = measureRuns; self.createExtension = createExtension
+        self.maxStatements = maxStatements; self.lockTimeoutMs = lockTimeoutMs
+    }
+}
+
+/// Proposes, costs and (optionally) verifies indexes for a workload: DESIGN "Index advice: propose,
+/// cost, verify".
+public final class IndexAdvisor {
+    /// Default budget: a quarter of the database's current size (heap plus indexes). Indexes of an
+    /// OLTP database commonly take 25-50% of its size; one round of advice adding at most a quarter
+    /// more bounds the storage and write cost it can add while leaving room for the few indexes a
+    /// workload lacks. Small databases get at least `minimumDefaultBudget`.
+    public static let defaultBudgetShare = 0.25
+    public static let minimumDefaultBudget: Int64 = 16 << 20
+    /// Planner cost units charged per written row for maintaining one more index: about one leaf
+    /// page touch (seq_page_cost = 1) for a B-tree, a range summary update for BRIN, several entries
+    /// for GIN.
+    static func writeCostPerRow(_ method: String) -> Double {
+        switch method {
+        case "brin": return 0.05
+        case "gin": return 3
+        default: return 1
+        }
+    }
+    /// An index that does not save at least this share of the measured time is withdrawn: run-to-run
+    /// noise on a quiet server is a few percent.
+    static let requiredMeasuredGain = 0.1
+
+    let connection: PostgresConnection
+    let catalog: Catalog
+    let options: IndexAdvisorOptions
+    let sizes = SizeEstimator()
+
+    public init(connection: PostgresConnection, catalog: Catalog, options: IndexAdvisorOptions = IndexAdvisorOptions()) {
+        self.connection = connection
+        self.catalog = catalog
+        self.options = options
+    }
+
+    public var budget: Int64 {
+        if let explicit = options.budgetBytes { return explicit }
+        let heap = catalog.tables.reduce(Int64(0)) { $0 + ($1.sizeBytes ?? 0) }
+        let indexes = catalog.tables.reduce(Int64(0)) { sum, t in sum + t.indexes.reduce(0) { $0 + ($1.sizeBytes ?? 0) } }
+        return max(Self.minimumDefaultBudget, Int64(Double(heap + indexes) * Self.defaultBudgetShare))
+    }
+
+    public func advise(_ workload: Workload) throws -> IndexAdvice {
+        var advice = IndexAdvice(budgetBytes: budget)
+        if options.measure {
+            if try connection.isInRecovery() {
+                throw PGAdviseError(.usage, "--measure builds indexes and this server is a standby (pg_is_in_recovery() is true); "
+                                    + "run it against a writable staging copy of the database")
+            }
+            advice.notes.append("--measure ran CREATE INDEX inside transactions that were rolled back; while each index was "
+                                + "being built it blocked writes to its table. --measure is meant for a staging copy.")
+        }
+        advice.hypopg = try ensureHypoPG(notes: &advice.notes)
+        let session = WhatIfSession(connection: connection)
+        if advice.hypopg { try session.reset() }
+
+        let statements = try costedStatements(workload, session: session, skipped: &advice.skipped)
+        advice.statementsAnalyzed = statements.count
+        guard !statements.isEmpty else {
+            advice.notes.append("No statement of the workload reads a table of this database with a WHERE, JOIN or ORDER BY "
+                                + "that an index could serve.")
+            return advice
+        }
+
+        // Candidates, minus those an existing index already serves.
+        var origin: [IndexCandidate: [Int]] = [:]
+        var ordered: [IndexCandidate] = []
+        let generator = CandidateGenerator(catalog: catalog, maxColumns: options.maxColumns)
+        for statement in statements {
+            let output = generator.candidates(for: statement.shape)
+            advice.notes += output.notes.filter { !advice.notes.contains($0) }
+            for candidate in output.candidates where !isServedByExisting(candidate) {
+                if origin[candidate] == nil { ordered.append(candidate) }
+                origin[candidate, default: []].append(statement.id)
+            }
+        }
+        let inverted = ordered.filter { $0.method == "gin" }
+        let costable = ordered.filter { $0.method != "gin" }
+
+        var recommendations: [IndexRecommendation] = []
+        if advice.hypopg {
+            let selector = IndexSelector(session: session, statements: statements, fullCandidates: costable,
+                                         size: { self.estimatedSize($0) }, writePenalty: { self.writePenalty($0).estimatedCost },
+                                         budget: budget)
+            let chosen = try selector.select()
+            for (candidate, reason) in selector.rejected.sorted(by: { $0.key.description < $1.key.description }) {
+                advice.notes.append("Could not cost \(candidate.definition()): \(reason)")
+            }
+            var used = chosen.reduce(Int64(0)) { $0 + estimatedSize($1) }
+            var names = Set(catalog.tables.flatMap { $0.indexes.map(\.name) })
+            for index in chosen {
+                recommendations.append(try recommendation(for: index, chosen: chosen, selector: selector, names: &names))
+            }
+            for candidate in inverted {
+                let size = estimatedSize(candidate)
+                guard used + size <= budget,
+                      let rec = try invertedRecommendation(candidate, statements: statements, origin: origin[candidate] ?? [],
+                                                           session: session, chosen: chosen, names: &names) else { continue }
+                used += size
+                recommendations.append(rec)
+            }
+            advice.workloadCostBefore = try statements.reduce(0.0) { $0 + $1.weight * (try session.plan($1, with: []).totalCost) }
+            advice.workloadCostAfter = try statements.reduce(0.0) { $0 + $1.weight * (try session.plan($1, with: chosen).totalCost) }
+            try session.reset()
+        } else if options.measure {
+            var names = Set(catalog.tables.flatMap { $0.indexes.map(\.name) })
+            for candidate in ordered.prefix(20) {
+                let served = (origin[candidate] ?? []).map { statements[$0] }
+                var rec = unestimatedRecommendation(candidate, served: served, names: &names)
+                rec.notes = ["Not costed (HypoPG missing); proposed for measurement."]
+                recommendations.append(rec)
+            }
+        }
+
+        if options.measure {
+            var kept: [IndexRecommendation] = []
+            for rec in recommendations {
+                let (verdict, withdrawal) = try verify(rec, statements: statements)
+                if let withdrawal { advice.withdrawn.append(withdrawal) } else { kept.append(verdict) }
+            }
+            recommendations = kept
+        }
+        advice.recommendations = recommendations
+        advice.redundant = redundantIndexes(for: recommendations)
+        return advice
+    }
+
+    // MARK: - HypoPG
+
+    private func ensureHypoPG(notes: inout [String]) throws -> Bool {
+        let installed = !(try connection.query("SELECT 1 FROM pg_extension WHERE extname = 'hypopg'").isEmpty)
+        if installed { return true }
+        let available = !(try connection.query("SELECT 1 FROM pg_available_extensions WHERE name = 'hypopg'").isEmpty)
+        let major = connection.serverVersionNumber / 10000
+        if options.createExtension {
+            guard available else {
+                throw PGAdviseError(.database, "--create-extension: HypoPG is not available on this server; install the "
+                                    + "package postgresql-\(major)-hypopg (Debian/Ubuntu) or build it from github.com/HypoPG/hypopg")
+            }
+            do {
+                try connection.execute("CREATE EXTENSION IF NOT EXISTS hypopg")
+            } catch let error as PostgresError {
+                throw PGAdviseError(.database, "--create-extension: CREATE EXTENSION hypopg failed: \(error.message). "
+                                    + "A superuser or the database owner must run it.")
+            }
+            notes.append("Created the extension hypopg in this database (--create-extension).")
+            return true
+        }
+        let how = available ? "run CREATE EXTENSION hypopg in this database"
+            : "install the package postgresql-\(major)-hypopg on the server, then run CREATE EXTENSION hypopg"
+        notes.append("HypoPG is not installed, so no index could be costed: \(how), or pass --create-extension. "
+                     + (options.measure ? "Candidates were measured instead." : "Nothing was written."))
+        return false
+    }
+
+    // MARK: - Statements
+
+    private func costedStatements(_ workload: Workload, session: WhatIfSession, skipped: inout [SkippedStatement]) throws -> [CostedStatement] {
+        let heaviest = workload.queries.filter(\.parsed).sorted { $0.totalMs > $1.totalMs }.prefix(options.maxStatements)
+        var out: [CostedStatement] = []
+        for query in heaviest {
+            var text = query.normalized
+            var mode = PlanMode.generic
+            if let sample = query.slowest {
+                if let bound = sample.parameters, !bound.isEmpty {
+                    text = sample.text
+                    mode = .boundValues(bound)
+                } else if let n = try? session.parameterCount(of: sample.text), n == 0 {
+                    text = sample.text
+                    mode = .literal
+                }
+            }
+            guard let shape = buildShape(text)?.resolved(with: catalog), [.select, .update, .delete].contains(shape.kind) else { continue }
+            let tables = Set(shape.allRelations.compactMap { catalog.table($0.name)?.name })
+            guard !tables.isEmpty else { continue }
+            let parameters: Int
+            do {
+                parameters = mode == .literal ? 0 : try session.parameterCount(of: text)
+            } catch let error as PostgresError {
+                skipped.append(SkippedStatement(fingerprint: query.fingerprint, text: query.normalized,
+                                                reason: "cannot be prepared here: \(error.message)"))
+                continue
+            }
+            out.append(CostedStatement(id: out.count, query: query, shape: shape, text: text, mode: mode,
+                                       tables: tables, parameterCount: parameters))
+        }
+        return out
+    }
+
+    // MARK: - Existing indexes
+
+    /// True when a valid existing index of the same method and predicate has the candidate's keys as
+    /// its leading keys (in the same or the exactly reversed order) and holds its INCLUDE columns.
+    func isServedByExisting(_ candidate: IndexCandidate) -> Bool {
+        guard let table = catalog.table(candidate.table) else { return false }
+        return table.indexes.contains { index in
+            guard index.valid, index.method == candidate.method,
+                  normalizedSQL(index.predicate) == normalizedSQL(candidate.predicate),
+                  index.keys.count >= candidate.keys.count else { return false }
+            let pairs = zip(candidate.keys, index.keys)
+            guard pairs.allSatisfy({ keyLabel($0.0) == keyLabel($0.1) }) else { return false }
+            let sameDirection = pairs.allSatisfy { $0.0.descending == $0.1.descending }
+            let reversed = pairs.allSatisfy { $0.0.descending != $0.1.descending }
+            let held = Set(index.keys.compactMap(\.column) + index.include)
+            return (sameDirection || reversed) && Set(candidate.include).isSubset(of: held)
+        }
+    }
+
+    private func keyLabel(_ key: CandidateKey) -> String { key.column ?? normalizedSQL(key.expression) }
+
+    // MARK: - Recommendations
+
+    func estimatedSize(_ candidate: IndexCandidate) -> Int64 {
+        guard let table = catalog.table(candidate.table) else { return 8192 }
+        return sizes.estimate(candidate, table: table)
+    }
+
+    func writePenalty(_ candidate: IndexCandidate) -> WriteOverhead {
+        guard let usage = catalog.table(candidate.table)?.usage else { return WriteOverhead(rowsWritten: 0, estimatedCost: 0) }
+        let rows = usage.inserts + max(0, usage.updates - usage.hotUpdates)
+        return WriteOverhead(rowsWritten: rows, estimatedCost: Double(rows) * Self.writeCostPerRow(candidate.method))
+    }
+
+    private func uniqueName(_ candidate: IndexCandidate, names: inout Set<String>) -> String {
+        var name = candidate.suggestedName
+        var n = 2
+        while names.contains(name) {
+            name = String(candidate.suggestedName.prefix(60)) + String(n)
+            n += 1
+        }
+        names.insert(name)
+        candidatesByName[name] = candidate
+        return name
+    }
+
+    private func recommendation(for index: IndexCandidate, chosen: [IndexCandidate], selector: IndexSelector,
+                                names: inout Set<String>) throws -> IndexRecommendation {
+        let without = chosen.filter { $0 != index }
+        var served: [ServedStatement] = []
+        for statement in selector.affected(by: index) {
+            let before = try selector.cost(statement, without)
+            let after = try selector.cost(statement, chosen)
+            guard after < before * 0.99 else { continue }
+            served.append(ServedStatement(fingerprint: statement.query.fingerprint, text: statement.query.normalized,
+                                          calls: statement.query.calls, estimatedCostBefore: before, estimatedCostAfter: after))
+        }
+        let name = uniqueName(index, names: &names)
+        let weights = served.map { Double(max(1, $0.calls)) }
+        return IndexRecommendation(
+            ddl: index.definition(name: name, concurrently: true), name: name, kind: index.kind,
+            table: index.table.description, method: index.method, columns: index.keys.map(\.sql), include: index.include,
+            predicate: index.predicate, statements: served,
+            estimatedCostBefore: zip(served, weights).reduce(0) { $0 + $1.1 * ($1.0.estimatedCostBefore ?? 0) },
+            estimatedCostAfter: zip(served, weights).reduce(0) { $0 + $1.1 * ($1.0.estimatedCostAfter ?? 0) },
+            sizeBytes: estimatedSize(index), sizeSource: "pg_stats", writeOverhead: writePenalty(index),
+            verified: true)
+    }
+
+    private func unestimatedRecommendation(_ candidate: IndexCandidate, served: [CostedStatement], names: inout Set<String>) -> IndexRecommendation {
+        let name = uniqueName(candidate, names: &names)
+        return IndexRecommendation(
+            ddl: candidate.definition(name: name, concurrently: true), name: name, kind: candidate.kind,
+            table: candidate.table.description, method: candidate.method, columns: candidate.keys.map(\.sql),
+            include: candidate.include, predicate: candidate.predicate,
+            statements: served.map { ServedStatement(fingerprint: $0.query.fingerprint, text: $0.query.normalized, calls: $0.query.calls) },
+            sizeBytes: estimatedSize(candidate), sizeSource: "pg_stats", writeOverhead: writePenalty(candidate), verified: false)
+    }
+
+    /// GIN proposals: HypoPG cannot simulate them, so they are proposed, unverified, only for statements
+    /// whose plan reads the table sequentially, and the table is big enough for an index to matter.
+    private func invertedRecommendation(_ candidate: IndexCandidate, statements: [CostedStatement], origin: [Int],
+                                        session: WhatIfSession, chosen: [IndexCandidate], names: inout Set<String>) throws -> IndexRecommendation? {
+        guard let table = catalog.table(candidate.table), (table.rowEstimate ?? 0) >= 10_000 else { return nil }
+        var served: [CostedStatement] = []
+        for id in origin {
+            let plan = try session.plan(statements[id], with: chosen)
+            if plan.sequentialScans.contains(table.name.name) { served.append(statements[id]) }
+        }
+        guard !served.isEmpty else { return nil }
+        var rec = unestimatedRecommendation(candidate, served: served, names: &names)
+        rec.estimatedCostBefore = try served.reduce(0.0) { $0 + $1.weight * (try session.plan($1, with: chosen).totalCost) }
+        for i in rec.statements.indices {
+            rec.statements[i].estimatedCostBefore = try session.plan(served[i], with: chosen).totalCost
+        }
+        rec.notes.append("HypoPG cannot simulate \(candidate.method.uppercased()) indexes: the benefit is not estimated and the "
+                         + "size is a rough pg_stats figure. Verify with --measure on a staging copy.")
+        return rec
+    }
+
+    // MARK: - Measurement
+
+    private func verify(_ rec: IndexRecommendation, statements: [CostedStatement]) throws -> (IndexRecommendation, WithdrawnRecommendation?) {
+        var rec = rec
+        let byFingerprint = Dictionary(statements.map { ($0.query.fingerprint, $0) }, uniquingKeysWith: { a, _ in a })
+        var runnable: [(CostedStatement, [String])] = []
+        for served in rec.statements {
+            guard let statement = byFingerprint[served.fingerprint] else { continue }
+            guard let values = representativeValues(for: statement, catalog: catalog) else {
+                rec.notes.append("Statement \(served.fingerprint) not measured: no representative values for its parameters.")
+                continue
+            }
+            runnable.append((statement, values))
+        }
+        guard !runnable.isEmpty, let candidate = candidate(of: rec) else {
+            rec.notes.append("Not measured: none of its statements could be run with representative values.")
+            return (rec, nil)
+        }
+        let verifier = MeasuredVerifier(connection: connection, runs: options.measureRuns, lockTimeoutMs: options.lockTimeoutMs)
+        let outcome = try verifier.measure(candidate, name: rec.name, statements: runnable)
+        for (fingerprint, reason) in outcome.unmeasured.sorted(by: { $0.key < $1.key }) {
+            rec.notes.append("Statement \(fingerprint) could not be run: \(reason)")
+        }
+        var weightSum = 0.0, before = 0.0, after = 0.0, beforeBuffers = 0.0, afterBuffers = 0.0
+        var regressions: [String] = []
+        for i in rec.statements.indices {
+            guard let m = outcome.perStatement[rec.statements[i].fingerprint] else { continue }
+            rec.statements[i].measured = m
+            let w = Double(max(1, rec.statements[i].calls))
+            weightSum += w; before += w * m.beforeMs; after += w * m.afterMs
+            beforeBuffers += w * m.beforeBuffers; afterBuffers += w * m.afterBuffers
+            if m.afterMs > m.beforeMs * 1.1 && m.afterMs - m.beforeMs > 0.05 { regressions.append(rec.statements[i].fingerprint) }
+        }
+        guard weightSum > 0 else { return (rec, nil) }
+        let measurement = IndexMeasurement(beforeMs: before / weightSum, afterMs: after / weightSum,
+                                           beforeBuffers: beforeBuffers / weightSum, afterBuffers: afterBuffers / weightSum,
+                                           runs: options.measureRuns, builtSizeBytes: outcome.builtSizeBytes, regressions: regressions)
+        rec.measured = measurement
+        if let built = outcome.builtSizeBytes { rec.sizeBytes = built; rec.sizeSource = "measured" }
+        let figures = "\(String(format: "%.3f", measurement.beforeMs)) ms before, \(String(format: "%.3f", measurement.afterMs)) ms after "
+            + "(call-weighted median of \(options.measureRuns) runs)"
+        if outcome.usedBy.isEmpty {
+            return (rec, WithdrawnRecommendation(recommendation: rec, reason: "not used: once built and analysed, no plan of its "
+                                                 + "statements used it (\(figures))"))
+        }
+        if !regressions.isEmpty {
+            return (rec, WithdrawnRecommendation(recommendation: rec, reason: "measured regression on \(regressions.joined(separator: ", ")): \(figures)"))
+        }
+        if measurement.afterMs > measurement.beforeMs * (1 - Self.requiredMeasuredGain) {
+            return (rec, WithdrawnRecommendation(recommendation: rec, reason: "not measurably faster: \(figures)"))
+        }
+        rec.verified = true
+        return (rec, nil)
+    }
+
+    /// Rebuilds the candidate a recommendation was made from (the recommendation keeps only text).
+    private var candidatesByName: [String: IndexCandidate] = [:]
+
+    private func candidate(of rec: IndexRecommendation) -> IndexCandidate? { candidatesByName[rec.name] }
+
+    // MARK: - Redundant existing indexes
+
+    func redundantIndexes(for recommendations: [IndexRecommendation]) -> [RedundantIndex] {
+        var out: [RedundantIndex] = []
+        for rec in recommendations where rec.method == "btree" && rec.predicate == nil {
+            guard let candidate = candidate(of: rec), let table = catalog.table(candidate.table) else { continue }
+            let recColumns = candidate.keys.map { $0.column }
+            for index in table.indexes where index.method == "btree" && index.predicate == nil && !index.unique && !index.primary
+                && index.constraintName == nil && index.keys.allSatisfy({ $0.column != nil }) && index.include.isEmpty {
+                let columns = index.keys.map(\.column)
+                guard columns.count < recColumns.count, Array(recColumns.prefix(columns.count)) == columns else { continue }
+                let scans = index.scans.map { "\($0) scans since the statistics were reset" } ?? "scan count unknown"
+                out.append(RedundantIndex(
+                    index: index.name, table: table.name.description,
+                    ddl: "DROP INDEX CONCURRENTLY \(QualifiedName(schema: table.name.schema, index.name))",
+                    supersededBy: rec.name,
+                    evidence: "its keys (\(columns.compactMap { $0 }.joined(separator: ", "))) lead the recommended \(rec.name) "
+                        + "(\(rec.columns.joined(separator: ", "))), which serves every lookup it serves; \(scans)",
+                    sizeBytes: index.sizeBytes))
+            }
+        }
+        return out
+    }
+}
+
+/// SQL text reduced for comparison: lower case, casts, parentheses and spaces removed, so
+/// `lower((email)::text)` (as PostgreSQL prints an index) equals `lower(email)` (as written).
+func normalizedSQL(_ text: String?) -> String {
+    guard let text else { return "" }
+    var s = text.lowercased()
+    s = s.replacingOccurrences(of: #"::[a-z_ ]+(\[\])?"#, with: "", options: .regularExpression)
+    return s.filter { !"() \"".contains($0) }
+}
+
+/// The shape of one statement, or nil when libpg_query cannot parse it.
+func buildShape(_ sql: String) -> QueryShape? {
+    guard case .success(let shapes) = QueryShape.build(sql: sql), shapes.count == 1 else { return nil }
+    return shapes[0]
+}

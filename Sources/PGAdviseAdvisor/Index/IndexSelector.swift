@@ -1,0 +1,132 @@
+import Foundation
+import PGAdviseCore
+import PGAdviseSources
+
+/// `PGADVISE_TRACE=index` prints every step of the search on stderr, for understanding a result.
+let traceIndexSearch = ProcessInfo.processInfo.environment["PGADVISE_TRACE"] == "index"
+
+func trace(_ message: @autoclosure () -> String) {
+    guard traceIndexSearch else { return }
+    FileHandle.standardError.write(Data(("index: " + message() + "\n").utf8))
+}
+
+/// Chooses indexes for the whole workload in the style of Extend (Schlosser, Kossmann, Boissier 2019):
+/// each step adds the one index, or widens one already chosen, that gives the best estimated benefit
+/// per byte, under the storage budget, until nothing pays. Benefits are HypoPG estimates weighted by
+/// calls, minus a write penalty for keeping the index up to date.
+final class IndexSelector {
+    let session: WhatIfSession
+    let statements: [CostedStatement]
+    let options: [IndexCandidate]
+    let size: (IndexCandidate) -> Int64
+    let writePenalty: (IndexCandidate) -> Double
+    let budget: Int64
+    /// Keep an index only if some statement's estimated cost falls by at least this share ...
+    static let requiredGain = 0.2
+    /// ... and none rises by more than this share.
+    static let toleratedRise = 0.1
+    /// Ignore steps that save less than this share of the workload's current estimated cost.
+    static let minimumWorkloadShare = 0.005
+
+    /// Options HypoPG or the planner rejected, with the reason (e.g. a non-immutable expression).
+    private(set) var rejected: [IndexCandidate: String] = [:]
+
+    init(session: WhatIfSession, statements: [CostedStatement], fullCandidates: [IndexCandidate],
+         size: @escaping (IndexCandidate) -> Int64, writePenalty: @escaping (IndexCandidate) -> Double, budget: Int64) {
+        self.session = session
+        self.statements = statements
+        self.size = size
+        self.writePenalty = writePenalty
+        self.budget = budget
+        // Every leading prefix of a full candidate is a step the search may take; INCLUDE columns and
+        // partial predicates ride only on the full key list they were generated for.
+        var seen = Set<IndexCandidate>()
+        var options: [IndexCandidate] = []
+        for full in fullCandidates {
+            for n in 1...max(1, full.keys.count) {
+                var prefix = full
+                prefix.keys = Array(full.keys.prefix(n))
+                if n < full.keys.count { prefix.include = [] }
+                if seen.insert(prefix).inserted { options.append(prefix) }
+            }
+        }
+        self.options = options.sorted { $0.description < $1.description }
+    }
+
+    func affected(by candidate: IndexCandidate) -> [CostedStatement] {
+        statements.filter { $0.tables.contains(candidate.table) }
+    }
+
+    func cost(_ statement: CostedStatement, _ configuration: [IndexCandidate]) throws -> Double {
+        try session.plan(statement, with: configuration).totalCost
+    }
+
+    func select() throws -> [IndexCandidate] {
+        var chosen: [IndexCandidate] = []
+        var used: Int64 = 0
+        for _ in 0..<64 {
+            let workloadCost = try statements.reduce(0.0) { $0 + $1.weight * (try cost($1, chosen)) }
+            var best: (option: IndexCandidate, replaced: [IndexCandidate], ratio: Double)?
+            for option in options where rejected[option] == nil && !chosen.contains(option) {
+                if chosen.contains(where: { option.isPrefix(of: $0) }) { continue }
+                let replaced = chosen.filter { $0.isPrefix(of: option) }
+                let next = chosen.filter { !replaced.contains($0) } + [option]
+                let sizeDelta = size(option) - replaced.reduce(0) { $0 + size($1) }
+                guard used + sizeDelta <= budget else { trace("over budget: \(option) \(sizeDelta)"); continue }
+                guard let step = try evaluate(from: chosen, to: next, option: option) else { continue }
+                let benefit = step.saving - writePenalty(option) + replaced.reduce(0) { $0 + writePenalty($1) }
+                trace("option \(option) saving \(Int(step.saving)) benefit \(Int(benefit)) size \(sizeDelta) gates \(step.passesGates)")
+                guard step.passesGates, benefit > Self.minimumWorkloadShare * workloadCost else { continue }
+                let ratio = benefit / Double(max(sizeDelta, 8192))
+                if best == nil || ratio > best!.ratio { best = (option, replaced, ratio) }
+            }
+            guard let step = best else { break }
+            trace("chose \(step.option) replacing \(step.replaced)")
+            chosen.removeAll { step.replaced.contains($0) }
+            chosen.append(step.option)
+            used = chosen.reduce(0) { $0 + size($1) }
+        }
+        return try pruned(chosen)
+    }
+
+    struct Step {
+        var saving: Double
+        var passesGates: Bool
+    }
+
+    /// The call-weighted saving of going from `current` to `next`, and whether the gates hold: some
+    /// statement at least 20% cheaper, none more than 10% dearer. Nil when HypoPG rejects the option.
+    func evaluate(from current: [IndexCandidate], to next: [IndexCandidate], option: IndexCandidate) throws -> Step? {
+        var saving = 0.0
+        var gained = false
+        var rose = false
+        for statement in affected(by: option) {
+            let before = try cost(statement, current)
+            let after: Double
+            do {
+                after = try cost(statement, next)
+            } catch let error as PostgresError {
+                rejected[option] = error.message
+                return nil
+            }
+            saving += statement.weight * (before - after)
+            if after <= before * (1 - Self.requiredGain) { gained = true }
+            if after > before * (1 + Self.toleratedRise) { rose = true }
+        }
+        return Step(saving: saving, passesGates: gained && !rose)
+    }
+
+    /// Drops chosen indexes that a later, wider or complementary choice made pointless: each kept
+    /// index must still pass the gates against the final set without it.
+    func pruned(_ chosen: [IndexCandidate]) throws -> [IndexCandidate] {
+        var kept = chosen
+        for index in chosen.reversed() {
+            let without = kept.filter { $0 != index }
+            if let step = try evaluate(from: without, to: kept, option: index),
+               step.passesGates, step.saving > writePenalty(index) { continue }
+            trace("pruned \(index)")
+            kept = without
+        }
+        return kept
+    }
+}

@@ -1,0 +1,174 @@
+import Foundation
+import PGAdviseCore
+import PGAdviseSQL
+import PGAdviseSources
+
+/// How a statement is planned for costing.
+public enum PlanMode: Sendable, Equatable {
+    /// The normalized text (`$n`) as a generic plan: what a prepared statement runs with any values.
+    case generic
+    /// A logged execution with its literal values in the text: a custom plan for those values.
+    case literal
+    /// A logged execution with bind values for its `$n`: a custom plan for those values.
+    case boundValues([String?])
+}
+
+/// One workload statement the advisor costs.
+public struct CostedStatement: Sendable {
+    public var id: Int
+    public var query: QueryStats
+    public var shape: QueryShape
+    /// What is planned: the normalized text, or a logged sample.
+    public var text: String
+    public var mode: PlanMode
+    public var tables: Set<QualifiedName>
+    public var parameterCount: Int
+
+    /// Calls, at least one, so a statement seen once in a log still weighs.
+    public var weight: Double { Double(max(1, query.calls)) }
+}
+
+/// What one EXPLAIN says.
+public struct PlanSummary: Sendable, Equatable {
+    public var totalCost: Double
+    /// Index names in the plan (HypoPG names look like `<13556>btree_t_a`).
+    public var indexNames: Set<String>
+    /// Tables read by a sequential scan.
+    public var sequentialScans: Set<String>
+}
+
+/// A HypoPG what-if session: hypothetical indexes are private to this connection and vanish with it.
+/// Costs are cached by statement and by the set of hypothetical indexes on the statement's tables, so
+/// a run costs candidates times affected statements, not candidates times all statements.
+public final class WhatIfSession {
+    let connection: PostgresConnection
+    private var created: [IndexCandidate: Int64] = [:]
+    private var cache: [String: PlanSummary] = [:]
+    private var planCacheMode: String?
+    private var prepared = false
+    public private(set) var explainCount = 0
+    static let statementName = "pgadvise_whatif"
+
+    public init(connection: PostgresConnection) {
+        self.connection = connection
+    }
+
+    /// Clears hypothetical indexes (ours only: HypoPG keeps them per session).
+    public func reset() throws {
+        try connection.query("SELECT hypopg_reset()")
+        created.removeAll()
+    }
+
+    /// Checks that the statement can be prepared here and returns its number of parameters.
+    public func parameterCount(of text: String) throws -> Int {
+        try prepare(text)
+        defer { try? deallocate() }
+        let result = try connection.query("SELECT cardinality(parameter_types) AS n FROM pg_prepared_statements WHERE name = $1",
+                                          [Self.statementName])
+        return Int(result.records.first?.int("n") ?? 0)
+    }
+
+    /// The plan of `statement` with exactly `configuration`'s indexes on its tables made hypothetical.
+    public func plan(_ statement: CostedStatement, with configuration: [IndexCandidate]) throws -> PlanSummary {
+        let relevant = configuration.filter { statement.tables.contains($0.table) }
+        let key = "\(statement.id)|" + relevant.map(\.description).sorted().joined(separator: "|")
+        if let hit = cache[key] { return hit }
+        try synchronize(to: relevant, on: statement.tables)
+        let summary = try explain(statement)
+        cache[key] = summary
+        return summary
+    }
+
+    /// Creates or drops hypothetical indexes so that those on `tables` are exactly `wanted`.
+    private func synchronize(to wanted: [IndexCandidate], on tables: Set<QualifiedName>) throws {
+        let wantedSet = Set(wanted)
+        for (candidate, oid) in created where tables.contains(candidate.table) && !wantedSet.contains(candidate) {
+            try connection.query("SELECT hypopg_drop_index($1::oid)", [String(oid)])
+            created[candidate] = nil
+        }
+        for candidate in wanted where created[candidate] == nil {
+            created[candidate] = try createHypothetical(candidate)
+        }
+    }
+
+    /// Returns the hypothetical index's oid; a definition PostgreSQL rejects (e.g. a non-immutable
+    /// expression) surfaces as a PostgresError the caller turns into a dropped candidate.
+    public func createHypothetical(_ candidate: IndexCandidate) throws -> Int64 {
+        let result = try connection.query("SELECT indexrelid FROM hypopg_create_index($1)", [candidate.definition()])
+        guard let oid = result.records.first?.int("indexrelid") else {
+            throw PGAdviseError(.database, "HypoPG returned no index for \(candidate.definition())")
+        }
+        return oid
+    }
+
+    public func hypotheticalOid(of candidate: IndexCandidate) -> Int64? { created[candidate] }
+
+    private func explain(_ statement: CostedStatement) throws -> PlanSummary {
+        explainCount += 1
+        let json: String?
+        switch statement.mode {
+        case .literal:
+            json = try connection.query("EXPLAIN (FORMAT JSON) \(Self.statementBody(statement.text))").rows.first?.first ?? nil
+        case .generic, .boundValues:
+            var values: [String] = Array(repeating: "NULL", count: statement.parameterCount)
+            var mode = "force_generic_plan"
+            if case .boundValues(let bound) = statement.mode {
+                mode = "force_custom_plan"
+                for (i, v) in bound.enumerated() where i < values.count { values[i] = v.map(quoteLiteral) ?? "NULL" }
+            }
+            try setPlanCacheMode(mode)
+            // A prepared statement keeps its cached plan when hypothetical indexes change (HypoPG
+            // sends no invalidation), so each EXPLAIN prepares afresh.
+            try prepare(statement.text)
+            defer { try? deallocate() }
+            let args = values.isEmpty ? "" : "(" + values.joined(separator: ", ") + ")"
+            json = try connection.query("EXPLAIN (FORMAT JSON) EXECUTE \(Self.statementName)\(args)").rows.first?.first ?? nil
+        }
+        guard let json, let summary = Self.summarize(explainJSON: json) else {
+            throw PGAdviseError(.database, "EXPLAIN returned no plan for statement \(statement.query.fingerprint)")
+        }
+        return summary
+    }
+
+    private func setPlanCacheMode(_ mode: String) throws {
+        guard planCacheMode != mode else { return }
+        try connection.query("SELECT set_config('plan_cache_mode', $1, false)", [mode])
+        planCacheMode = mode
+    }
+
+    private func prepare(_ text: String) throws {
+        try deallocate()
+        try connection.execute("PREPARE \(Self.statementName) AS \(Self.statementBody(text))")
+        prepared = true
+    }
+
+    private func deallocate() throws {
+        guard prepared else { return }
+        try connection.execute("DEALLOCATE \(Self.statementName)")
+        prepared = false
+    }
+
+    /// The statement without trailing semicolons, so it can follow `PREPARE name AS` or `EXPLAIN`.
+    static func statementBody(_ text: String) -> String {
+        var s = Substring(text)
+        while let last = s.last, last == ";" || last.isWhitespace { s = s.dropLast() }
+        return String(s)
+    }
+
+    static func summarize(explainJSON: String) -> PlanSummary? {
+        guard let data = explainJSON.data(using: .utf8),
+              let top = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]],
+              let root = top.first?["Plan"] as? [String: Any],
+              let cost = root["Total Cost"] as? Double ?? (root["Total Cost"] as? NSNumber)?.doubleValue else { return nil }
+        var summary = PlanSummary(totalCost: cost, indexNames: [], sequentialScans: [])
+        func walk(_ node: [String: Any]) {
+            if let name = node["Index Name"] as? String { summary.indexNames.insert(name) }
+            if node["Node Type"] as? String == "Seq Scan", let relation = node["Relation Name"] as? String {
+                summary.sequentialScans.insert(relation)
+            }
+            for child in node["Plans"] as? [[String: Any]] ?? [] { walk(child) }
+        }
+        walk(root)
+        return summary
+    }
+}

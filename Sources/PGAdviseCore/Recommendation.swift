@@ -1,0 +1,209 @@
+/// What the index advisor proposes, why, and how sure it is. Fields are flat and named as the JSON
+/// output publishes them (`pgadvise indexes --format json`); adding fields is not a breaking change.
+
+/// The kind a DBA recognises, most specific first: a partial multicolumn index is `partial`.
+public enum IndexKind: String, Codable, Sendable, CaseIterable {
+    case btree, multicolumn, covering, partial, expression, gin, brin
+}
+
+/// Real execution figures for one statement, before and after the index, as medians of `runs` runs.
+public struct StatementMeasurement: Codable, Sendable, Equatable {
+    public var beforeMs: Double
+    public var afterMs: Double
+    /// Shared buffers touched (hit + read), median.
+    public var beforeBuffers: Double
+    public var afterBuffers: Double
+    public var runs: Int
+    /// The `$n` values the statement ran with, in order; empty when it had none.
+    public var parameters: [String]
+
+    public init(beforeMs: Double, afterMs: Double, beforeBuffers: Double, afterBuffers: Double, runs: Int,
+                parameters: [String] = []) {
+        self.beforeMs = beforeMs; self.afterMs = afterMs; self.beforeBuffers = beforeBuffers
+        self.afterBuffers = afterBuffers; self.runs = runs; self.parameters = parameters
+    }
+}
+
+/// One statement an index serves, with its estimated (planner units, per call) and measured costs.
+public struct ServedStatement: Codable, Sendable, Equatable {
+    public var fingerprint: String
+    public var text: String
+    public var calls: Int
+    public var estimatedCostBefore: Double?
+    public var estimatedCostAfter: Double?
+    public var measured: StatementMeasurement?
+
+    public init(fingerprint: String, text: String, calls: Int, estimatedCostBefore: Double? = nil,
+                estimatedCostAfter: Double? = nil, measured: StatementMeasurement? = nil) {
+        self.fingerprint = fingerprint; self.text = text; self.calls = calls
+        self.estimatedCostBefore = estimatedCostBefore; self.estimatedCostAfter = estimatedCostAfter
+        self.measured = measured
+    }
+}
+
+/// The measured verdict on one index: call-weighted medians over the statements it serves.
+public struct IndexMeasurement: Codable, Sendable, Equatable {
+    public var beforeMs: Double
+    public var afterMs: Double
+    public var beforeBuffers: Double
+    public var afterBuffers: Double
+    public var runs: Int
+    /// `pg_relation_size` of the index as really built.
+    public var builtSizeBytes: Int64?
+    /// Fingerprints of statements whose median got slower by more than 10%.
+    public var regressions: [String]
+
+    public init(beforeMs: Double, afterMs: Double, beforeBuffers: Double, afterBuffers: Double, runs: Int,
+                builtSizeBytes: Int64? = nil, regressions: [String] = []) {
+        self.beforeMs = beforeMs; self.afterMs = afterMs; self.beforeBuffers = beforeBuffers
+        self.afterBuffers = afterBuffers; self.runs = runs; self.builtSizeBytes = builtSizeBytes
+        self.regressions = regressions
+    }
+}
+
+/// The cost of keeping an index up to date, from the table's write counters.
+public struct WriteOverhead: Codable, Sendable, Equatable {
+    /// Rows inserted, plus rows updated without HOT, since the statistics were reset.
+    public var rowsWritten: Int64
+    /// The same in planner cost units, on the scale of the statements' estimated costs.
+    public var estimatedCost: Double
+
+    public init(rowsWritten: Int64, estimatedCost: Double) {
+        self.rowsWritten = rowsWritten; self.estimatedCost = estimatedCost
+    }
+}
+
+public struct IndexRecommendation: Codable, Sendable, Equatable {
+    /// `CREATE INDEX CONCURRENTLY ...`, ready to run.
+    public var ddl: String
+    public var name: String
+    public var kind: IndexKind
+    public var table: String
+    /// `btree`, `gin`, `brin`.
+    public var method: String
+    /// Key columns or expressions in index order, with `DESC` and operator classes as in the DDL.
+    public var columns: [String]
+    public var include: [String]
+    public var predicate: String?
+    public var statements: [ServedStatement]
+    /// Call-weighted estimated cost of the served statements without and with this index.
+    public var estimatedCostBefore: Double?
+    public var estimatedCostAfter: Double?
+    public var sizeBytes: Int64
+    /// Where `sizeBytes` comes from: `pg_stats`, `hypopg` or `measured`.
+    public var sizeSource: String
+    public var writeOverhead: WriteOverhead?
+    public var measured: IndexMeasurement?
+    /// True when the benefit was estimated by the planner (HypoPG) or measured; false for GIN/GiST
+    /// proposals that HypoPG cannot simulate and that were not measured.
+    public var verified: Bool
+    public var notes: [String]
+
+    public init(ddl: String, name: String, kind: IndexKind, table: String, method: String, columns: [String],
+                include: [String] = [], predicate: String? = nil, statements: [ServedStatement] = [],
+                estimatedCostBefore: Double? = nil, estimatedCostAfter: Double? = nil, sizeBytes: Int64,
+                sizeSource: String = "pg_stats", writeOverhead: WriteOverhead? = nil,
+                measured: IndexMeasurement? = nil, verified: Bool, notes: [String] = []) {
+        self.ddl = ddl; self.name = name; self.kind = kind; self.table = table; self.method = method
+        self.columns = columns; self.include = include; self.predicate = predicate; self.statements = statements
+        self.estimatedCostBefore = estimatedCostBefore; self.estimatedCostAfter = estimatedCostAfter
+        self.sizeBytes = sizeBytes; self.sizeSource = sizeSource; self.writeOverhead = writeOverhead
+        self.measured = measured; self.verified = verified; self.notes = notes
+    }
+}
+
+/// A recommendation that did not survive measurement, with its figures and the reason.
+public struct WithdrawnRecommendation: Codable, Sendable, Equatable {
+    public var recommendation: IndexRecommendation
+    public var reason: String
+
+    public init(recommendation: IndexRecommendation, reason: String) {
+        self.recommendation = recommendation; self.reason = reason
+    }
+}
+
+/// An existing index that a recommended one makes redundant.
+public struct RedundantIndex: Codable, Sendable, Equatable {
+    public var index: String
+    public var table: String
+    /// `DROP INDEX CONCURRENTLY ...`.
+    public var ddl: String
+    public var supersededBy: String
+    public var evidence: String
+    public var sizeBytes: Int64?
+
+    public init(index: String, table: String, ddl: String, supersededBy: String, evidence: String, sizeBytes: Int64? = nil) {
+        self.index = index; self.table = table; self.ddl = ddl; self.supersededBy = supersededBy
+        self.evidence = evidence; self.sizeBytes = sizeBytes
+    }
+}
+
+/// A statement the advisor could not cost, and why (so a missing recommendation is explained).
+public struct SkippedStatement: Codable, Sendable, Equatable {
+    public var fingerprint: String
+    public var text: String
+    public var reason: String
+
+    public init(fingerprint: String, text: String, reason: String) {
+        self.fingerprint = fingerprint; self.text = text; self.reason = reason
+    }
+}
+
+/// Everything `pgadvise indexes` reports.
+public struct IndexAdvice: Codable, Sendable, Equatable {
+    public var schemaVersion: Int
+    public var recommendations: [IndexRecommendation]
+    public var withdrawn: [WithdrawnRecommendation]
+    public var redundant: [RedundantIndex]
+    /// Call-weighted estimated cost of the analysed statements without and with every recommendation.
+    public var workloadCostBefore: Double?
+    public var workloadCostAfter: Double?
+    public var budgetBytes: Int64
+    public var statementsAnalyzed: Int
+    public var skipped: [SkippedStatement]
+    /// Whether what-if costing was available (HypoPG).
+    public var hypopg: Bool
+    /// Warnings and facts the reader must know (missing extensions, --measure locking).
+    public var notes: [String]
+
+    public init(schemaVersion: Int = 1, recommendations: [IndexRecommendation] = [],
+                withdrawn: [WithdrawnRecommendation] = [], redundant: [RedundantIndex] = [],
+                workloadCostBefore: Double? = nil, workloadCostAfter: Double? = nil, budgetBytes: Int64 = 0,
+                statementsAnalyzed: Int = 0, skipped: [SkippedStatement] = [], hypopg: Bool = false,
+                notes: [String] = []) {
+        self.schemaVersion = schemaVersion; self.recommendations = recommendations; self.withdrawn = withdrawn
+        self.redundant = redundant; self.workloadCostBefore = workloadCostBefore
+        self.workloadCostAfter = workloadCostAfter; self.budgetBytes = budgetBytes
+        self.statementsAnalyzed = statementsAnalyzed; self.skipped = skipped; self.hypopg = hypopg; self.notes = notes
+    }
+}
+
+extension IndexRecommendation {
+    enum CodingKeys: String, CodingKey {
+        case ddl, name, kind, table, method, columns, include, predicate, statements, estimatedCostBefore
+        case estimatedCostAfter, sizeBytes, sizeSource, writeOverhead, measured, verified, notes
+    }
+
+    /// Optional figures are written as `null` rather than left out: the published contract says
+    /// `measured` is null when nothing was measured, and a reader should not have to guess.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(ddl, forKey: .ddl)
+        try c.encode(name, forKey: .name)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(table, forKey: .table)
+        try c.encode(method, forKey: .method)
+        try c.encode(columns, forKey: .columns)
+        try c.encode(include, forKey: .include)
+        try c.encode(predicate, forKey: .predicate)
+        try c.encode(statements, forKey: .statements)
+        try c.encode(estimatedCostBefore, forKey: .estimatedCostBefore)
+        try c.encode(estimatedCostAfter, forKey: .estimatedCostAfter)
+        try c.encode(sizeBytes, forKey: .sizeBytes)
+        try c.encode(sizeSource, forKey: .sizeSource)
+        try c.encode(writeOverhead, forKey: .writeOverhead)
+        try c.encode(measured, forKey: .measured)
+        try c.encode(verified, forKey: .verified)
+        try c.encode(notes, forKey: .notes)
+    }
+}

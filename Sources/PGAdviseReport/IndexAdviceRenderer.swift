@@ -1,0 +1,153 @@
+import Foundation
+import PGAdviseCore
+
+/// `pgadvise indexes` output in text, Markdown and JSON.
+public enum IndexAdviceRenderer {
+    public static func json(_ advice: IndexAdvice) throws -> String {
+        var document = advice
+        document.schemaVersion = jsonSchemaVersion
+        return try JSONOutput.encode(document)
+    }
+
+    public static func text(_ advice: IndexAdvice, width: Int = 100) -> String {
+        var out: [String] = []
+        var heading = "Recommended indexes: \(advice.recommendations.count)"
+        heading += " (budget \(formatBytes(advice.budgetBytes)), \(advice.statementsAnalyzed) statements analysed"
+        if let before = advice.workloadCostBefore, let after = advice.workloadCostAfter {
+            heading += ", estimated workload cost \(cost(before)) -> \(cost(after))\(change(before, after))"
+        }
+        out.append(wrap(heading + ")", width: width))
+        for (i, rec) in advice.recommendations.enumerated() {
+            out.append("")
+            out += recommendationLines(rec, number: i + 1, width: width)
+        }
+        if !advice.withdrawn.isEmpty {
+            out.append("")
+            out.append("Withdrawn after measurement: \(advice.withdrawn.count)")
+            for w in advice.withdrawn {
+                out.append(wrap("- \(w.recommendation.name) on \(w.recommendation.table): \(w.reason)", width: width, indent: "  "))
+                out.append("    " + truncate(w.recommendation.ddl, to: width - 4))
+            }
+        }
+        if !advice.redundant.isEmpty {
+            out.append("")
+            out.append("Existing indexes made redundant: \(advice.redundant.count)")
+            for r in advice.redundant {
+                out.append("  " + truncate(r.ddl, to: width - 2))
+                out.append(wrap(r.evidence, width: width, indent: "    "))
+            }
+        }
+        if !advice.skipped.isEmpty {
+            out.append("")
+            out.append("Statements not costed: \(advice.skipped.count)")
+            for s in advice.skipped {
+                out.append(wrap("- \(s.fingerprint): \(s.reason)", width: width, indent: "  "))
+                out.append("    > " + truncate(s.text, to: width - 6))
+            }
+        }
+        if !advice.notes.isEmpty {
+            out.append("")
+            out.append("Notes:")
+            for note in advice.notes { out.append(wrap("- " + note, width: width, indent: "  ")) }
+        }
+        return out.joined(separator: "\n")
+    }
+
+    static func recommendationLines(_ rec: IndexRecommendation, number: Int, width: Int) -> [String] {
+        var lines: [String] = []
+        let verified = rec.verified ? "" : ", unverified"
+        lines.append(truncate("\(number). \(rec.name) [\(rec.kind.rawValue)\(verified)] on \(rec.table), "
+                              + "size \(formatBytes(rec.sizeBytes)) (\(rec.sizeSource))", to: width))
+        lines.append(wrap(rec.ddl + ";", width: width, indent: "   "))
+        var estimate = "   Estimated cost"
+        if let before = rec.estimatedCostBefore, let after = rec.estimatedCostAfter {
+            estimate += " \(cost(before)) -> \(cost(after))\(change(before, after))"
+        } else if let before = rec.estimatedCostBefore {
+            estimate += " \(cost(before)) -> not estimated"
+        } else {
+            estimate += " not estimated"
+        }
+        estimate += " over \(rec.statements.count) statement\(rec.statements.count == 1 ? "" : "s")"
+        if let w = rec.writeOverhead, w.rowsWritten > 0 {
+            estimate += "; write overhead \(formatCount(Int(w.rowsWritten))) rows (cost \(cost(w.estimatedCost)))"
+        }
+        lines.append(wrap(estimate, width: width, indent: "   "))
+        if let m = rec.measured {
+            lines.append(wrap("   Measured \(formatDuration(ms: m.beforeMs)) -> \(formatDuration(ms: m.afterMs)) per call, "
+                              + "buffers \(formatCount(Int(m.beforeBuffers))) -> \(formatCount(Int(m.afterBuffers))) "
+                              + "(median of \(m.runs) runs)", width: width, indent: "   "))
+        }
+        for s in rec.statements {
+            var figures = "\(formatCount(s.calls)) calls"
+            if let b = s.estimatedCostBefore, let a = s.estimatedCostAfter { figures += ", cost \(cost(b)) -> \(cost(a))" }
+            if let m = s.measured { figures += ", \(formatDuration(ms: m.beforeMs)) -> \(formatDuration(ms: m.afterMs))" }
+            lines.append("   - \(s.fingerprint) \(figures)")
+            lines.append("     > " + truncate(s.text, to: width - 7))
+        }
+        for note in rec.notes { lines.append(wrap("Note: " + note, width: width, indent: "   ")) }
+        return lines
+    }
+
+    public static func markdown(_ advice: IndexAdvice) -> String {
+        var out = "## Recommended indexes\n\n"
+        out += "Budget \(formatBytes(advice.budgetBytes)); \(advice.statementsAnalyzed) statements analysed"
+        if let before = advice.workloadCostBefore, let after = advice.workloadCostAfter {
+            out += "; estimated workload cost \(cost(before)) → \(cost(after))\(change(before, after))"
+        }
+        out += ".\n\n"
+        if advice.recommendations.isEmpty { out += "No index to recommend.\n\n" }
+        for rec in advice.recommendations {
+            out += "### `\(rec.name)` (\(rec.kind.rawValue)\(rec.verified ? "" : ", unverified")) on `\(rec.table)`\n\n"
+            out += "```sql\n\(rec.ddl);\n```\n\n"
+            out += "- Size: \(formatBytes(rec.sizeBytes)) (\(rec.sizeSource))\n"
+            if let before = rec.estimatedCostBefore {
+                let after = rec.estimatedCostAfter.map { cost($0) + change(before, $0) } ?? "not estimated"
+                out += "- Estimated cost: \(cost(before)) → \(after)\n"
+            }
+            if let w = rec.writeOverhead, w.rowsWritten > 0 {
+                out += "- Write overhead: \(formatCount(Int(w.rowsWritten))) rows written (cost \(cost(w.estimatedCost)))\n"
+            }
+            if let m = rec.measured {
+                out += "- Measured: \(formatDuration(ms: m.beforeMs)) → \(formatDuration(ms: m.afterMs)) per call, buffers "
+                    + "\(formatCount(Int(m.beforeBuffers))) → \(formatCount(Int(m.afterBuffers))) (median of \(m.runs) runs)\n"
+            }
+            for note in rec.notes { out += "- Note: \(note)\n" }
+            out += "\n| Query | Calls | Est. cost before | Est. cost after | Measured | Statement |\n|---|---:|---:|---:|---|---|\n"
+            for s in rec.statements {
+                let measured = s.measured.map { "\(formatDuration(ms: $0.beforeMs)) → \(formatDuration(ms: $0.afterMs))" } ?? ""
+                out += "| `\(s.fingerprint)` | \(formatCount(s.calls)) | \(s.estimatedCostBefore.map(cost) ?? "") | "
+                    + "\(s.estimatedCostAfter.map(cost) ?? "") | \(measured) | `\(markdownCell(truncate(s.text, to: 120)).replacingOccurrences(of: "`", with: "'"))` |\n"
+            }
+            out += "\n"
+        }
+        if !advice.withdrawn.isEmpty {
+            out += "### Withdrawn after measurement\n\n"
+            for w in advice.withdrawn { out += "- `\(w.recommendation.name)` on `\(w.recommendation.table)`: \(w.reason)\n" }
+            out += "\n"
+        }
+        if !advice.redundant.isEmpty {
+            out += "### Existing indexes made redundant\n\n"
+            for r in advice.redundant { out += "- `\(r.ddl)`: \(r.evidence)\n" }
+            out += "\n"
+        }
+        if !advice.skipped.isEmpty {
+            out += "### Statements not costed\n\n"
+            for s in advice.skipped { out += "- `\(s.fingerprint)`: \(s.reason)\n" }
+            out += "\n"
+        }
+        if !advice.notes.isEmpty {
+            out += "### Notes\n\n"
+            for note in advice.notes { out += "- \(note)\n" }
+        }
+        return out
+    }
+
+    static func cost(_ value: Double) -> String {
+        value >= 100 ? formatCount(Int(value.rounded())) : String(format: "%.2f", value)
+    }
+
+    static func change(_ before: Double, _ after: Double) -> String {
+        guard before > 0 else { return "" }
+        return String(format: " (%+.0f%%)", (after - before) / before * 100)
+    }
+}
