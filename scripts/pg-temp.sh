@@ -15,6 +15,8 @@ pg_temp_as_owner() {
 pg_temp_free_port() {
   local port
   for port in $(seq "${1:-54330}" 54999); do
+    # A client connection's ephemeral port in TIME-WAIT also makes the server's bind fail.
+    if command -v ss >/dev/null 2>&1 && [ -n "$(ss -Htan "( sport = :$port )" 2>/dev/null)" ]; then continue; fi
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return 0; fi
   done
   return 1

@@ -94,8 +94,8 @@ struct PostgresCollectorTests {
     }
 
     @Test func usageCountsScansAndWrites() throws {
-        let admin = try TestDatabase.adminConnection(database: Self.database)
         _ = try Self.prepared.get()
+        let admin = try TestDatabase.adminConnection(database: Self.database)
         let before = try CatalogCollector(connection: connect()).collect().table(QualifiedName("customers"))?.usage
         try admin.execute("SELECT count(*) FROM customers")
         try admin.execute("SELECT pg_stat_force_next_flush()")
@@ -106,8 +106,8 @@ struct PostgresCollectorTests {
     }
 
     @Test func statementStatisticsAreThisDatabasesOnly() throws {
-        let admin = try TestDatabase.adminConnection(database: Self.database)
         _ = try Self.prepared.get()
+        let admin = try TestDatabase.adminConnection(database: Self.database)
         for id in 1...7 { try admin.query("SELECT email FROM customers WHERE id = $1", [String(id)]) }
         let collection = try PgStatStatementsCollector(connection: connect()).collect(limit: 50)
         #expect(collection.status.availability == .available)

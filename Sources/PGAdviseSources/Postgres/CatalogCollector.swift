@@ -22,7 +22,7 @@ public struct CatalogCollector {
         var tables: [Table] = []
         var position: [String: Int] = [:]   // pg_class oid → index in `tables`
         var unreadable: [String] = []
-        for r in try connection.query(Self.tablesSQL).records {
+        for r in try connection.query(pgadviseStatementMarker + Self.tablesSQL).records {
             guard let oid = r["oid"], let schema = r["schema"], let name = r["name"] else { continue }
             position[oid] = tables.count
             let reltuples = r.double("reltuples") ?? -1
@@ -32,16 +32,16 @@ public struct CatalogCollector {
             tables.append(table)
             if r.bool("readable") == false { unreadable.append(table.name.description) }
         }
-        for r in try connection.query(Self.columnsSQL).records {
+        for r in try connection.query(pgadviseStatementMarker + Self.columnsSQL).records {
             guard let i = r["attrelid"].flatMap({ position[$0] }), let name = r["name"] else { continue }
             tables[i].columns.append(Column(name: name, type: r["type"] ?? "", notNull: r.bool("not_null") ?? false,
                                             defaultExpression: r["default_expr"]))
         }
-        for r in try connection.query(Self.indexesSQL).records {
+        for r in try connection.query(pgadviseStatementMarker + Self.indexesSQL).records {
             guard let i = r["indrelid"].flatMap({ position[$0] }), let name = r["name"] else { continue }
             tables[i].indexes.append(Self.index(r, table: tables[i].name))
         }
-        for r in try connection.query(Self.constraintsSQL).records {
+        for r in try connection.query(pgadviseStatementMarker + Self.constraintsSQL).records {
             guard let i = r["conrelid"].flatMap({ position[$0] }), let name = r["name"] else { continue }
             let columns = r.textArray("columns")
             switch r["contype"] {
@@ -57,7 +57,7 @@ public struct CatalogCollector {
         }
         var tableByName: [QualifiedName: Int] = [:]
         for (i, t) in tables.enumerated() { tableByName[t.name] = i }
-        for r in try connection.query(Self.statsSQL).records {
+        for r in try connection.query(pgadviseStatementMarker + Self.statsSQL).records {
             guard let schema = r["schemaname"], let table = r["tablename"], let column = r["attname"],
                   let i = tableByName[QualifiedName(schema: schema, table)],
                   let c = tables[i].columns.firstIndex(where: { $0.name == column }) else { continue }
@@ -68,7 +68,7 @@ public struct CatalogCollector {
                 mostCommonFrequencies: r.textArray("mcf").compactMap { Double($0) },
                 histogramBounds: r.textArray("histogram"))
         }
-        let searchPath = try connection.query("SELECT current_schemas(false) AS path").records.first?.textArray("path") ?? ["public"]
+        let searchPath = try connection.query(pgadviseStatementMarker + "SELECT current_schemas(false) AS path").records.first?.textArray("path") ?? ["public"]
         let extensions = try readExtensions(connection)
         var skipped: [ScanSkip] = []
         if !unreadable.isEmpty {

@@ -37,7 +37,7 @@ public struct GenericPlanCollector {
         var previousPlanCacheMode: String?
         defer {
             if let previousPlanCacheMode {
-                _ = try? connection.query("SELECT set_config('plan_cache_mode', $1, false)", [previousPlanCacheMode])
+                _ = try? connection.query(pgadviseStatementMarker + "SELECT set_config('plan_cache_mode', $1, false)", [previousPlanCacheMode])
             }
         }
         for (n, query) in queries.enumerated() {
@@ -49,20 +49,20 @@ public struct GenericPlanCollector {
             do {
                 let output: String?
                 if useGenericPlanOption {
-                    output = try connection.query("EXPLAIN (GENERIC_PLAN, VERBOSE, FORMAT JSON) " + query.normalized)
+                    output = try connection.query(pgadviseStatementMarker + "EXPLAIN (GENERIC_PLAN, VERBOSE, FORMAT JSON) " + query.normalized)
                         .rows.first?.first ?? nil
                 } else {
                     if previousPlanCacheMode == nil {
                         previousPlanCacheMode = try connection.query(
-                            "SELECT current_setting('plan_cache_mode') AS mode, set_config('plan_cache_mode', 'force_generic_plan', false)"
+                            pgadviseStatementMarker + "SELECT current_setting('plan_cache_mode') AS mode, set_config('plan_cache_mode', 'force_generic_plan', false)"
                         ).records.first?["mode"] ?? "auto"
                     }
                     let name = "pgadvise_plan_\(n)"
-                    try connection.query("PREPARE \(name) AS " + query.normalized)
-                    defer { _ = try? connection.query("DEALLOCATE \(name)") }
+                    try connection.query(pgadviseStatementMarker + "PREPARE \(name) AS " + query.normalized)
+                    defer { _ = try? connection.query(pgadviseStatementMarker + "DEALLOCATE \(name)") }
                     let arguments = parameterCount > 0
                         ? "(" + Array(repeating: "NULL", count: parameterCount).joined(separator: ", ") + ")" : ""
-                    output = try connection.query("EXPLAIN (VERBOSE, FORMAT JSON) EXECUTE \(name)\(arguments)")
+                    output = try connection.query(pgadviseStatementMarker + "EXPLAIN (VERBOSE, FORMAT JSON) EXECUTE \(name)\(arguments)")
                         .rows.first?.first ?? nil
                 }
                 guard let output else {

@@ -16,8 +16,8 @@ public struct StatementStatsCollection: Sendable {
 }
 
 /// Reads pg_stat_statements in one statement, whatever the number of entries. Rows are limited to
-/// the current database (`dbid`), since the view is server-wide, and entries of the same statement
-/// under several roles are summed. An unusable extension is not an error: the status says why and
+/// the current database (`dbid`), since the view is server-wide, entries of the same statement
+/// under several roles are summed, and pgadvise's own statements are left out. An unusable extension is not an error: the status says why and
 /// what to do, and the scan goes on without a workload.
 public struct PgStatStatementsCollector {
     public let connection: PostgresConnection
@@ -26,7 +26,7 @@ public struct PgStatStatementsCollector {
 
     public func collect(limit: Int = 50) throws -> StatementStatsCollection {
         let empty = Workload(source: .pgStatStatements)
-        let installed = try connection.query("""
+        let installed = try connection.query(pgadviseStatementMarker + """
             SELECT n.nspname AS schema, e.extversion AS version,
                    EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pg_stat_statements') AS available,
                    current_setting('shared_preload_libraries') AS preload, current_database() AS database
@@ -57,7 +57,7 @@ public struct PgStatStatementsCollector {
         let view = "\(quoteIdentifier(schema)).pg_stat_statements"
         let rows: [Record]
         do {
-            rows = try connection.query(columns.topStatementsSQL(view: view), [String(max(1, limit))]).records
+            rows = try connection.query(pgadviseStatementMarker + columns.topStatementsSQL(view: view), [String(max(1, limit))]).records
         } catch let error as PostgresError where error.isPermissionDenied {
             return StatementStatsCollection(workload: empty, status: StatementStatsStatus(
                 availability: .permissionDenied,
@@ -84,7 +84,7 @@ public struct PgStatStatementsCollector {
         }
         if columns.hasInfoView {
             status.statsReset = try? connection.query(
-                "SELECT \(isoTimestamp("stats_reset")) AS reset FROM \(quoteIdentifier(schema)).pg_stat_statements_info"
+                pgadviseStatementMarker + "SELECT \(isoTimestamp("stats_reset")) AS reset FROM \(quoteIdentifier(schema)).pg_stat_statements_info"
             ).records.first?["reset"]
         }
         return StatementStatsCollection(workload: Workload(source: .pgStatStatements, queries: mergedByFingerprint(queries)),
@@ -123,6 +123,7 @@ struct StatementColumns {
                        temp_blks_written, \(topLevel) AS top_level
                 FROM \(view)
                 WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+                  AND query NOT LIKE \(quoteLiteral(pgadviseStatementMarker + "%"))
             ), visible AS (
                 SELECT * FROM raw WHERE query IS NOT NULL AND query <> '<insufficient privilege>'
             ), grouped AS (

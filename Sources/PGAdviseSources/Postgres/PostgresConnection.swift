@@ -135,13 +135,13 @@ public final class PostgresConnection {
     public var databaseName: String { PQdb(handle).map { String(cString: $0) } ?? "" }
 
     private func applySessionOptions() throws {
-        _ = try query("SELECT set_config('statement_timeout', $1, false), set_config('lock_timeout', $2, false),"
+        _ = try query(pgadviseStatementMarker + "SELECT set_config('statement_timeout', $1, false), set_config('lock_timeout', $2, false),"
                       + " set_config('default_transaction_read_only', $3, false), set_config('application_name', $4, false)",
                       [String(options.statementTimeoutMs), String(options.lockTimeoutMs),
                        options.readOnly ? "on" : "off", options.applicationName])
         // idle_in_transaction_session_timeout guards a pgadvise killed mid-transaction (e.g. --measure)
         // from holding locks: the server ends such a session on its own.
-        _ = try query("SELECT set_config('idle_in_transaction_session_timeout', $1, false)",
+        _ = try query(pgadviseStatementMarker + "SELECT set_config('idle_in_transaction_session_timeout', $1, false)",
                       [String(max(options.statementTimeoutMs * 2, 60_000))])
     }
 
@@ -256,6 +256,11 @@ public final class PostgresConnection {
         message.replacingOccurrences(of: #""[^"]*""#, with: "\"…\"", options: .regularExpression)
     }
 }
+
+/// Leads every statement pgadvise itself sends, so that pg_stat_statements entries it causes (its
+/// own catalog queries, and the nested entries EXPLAIN of a prepared statement records) can be told
+/// apart from the application's and left out of the workload.
+public let pgadviseStatementMarker = "/* pgadvise */ "
 
 /// Parses PostgreSQL's text form of a one-dimensional array: `{a,"b,c",NULL,"x\"y"}`.
 public func parsePostgresArray(_ text: String) -> [String] {

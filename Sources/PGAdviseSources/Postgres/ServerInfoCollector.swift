@@ -20,7 +20,7 @@ public struct ServerInfoCollector {
     public init(connection: PostgresConnection) { self.connection = connection }
 
     public func collect() throws -> ServerInfo {
-        let identity = try connection.query("""
+        let identity = try connection.query(pgadviseStatementMarker + """
             SELECT version() AS version, current_setting('server_version_num') AS version_num,
                    current_database() AS database, current_user AS username,
                    coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = current_user), false) AS superuser,
@@ -29,7 +29,7 @@ public struct ServerInfoCollector {
                    current_setting('shared_preload_libraries') AS preload
             """).records.first
         guard let identity else { throw PGAdviseError(.database, "the server returned no row for version()") }
-        let settings = try connection.query("""
+        let settings = try connection.query(pgadviseStatementMarker + """
             SELECT name, setting, unit, source, current_setting(name) AS display
             FROM pg_settings WHERE name = ANY($1::text[]) ORDER BY name
             """, [postgresArrayLiteral(Self.performanceSettings)]).records.map {
@@ -51,7 +51,7 @@ public struct ServerInfoCollector {
 
     /// `pg_stat_database` for the current database, with its size and the statistics reset time.
     public func databaseStats() throws -> DatabaseStats? {
-        guard let r = try connection.query("""
+        guard let r = try connection.query(pgadviseStatementMarker + """
             SELECT xact_commit, xact_rollback, blks_read, blks_hit, tup_returned, tup_fetched, temp_files,
                    temp_bytes, deadlocks, pg_database_size(datid) AS size, \(isoTimestamp("stats_reset")) AS stats_reset
             FROM pg_stat_database WHERE datname = current_database()
@@ -67,7 +67,7 @@ public struct ServerInfoCollector {
     /// Client sessions on the current database right now, pgadvise's own excluded. Without
     /// `pg_read_all_stats` other roles' sessions show no state; they are counted as `unknown`.
     public func activity() throws -> ActivitySnapshot {
-        let rows = try connection.query("""
+        let rows = try connection.query(pgadviseStatementMarker + """
             SELECT coalesce(state, 'unknown') AS state, count(*) AS sessions,
                    count(*) FILTER (WHERE wait_event_type = 'Lock') AS waiting,
                    max(extract(epoch FROM clock_timestamp() - query_start) * 1000) FILTER (WHERE state = 'active') AS longest_active,
@@ -92,7 +92,7 @@ public struct ServerInfoCollector {
 /// Installed (in this database) and available (on the server) extensions, in one statement.
 func readExtensions(_ connection: PostgresConnection) throws -> (installed: [String: String], available: [String: String]) {
     var installed: [String: String] = [:], available: [String: String] = [:]
-    for r in try connection.query("SELECT name, default_version, installed_version FROM pg_available_extensions").records {
+    for r in try connection.query(pgadviseStatementMarker + "SELECT name, default_version, installed_version FROM pg_available_extensions").records {
         guard let name = r["name"] else { continue }
         if let version = r["default_version"] { available[name] = version }
         if let version = r["installed_version"] { installed[name] = version }

@@ -2,4 +2,5 @@ import ArgumentParser
 
 /// Every subcommand, in the order `pgadvise --help` lists them.
 let commandRegistry: [ParsableCommand.Type] = [
+    ScanCommand.self,
 ]

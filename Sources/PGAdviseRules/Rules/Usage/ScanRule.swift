@@ -1,0 +1,92 @@
+import Foundation
+import PGAdviseCore
+import PGAdviseReport
+
+/// What a live scan knows beyond the statements themselves: the catalog with its usage counters,
+/// the statements with their weights and generic plans, and whether pg_stat_statements was usable.
+/// Usage and plan rules read only this, so they can be tested on values without a server.
+public struct ScanRuleInput: Sendable {
+    public var catalog: Catalog
+    public var queries: [ScannedQuery]
+    public var statementStats: StatementStatsStatus
+    /// When the table and index counters were last reset (ISO-8601), nil when never.
+    public var statsReset: String?
+    public var database: String
+    /// The role pgadvise connected as, for GRANT fixes.
+    public var user: String
+    public var preloadedLibraries: [String]
+    public var thresholds: ScanThresholds
+
+    public init(catalog: Catalog, queries: [ScannedQuery] = [], statementStats: StatementStatsStatus,
+                statsReset: String? = nil, database: String = "", user: String = "", preloadedLibraries: [String] = [],
+                thresholds: ScanThresholds = ScanThresholds()) {
+        self.catalog = catalog; self.queries = queries; self.statementStats = statementStats
+        self.statsReset = statsReset; self.database = database; self.user = user; self.preloadedLibraries = preloadedLibraries
+        self.thresholds = thresholds
+    }
+
+    /// The table a plan node reads: its schema when EXPLAIN VERBOSE named it, else the search path.
+    func table(of node: PlanNode) -> Table? {
+        guard let name = node.relationName else { return nil }
+        return catalog.table(QualifiedName(schema: node.schema, name))
+    }
+}
+
+/// Where "large" starts. A sequential scan of a few thousand rows is often the best plan; these
+/// thresholds keep findings to tables where reading everything costs real I/O.
+public struct ScanThresholds: Sendable {
+    /// Rows from which a table counts as large.
+    public var largeTableRows: Double = 10_000
+    /// Sequential scans a table must have had before its scan mix means anything.
+    public var minimumSequentialScans: Int64 = 50
+    /// A sequential scan keeping at most this fraction of a large table's rows is "selective".
+    public var selectiveFraction: Double = 0.05
+    /// Rows into a Sort from which the sort counts as large.
+    public var largeSortRows: Double = 10_000
+    /// Changed rows (as a fraction of the table, and at least `staleMinimumRows`) after which the
+    /// planner's statistics are stale; autoanalyze's default trigger is 10%.
+    public var staleFraction: Double = 0.2
+    public var staleMinimumRows: Int64 = 1_000
+
+    public init() {}
+}
+
+/// A rule about the live database as a whole (usage counters, statistics, generic plans), as
+/// opposed to a rule about one statement's text.
+public protocol ScanRule: Sendable {
+    static var id: String { get }
+    static var severity: Severity { get }
+    static var category: RuleCategory { get }
+    /// One sentence: what the rule finds and why it costs.
+    static var summary: String { get }
+    func check(_ input: ScanRuleInput) -> [Finding]
+}
+
+/// Every usage and plan rule `pgadvise scan` applies, in the order their ids are documented.
+public let scanRules: [any ScanRule] = [
+    InvalidIndexRule(), UnusedIndexRule(), SeqScanHeavyTableRule(), NeverAnalyzedTableRule(),
+    StaleStatisticsRule(), PgStatStatementsMissingRule(), SeqScanLargeTableRule(), SortWithoutIndexRule(),
+]
+
+/// Applies every scan rule; findings come back highest impact first.
+public func applyScanRules(_ input: ScanRuleInput, rules: [any ScanRule] = scanRules) -> [Finding] {
+    rules.flatMap { $0.check(input) }.sortedByImpact()
+}
+
+extension Table {
+    /// Rows as the planner believes (reltuples), else as the statistics collector counts them.
+    var estimatedRows: Double {
+        if let rows = rowEstimate { return rows }
+        return Double(usage?.liveTuples ?? 0)
+    }
+}
+
+func formatRows(_ rows: Double) -> String { formatCount(Int(rows.rounded())) }
+
+func formatSize(_ bytes: Int64?) -> String { bytes.map(formatBytes) ?? "size unknown" }
+
+func percent(_ fraction: Double) -> String {
+    if fraction > 0 && fraction < 0.001 { return String(format: "%.3f%%", fraction * 100) }
+    if fraction < 0.1 { return String(format: "%.1f%%", fraction * 100) }
+    return String(format: "%.0f%%", fraction * 100)
+}

@@ -1,0 +1,155 @@
+import ArgumentParser
+import Foundation
+import PGAdviseCore
+import PGAdviseReport
+import PGAdviseRules
+import PGAdviseSources
+
+struct ScanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scan",
+        abstract: "Scan a live database: settings, pg_stat_statements, catalog, usage statistics and generic plans.",
+        discussion: """
+        Connects like psql (a conninfo string, a postgres:// URI, or the PG* environment variables and \
+        ~/.pgpass), in a read-only session with statement and lock timeouts and application_name pgadvise. \
+        A role with pg_monitor is enough; whatever the role cannot see is listed under "Skipped". \
+        Exit codes: 0 no finding at --fail-on, 1 findings at or above it, 2 bad usage, 3 cannot connect, \
+        a query timed out, or a privilege is missing.
+        """)
+
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var output: OutputOptions
+
+    @Flag(name: .long, help: "Do not EXPLAIN the top statements (no plan findings).")
+    var noPlans = false
+
+    @Flag(name: .long, help: "Include the whole catalog (tables, columns, indexes, statistics) in JSON output.")
+    var includeCatalog = false
+
+    func validate() throws {
+        try output.validate(formats: [.text, .json, .markdown])
+    }
+
+    func run() throws {
+        let conn = try connection.connect()
+        var scan = LiveScan(connection: conn, top: output.top, planStatements: !noPlans)
+        var report = try scan.run()
+        if !includeCatalog { report.catalog = nil }
+        let text: String
+        switch output.format {
+        case .json: text = try JSONOutput.encode(report)
+        case .markdown: text = renderScanMarkdown(report)
+        default: text = renderScanText(report, color: output.color)
+        }
+        try output.emit(text, findings: report.findings)
+    }
+}
+
+/// One scan: collect, judge, assemble the report. Essential steps (the catalog) stop the scan with
+/// an actionable error when they fail; optional ones are listed as skipped.
+struct LiveScan {
+    let connection: PostgresConnection
+    let top: Int
+    let planStatements: Bool
+    var skipped: [ScanSkip] = []
+
+    init(connection: PostgresConnection, top: Int, planStatements: Bool) {
+        self.connection = connection
+        self.top = top
+        self.planStatements = planStatements
+    }
+
+    mutating func run() throws -> ScanReport {
+        let started = Date()
+        let server = try essential("the server's version and settings") { try ServerInfoCollector(connection: connection).collect() }
+        if server.isSuperuser {
+            // Keeps the scan's own statements (and the nested entries EXPLAIN of a prepared
+            // statement records) out of pg_stat_statements; only a superuser may change it.
+            _ = try? connection.query(pgadviseStatementMarker + "SELECT set_config('pg_stat_statements.track', 'none', false)")
+        }
+        let infoCollector = ServerInfoCollector(connection: connection)
+        let database = optional("database statistics (pg_stat_database)") { try infoCollector.databaseStats() } ?? nil
+        let activity = optional("session snapshot (pg_stat_activity)") { try infoCollector.activity() }
+        let collection = try essential("the catalog") { try CatalogCollector(connection: connection).collectWithNotes() }
+        skipped += collection.skipped
+        let catalog = collection.catalog
+        let statements = try essential("pg_stat_statements") { try PgStatStatementsCollector(connection: connection).collect(limit: top) }
+        if statements.status.availability != .available {
+            skipped.append(ScanSkip(step: "pg_stat_statements",
+                                    reason: "\(statements.status.availability.rawValue): \(statements.status.remedy ?? "")"))
+        } else if statements.status.hiddenStatements > 0 {
+            skipped.append(ScanSkip(
+                step: "\(statements.status.hiddenStatements) statement(s) of other roles",
+                reason: "their text is hidden from \(server.user); GRANT pg_read_all_stats TO \(quoteIdentifierIfNeeded(server.user)) to judge them"))
+        }
+        let totalMs = statements.status.totalMs
+        var queries = statements.workload.queries.map {
+            ScannedQuery(stats: $0, shareOfTotalTime: totalMs > 0 ? min($0.totalMs / totalMs, 1) : 0)
+        }
+        if planStatements && !queries.isEmpty {
+            let outcomes = try GenericPlanCollector(connection: connection).plans(for: queries.map(\.stats))
+            for i in queries.indices {
+                guard let outcome = outcomes[queries[i].stats.fingerprint] else { continue }
+                queries[i].plan = outcome.plan
+                queries[i].planSkipReason = outcome.skipReason
+            }
+            let unplanned = queries.filter { $0.plan == nil && !($0.planSkipReason?.hasPrefix("utility statement") ?? false) }
+            if let first = unplanned.first {
+                let others = unplanned.count > 1 ? " (and \(unplanned.count - 1) more; see planSkipReason in --format json)" : ""
+                skipped.append(ScanSkip(step: "generic plans of \(unplanned.count) statement(s)",
+                                        reason: "\(first.stats.fingerprint): \(first.planSkipReason ?? "no plan")\(others)"))
+            }
+        }
+        let input = ScanRuleInput(catalog: catalog, queries: queries, statementStats: statements.status,
+                                  statsReset: database?.statsReset, database: server.database, user: server.user,
+                                  preloadedLibraries: server.preloadedLibraries)
+        // Query rules on each top statement (weighted by its calls and time), schema rules on the
+        // catalog, then the live scan's own usage and plan rules.
+        let findings = RuleEngine.check(workload: statements.workload, catalog: catalog)
+            + RuleEngine.check(catalog: catalog) + applyScanRules(input)
+        return ScanReport(
+            schemaVersion: jsonSchemaVersion, target: connection.description,
+            startedAt: ISO8601DateFormatter().string(from: started),
+            durationMs: Date().timeIntervalSince(started) * 1000, roundTrips: connection.roundTrips, server: server,
+            database: database, activity: activity, statementStats: statements.status,
+            tableCount: catalog.tables.count, indexCount: catalog.tables.reduce(0) { $0 + $1.indexes.count },
+            skipped: skipped, findings: findings.sortedByImpact(), queries: queries, catalog: catalog)
+    }
+
+    /// A step the scan cannot do without: a server error becomes a one-line message saying what to do.
+    func essential<T>(_ step: String, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as PostgresError {
+            throw scanFailure(step, error)
+        }
+    }
+
+    /// A step the report can do without: a server error is listed under "Skipped" with its reason.
+    mutating func optional<T>(_ step: String, _ body: () throws -> T) -> T? {
+        do {
+            return try body()
+        } catch let error as PostgresError {
+            skipped.append(ScanSkip(step: step, reason: scanFailure(step, error).message))
+        } catch {
+            skipped.append(ScanSkip(step: step, reason: "\(error)"))
+        }
+        return nil
+    }
+
+    func scanFailure(_ step: String, _ error: PostgresError) -> PGAdviseError {
+        let options = connection.options
+        if error.isStatementTimeout {
+            return PGAdviseError(.database, "reading \(step) took longer than the statement timeout (\(options.statementTimeoutMs) ms): "
+                                 + "raise --statement-timeout or scan when the server is less busy")
+        }
+        if error.isLockTimeout {
+            return PGAdviseError(.database, "reading \(step) waited longer than the lock timeout (\(options.lockTimeoutMs) ms) "
+                                 + "for a lock held by another session (ALTER TABLE, VACUUM FULL, REINDEX): retry later or raise --lock-timeout")
+        }
+        if error.isPermissionDenied {
+            return PGAdviseError(.database, "permission denied reading \(step) (\(error.message)): GRANT pg_monitor to the role pgadvise connects as")
+        }
+        return PGAdviseError(.database, "reading \(step) failed: \(error.message)")
+    }
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The README's first command: installs everything, starts a throwaway PostgreSQL 15, creates a demo
+# shop database with realistic volumes and a workload that shows each problem pgadvise finds, then
+# runs `pgadvise scan` on it. The server is stopped and removed at the end unless --keep is given.
+#   bash scripts/demo.sh [--keep] [pgadvise scan options, e.g. --format json]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+keep=0
+scan_args=()
+for arg in "$@"; do
+  if [ "$arg" = "--keep" ]; then keep=1; else scan_args+=("$arg"); fi
+done
+
+# PGADVISE_BIN names an already built binary (development); otherwise setup.sh installs and builds.
+pgadvise_bin="${PGADVISE_BIN:-}"
+if [ -z "$pgadvise_bin" ]; then
+  bash scripts/setup.sh
+  if ! command -v swift >/dev/null 2>&1; then export PATH="/opt/swift/usr/bin:$PATH"; fi
+  pgadvise_bin="$(swift build --show-bin-path)/pgadvise"
+fi
+
+# shellcheck source=scripts/pg-temp.sh
+source scripts/pg-temp.sh
+if [ "$keep" -eq 0 ]; then trap pg_temp_stop EXIT; fi
+# Another server may take the free port between the check and the start: try a few times.
+for attempt in 1 2 3; do
+  if pg_temp_start 2>/dev/null; then break; fi
+  pg_temp_stop
+  if [ "$attempt" -eq 3 ]; then echo "could not start PostgreSQL 15 (see the messages above)" >&2; exit 1; fi
+  sleep 1
+done
+echo "==> PostgreSQL 15 on port $PGTEMP_PORT ($PGTEMP_DIR)" >&2
+
+psql_demo() { "$PG_BIN/psql" -X -q -o /dev/null -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PGTEMP_PORT" -U postgres "$@"; }
+
+echo "==> creating the demo shop database (about 1.1 million rows)" >&2
+psql_demo -d postgres -c "CREATE DATABASE demo_shop"
+psql_demo -d demo_shop -f scripts/demo/schema.sql
+psql_demo -d demo_shop -f scripts/demo/seed.sql
+# Separate sessions: a session's row counts reach the statistics only when it goes idle or ends,
+# so loading, analyzing and the later changes each get their own.
+psql_demo -d demo_shop -c "ANALYZE customers, products, orders, order_items, events, inventory"
+psql_demo -d demo_shop -f scripts/demo/changes.sql
+# invalid-index: a CREATE UNIQUE INDEX CONCURRENTLY that fails on duplicates leaves an invalid index behind.
+psql_demo -d demo_shop -c "CREATE UNIQUE INDEX CONCURRENTLY products_category_key ON products (category)" \
+  >/dev/null 2>&1 || true
+
+echo "==> running the application workload (pgbench, about 20 seconds)" >&2
+psql_demo -d demo_shop -c "SELECT pg_stat_statements_reset()" >/dev/null
+"$PG_BIN/pgbench" -n -h 127.0.0.1 -p "$PGTEMP_PORT" -U postgres -c 2 -j 2 -t 150 \
+  -f scripts/demo/workload.sql demo_shop >/dev/null
+
+echo "==> pgadvise scan" >&2
+status=0
+"$pgadvise_bin" scan "host=127.0.0.1 port=$PGTEMP_PORT user=postgres dbname=demo_shop" ${scan_args[@]+"${scan_args[@]}"} || status=$?
+
+if [ "$keep" -eq 1 ]; then
+  echo "==> the demo server keeps running: psql \"host=127.0.0.1 port=$PGTEMP_PORT user=postgres dbname=demo_shop\"" >&2
+  echo "    stop it with: source scripts/pg-temp.sh && PGTEMP_DIR=$PGTEMP_DIR pg_temp_stop" >&2
+fi
+exit "$status"
