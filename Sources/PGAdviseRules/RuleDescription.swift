@@ -116,3 +116,13 @@ public protocol CatalogRule: Sendable {
     static var description: RuleDescription { get }
     func check(_ catalog: Catalog) -> [Violation]
 }
+
+extension RuleDescription {
+    /// The description as reports and documentation print it.
+    public var info: RuleInfo {
+        RuleInfo(id: id, severity: severity, category: category, scope: scope.rawValue, summary: summary,
+                 rationale: rationale, solution: solution,
+                 triggering: triggering.map { RuleExample(sql: $0.sql, schema: $0.schema) },
+                 nonTriggering: nonTriggering.map { RuleExample(sql: $0.sql, schema: $0.schema) })
+    }
+}

@@ -173,7 +173,14 @@ public struct ExpressionPrinter {
 
     func operatorText(_ body: JSONValue) -> String {
         let op = (body["name"]?.array ?? []).compactMap(stringValue).last ?? "?"
-        let left = body["lexpr"].map(operand)
+        // `a || b || c` is left-associative: its left operand needs no parentheses to read the same.
+        let left = body["lexpr"].map { lexpr -> String in
+            if let inner = lexpr["A_Expr"], inner["kind"]?.string == "AEXPR_OP", body["kind"]?.string == "AEXPR_OP",
+               (inner["name"]?.array ?? []).compactMap(stringValue).last == op, inner["lexpr"] != nil {
+                return print(lexpr)
+            }
+            return operand(lexpr)
+        }
         let rightNode = body["rexpr"] ?? .null
         switch body["kind"]?.string ?? "AEXPR_OP" {
         case "AEXPR_OP_ANY": return (left ?? "") + " " + op + " ANY (" + print(rightNode) + ")"

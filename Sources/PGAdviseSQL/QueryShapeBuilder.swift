@@ -21,7 +21,7 @@ extension QueryShape {
             let length = raw["stmt_len"]?.int ?? 0
             var start = Swift.min(Swift.max(location, 0), bytes.count)
             var end = length == 0 ? bytes.count : Swift.min(start + length, bytes.count)
-            while start < end, isSpaceByte(bytes[start]) { start += 1 }
+            start = skipSpaceAndComments(bytes, from: start, to: end)
             while end > start, isSpaceByte(bytes[end - 1]) || bytes[end - 1] == UInt8(ascii: ";") { end -= 1 }
             let text = String(decoding: bytes[start..<end], as: UTF8.self)
             var builder = ShapeBuilder(source: bytes, base: start)
@@ -32,6 +32,35 @@ extension QueryShape {
 }
 
 func isSpaceByte(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 || b == 0x0C }
+
+/// The first byte of a statement's own text: libpg_query counts the whitespace and comments before a
+/// statement into it, but a finding about the statement should point at its first word.
+func skipSpaceAndComments(_ bytes: [UInt8], from start: Int, to end: Int) -> Int {
+    var i = start
+    while i < end {
+        if isSpaceByte(bytes[i]) { i += 1; continue }
+        if bytes[i] == UInt8(ascii: "-"), i + 1 < end, bytes[i + 1] == UInt8(ascii: "-") {
+            while i < end, bytes[i] != 0x0A { i += 1 }
+            continue
+        }
+        if bytes[i] == UInt8(ascii: "/"), i + 1 < end, bytes[i + 1] == UInt8(ascii: "*") {
+            // Block comments nest in PostgreSQL.
+            var depth = 0
+            while i < end {
+                if bytes[i] == UInt8(ascii: "/"), i + 1 < end, bytes[i + 1] == UInt8(ascii: "*") { depth += 1; i += 2; continue }
+                if bytes[i] == UInt8(ascii: "*"), i + 1 < end, bytes[i + 1] == UInt8(ascii: "/") {
+                    depth -= 1; i += 2
+                    if depth == 0 { break }
+                    continue
+                }
+                i += 1
+            }
+            continue
+        }
+        break
+    }
+    return i
+}
 
 /// One FROM item as columns see it.
 struct ScopeItem {
@@ -611,7 +640,8 @@ struct ShapeBuilder {
                 var p = Predicate(column: column, op: op, value: .subquery, wrappers: wrappers,
                                   expressionText: wrappers.isEmpty ? nil : canonical.print(test),
                                   underOr: underOr || (negated && !membership), location: location, clause: clause)
-                p.conditionText = (negated && !isAll ? "NOT " : "") + evidence.print(.object([("SubLink", body)]))
+                let printed = evidence.print(.object([("SubLink", body)]))
+                p.conditionText = negated && !isAll ? printed.replacingOccurrences(of: " IN (SELECT", with: " NOT IN (SELECT") : printed
                 blocks[block].predicates.append(p)
             }
             walkSubLinks(test, block: block)

@@ -75,17 +75,15 @@ public struct SchemaLoader: Sendable {
         func location(_ absolute: Int?) -> SchemaLocation {
             var offset = absolute ?? start
             if absolute == nil {
-                // The statement's own start: skip the whitespace and comments libpg_query counts in.
-                while offset < bytes.count, isSpaceByte(bytes[offset]) { offset += 1 }
+                offset = skipSpaceAndComments(bytes, from: offset, to: length == 0 ? bytes.count : Swift.min(start + length, bytes.count))
             }
             let (line, column) = lines.lineAndColumn(ofByteOffset: offset)
             return SchemaLocation(file: file, line: line, column: column)
         }
 
         var text: String {
-            var s = Swift.min(start, bytes.count)
             let e = length == 0 ? bytes.count : Swift.min(start + length, bytes.count)
-            while s < e, isSpaceByte(bytes[s]) { s += 1 }
+            let s = skipSpaceAndComments(bytes, from: Swift.min(start, bytes.count), to: e)
             return String(decoding: bytes[s..<e], as: UTF8.self).trimmingWhitespace()
         }
     }

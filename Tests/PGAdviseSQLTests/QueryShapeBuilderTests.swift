@@ -146,10 +146,10 @@ func offset(of needle: String, in text: String) -> Int {
         let sql = "SELECT 1;\n\n  -- next\nDELETE FROM t WHERE id = -3;"
         let shapes = try QueryShape.build(sql: sql).get()
         #expect(shapes.count == 2)
-        #expect(shapes[1].text == "-- next\nDELETE FROM t WHERE id = -3")
-        #expect(shapes[1].byteOffset == 13)
+        #expect(shapes[1].text == "DELETE FROM t WHERE id = -3")
+        #expect(shapes[1].byteOffset == 21)
         #expect(shapes[1].blocks[0].predicates[0].value == .constant(.integer(-3)))
-        #expect(shapes[1].blocks[0].predicates[0].location == 31)
+        #expect(shapes[1].blocks[0].predicates[0].location == 23)
     }
 
     @Test func catalogResolvesUnqualifiedColumns() throws {

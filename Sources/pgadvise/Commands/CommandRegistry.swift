@@ -3,4 +3,6 @@ import ArgumentParser
 /// Every subcommand, in the order `pgadvise --help` lists them.
 let commandRegistry: [ParsableCommand.Type] = [
     ScanCommand.self,
+    LintCommand.self,
+    RulesCommand.self,
 ]

@@ -37,12 +37,18 @@ public struct CartesianJoinRule: QueryRule {
             for (first, second) in block.unjoinedRelationPairs {
                 let location = block.relations.first { $0.exposedName == second }?.location
                 out.append(Violation(
-                    message: "\(second) is joined to \(first) without any condition linking them: every row of one is "
-                        + "paired with every row of the other.",
-                    location: location, evidence: "FROM ... \(first) ... \(second) (no join condition)",
+                    message: "\(describe(second, in: block)) is joined to \(describe(first, in: block)) without any condition "
+                        + "linking them: every row of one is paired with every row of the other.",
+                    location: location, evidence: "FROM \(describe(first, in: block)), \(describe(second, in: block)) (no join condition)",
                     table: block.relation(named: second)?.name.description))
             }
         }
         return out
+    }
+
+    /// `customers c`, or the name alone when there is no alias.
+    func describe(_ exposedName: String, in block: QueryBlock) -> String {
+        guard let relation = block.relation(named: exposedName) else { return exposedName }
+        return relation.alias.map { "\(relation.name) \($0)" } ?? relation.name.description
     }
 }

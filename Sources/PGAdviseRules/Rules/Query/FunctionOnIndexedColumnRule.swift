@@ -83,7 +83,7 @@ public struct FunctionOnIndexedColumnRule: QueryRule {
             solution = "Rewrite the condition as a range on the bare \(column.name) column; an expression index is "
                 + "not possible here because \(reason)."
         } else {
-            fix.append("-- or index the expression:")
+            fix.append(fix.isEmpty ? "-- index the expression:" : "-- or index the expression:")
             fix.append(createIndexSQL(on: table.name, keys: indexKey(forExpression: expression, wrappers: p.wrappers)))
         }
         return Violation(

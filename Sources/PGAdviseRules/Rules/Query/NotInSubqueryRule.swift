@@ -48,7 +48,11 @@ public struct NotInSubqueryRule: QueryRule {
         let alias = relation.alias ?? relation.name.name
         let from = relation.name.description + (relation.alias.map { " " + quoteIdentifierIfNeeded($0) } ?? "")
         let inner = quoteIdentifierIfNeeded(alias) + "." + quoteIdentifierIfNeeded(selected.name)
+        // The outer column must be qualified, or inside the subquery it could name the inner table's column.
+        guard let outerQualifier = outer.column.qualifier ?? outer.column.relation?.exposedName,
+              outerQualifier != alias else { return nil }
+        let outerColumn = quoteIdentifierIfNeeded(outerQualifier) + "." + quoteIdentifierIfNeeded(outer.column.name)
         let rest = subquery.hasWhere ? " AND <the subquery's own conditions>" : ""
-        return "NOT EXISTS (SELECT 1 FROM \(from) WHERE \(inner) = \(outer.column.written)\(rest))"
+        return "NOT EXISTS (SELECT 1 FROM \(from) WHERE \(inner) = \(outerColumn)\(rest))"
     }
 }

@@ -71,10 +71,10 @@ public struct DuplicateIndexRule: CatalogRule {
                     return j < i
                 }
                 guard let keeper = keeper?.element else { continue }
-                let identical = isRedundant(keeper, given: candidate)
+                let sameKeys = candidate.keys.count == keeper.keys.count
                 out.append(Violation(
-                    message: "Index \(candidate.name) on \(table.name) is "
-                        + (identical ? "identical to \(keeper.name)" : "a prefix of \(keeper.name)")
+                    message: "Index \(candidate.name) on \(table.name) "
+                        + (sameKeys ? "has the same keys as \(keeper.name)" : "is a prefix of \(keeper.name)")
                         + ": every query it serves, \(keeper.name) serves too, while each write maintains both.",
                     evidence: candidate.definition.isEmpty ? nil : candidate.definition,
                     solution: candidate.constraintName.map {
