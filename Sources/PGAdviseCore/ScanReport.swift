@@ -193,15 +193,18 @@ public struct ScanReport: Codable, Sendable {
     public var queries: [ScannedQuery]
     /// The catalog the findings were judged on, included only on request (`--include-catalog`): it is large.
     public var catalog: Catalog?
+    /// The index advisor's proposals for the scanned workload, when it ran (the "Recommended
+    /// indexes" section); nil when it was not asked for or could not run.
+    public var recommendations: IndexAdvice?
 
     public init(schemaVersion: Int, target: String, startedAt: String, durationMs: Double, roundTrips: Int,
                 server: ServerInfo, database: DatabaseStats?, activity: ActivitySnapshot?,
                 statementStats: StatementStatsStatus, tableCount: Int, indexCount: Int, skipped: [ScanSkip],
-                findings: [Finding], queries: [ScannedQuery], catalog: Catalog? = nil) {
+                findings: [Finding], queries: [ScannedQuery], catalog: Catalog? = nil, recommendations: IndexAdvice? = nil) {
         self.schemaVersion = schemaVersion; self.target = target; self.startedAt = startedAt
         self.durationMs = durationMs; self.roundTrips = roundTrips; self.server = server; self.database = database
         self.activity = activity; self.statementStats = statementStats; self.tableCount = tableCount
         self.indexCount = indexCount; self.skipped = skipped; self.findings = findings; self.queries = queries
-        self.catalog = catalog
+        self.catalog = catalog; self.recommendations = recommendations
     }
 }

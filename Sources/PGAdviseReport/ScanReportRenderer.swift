@@ -42,6 +42,9 @@ public func renderScanText(_ report: ScanReport, width: Int = 100, color: Bool =
     }
     sections.append("Findings (\(report.findings.count)\(counts.isEmpty ? "" : ": " + counts.joined(separator: ", "))), highest impact first\n\n"
                     + renderFindingsText(report.findings, width: width, color: color))
+    if let advice = report.recommendations {
+        sections.append("Recommended indexes\n\n" + IndexAdviceRenderer.text(advice, width: width))
+    }
     if !report.queries.isEmpty {
         sections.append("Statements considered (by total time)\n" + scanQueriesTable(report.queries).render(width: width))
     }
@@ -85,6 +88,9 @@ public func renderScanMarkdown(_ report: ScanReport) -> String {
         out += "\n## Skipped\n\n" + report.skipped.map { "- **\(markdownCell($0.step))**: \(markdownCell($0.reason))\n" }.joined()
     }
     out += "\n## Findings\n\n" + renderFindingsMarkdown(report.findings)
+    if let advice = report.recommendations {
+        out += "\n## Recommended indexes\n\n" + IndexAdviceRenderer.markdown(advice)
+    }
     if !report.queries.isEmpty {
         out += "\n## Statements considered\n\n| Fingerprint | Calls | Total | Mean | Share | Statement |\n|---|---:|---:|---:|---:|---|\n"
         for q in report.queries {

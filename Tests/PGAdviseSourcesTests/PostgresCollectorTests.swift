@@ -190,14 +190,7 @@ struct PostgresMonitoringRoleTests {
     @Test func monitoringRoleReadsStatisticsAndSaysWhatItCouldNotSee() throws {
         let dsn = try TestDatabase.freshDatabase("pgadvise_scan_monitor", setupSQL: collectorSchemaSQL)
         let admin = try TestDatabase.adminConnection(database: "pgadvise_scan_monitor")
-        try admin.execute("""
-            DO $$ BEGIN
-              IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgadvise_scan_monitor_role') THEN
-                CREATE ROLE pgadvise_scan_monitor_role LOGIN;
-              END IF;
-            END $$;
-            GRANT pg_monitor TO pgadvise_scan_monitor_role;
-            """)
+        try TestDatabase.ensureMonitoringRole("pgadvise_scan_monitor_role")
         try admin.query("SELECT email FROM customers WHERE id = $1", ["3"])
         let monitor = try PostgresConnection(conninfo: dsn + " user=pgadvise_scan_monitor_role")
         let info = try ServerInfoCollector(connection: monitor).collect()

@@ -95,6 +95,15 @@ public enum TestDatabase {
         return try PostgresConnection(conninfo: conninfo, options: SessionOptions(statementTimeoutMs: 600_000, readOnly: false))
     }
 
+    /// A LOGIN role whose only privilege is `pg_monitor`, as a monitoring tool gets in production.
+    /// Roles are server-wide, so it is created once and reused.
+    public static func ensureMonitoringRole(_ role: String) throws {
+        let admin = try adminConnection()
+        let exists = try admin.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [role])
+        if exists.isEmpty { try admin.execute("CREATE ROLE \(quoteIdentifier(role)) LOGIN") }
+        try admin.execute("GRANT pg_monitor TO \(quoteIdentifier(role))")
+    }
+
     /// Drops and recreates database `name`, runs `setupSQL` in it, and returns its conninfo.
     /// Each test suite owns its database, so suites can run in parallel.
     @discardableResult

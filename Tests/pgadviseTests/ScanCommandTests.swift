@@ -163,15 +163,7 @@ struct ScanWithoutStatementStatsTests {
 struct ScanAsMonitoringRoleTests {
     @Test func pgMonitorIsEnoughAndTheReportSaysWhatWasHidden() throws {
         let dsn = try seedScanProblems("pgadvise_scan_cli_monitor")
-        let admin = try TestDatabase.adminConnection(database: "pgadvise_scan_cli_monitor")
-        try admin.execute("""
-            DO $$ BEGIN
-              IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgadvise_scan_cli_monitor') THEN
-                CREATE ROLE pgadvise_scan_cli_monitor LOGIN;
-              END IF;
-            END $$;
-            GRANT pg_monitor TO pgadvise_scan_cli_monitor;
-            """)
+        try TestDatabase.ensureMonitoringRole("pgadvise_scan_cli_monitor")
         let result = try runPGAdvise(["scan", dsn + " user=pgadvise_scan_cli_monitor", "--format", "json"])
         #expect(result.exitCode == 0, "stderr: \(result.stderr)")
         let report = try JSONDecoder().decode(ScanReport.self, from: Data(result.stdout.utf8))

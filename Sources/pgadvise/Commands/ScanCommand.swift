@@ -34,6 +34,8 @@ struct ScanCommand: ParsableCommand {
         let conn = try connection.connect()
         var scan = LiveScan(connection: conn, top: output.top, planStatements: !noPlans)
         var report = try scan.run()
+        // The index advisor's "Recommended indexes" section plugs in here: set report.recommendations
+        // from report.catalog and report.queries (both complete at this point).
         if !includeCatalog { report.catalog = nil }
         let text: String
         switch output.format {
