@@ -12,7 +12,7 @@ public enum IndexAdviceRenderer {
     public static func text(_ advice: IndexAdvice, width: Int = 100) -> String {
         var out: [String] = []
         var heading = "Recommended indexes: \(advice.recommendations.count)"
-        heading += " (budget \(formatBytes(advice.budgetBytes)), \(advice.statementsAnalyzed) statements analysed"
+        heading += " (budget \(formatBytes(advice.budgetBytes)), \(statementCount(advice.statementsAnalyzed)) analysed"
         if let before = advice.workloadCostBefore, let after = advice.workloadCostAfter {
             heading += ", estimated workload cost \(cost(before)) -> \(cost(after))\(change(before, after))"
         }
@@ -48,7 +48,7 @@ public enum IndexAdviceRenderer {
         if !advice.notes.isEmpty {
             out.append("")
             out.append("Notes:")
-            for note in advice.notes { out.append(wrap("- " + note, width: width, indent: "  ")) }
+            for note in advice.notes { out.append("- " + wrap(note, width: width, indent: "  ").dropFirst(2)) }
         }
         return out.joined(separator: "\n")
     }
@@ -67,7 +67,7 @@ public enum IndexAdviceRenderer {
         } else {
             estimate += " not estimated"
         }
-        estimate += " over \(rec.statements.count) statement\(rec.statements.count == 1 ? "" : "s")"
+        estimate += " over \(statementCount(rec.statements.count))"
         if let w = rec.writeOverhead, w.rowsWritten > 0 {
             estimate += "; write overhead \(formatCount(Int(w.rowsWritten))) rows (cost \(cost(w.estimatedCost)))"
         }
@@ -90,7 +90,7 @@ public enum IndexAdviceRenderer {
 
     public static func markdown(_ advice: IndexAdvice) -> String {
         var out = "## Recommended indexes\n\n"
-        out += "Budget \(formatBytes(advice.budgetBytes)); \(advice.statementsAnalyzed) statements analysed"
+        out += "Budget \(formatBytes(advice.budgetBytes)); \(statementCount(advice.statementsAnalyzed)) analysed"
         if let before = advice.workloadCostBefore, let after = advice.workloadCostAfter {
             out += "; estimated workload cost \(cost(before)) → \(cost(after))\(change(before, after))"
         }
@@ -141,6 +141,8 @@ public enum IndexAdviceRenderer {
         }
         return out
     }
+
+    static func statementCount(_ n: Int) -> String { "\(formatCount(n)) statement\(n == 1 ? "" : "s")" }
 
     static func cost(_ value: Double) -> String {
         value >= 100 ? formatCount(Int(value.rounded())) : String(format: "%.2f", value)

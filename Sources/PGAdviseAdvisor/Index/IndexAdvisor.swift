@@ -182,8 +182,9 @@ public final class IndexAdvisor {
     private func costedStatements(_ workload: Workload, session: WhatIfSession, skipped: inout [SkippedStatement]) throws -> [CostedStatement] {
         let heaviest = workload.queries.filter(\.parsed).sorted { $0.totalMs > $1.totalMs }.prefix(options.maxStatements)
         var out: [CostedStatement] = []
+        trace("workload: \(workload.queries.count) statements, \(heaviest.count) parsed and heaviest")
         for query in heaviest {
-            var text = query.normalized
+            var text = statementInsidePrepare(query.normalized)
             var mode = PlanMode.generic
             if let sample = query.slowest {
                 if let bound = sample.parameters, !bound.isEmpty {
@@ -194,8 +195,12 @@ public final class IndexAdvisor {
                     mode = .literal
                 }
             }
-            guard let shape = buildShape(text)?.resolved(with: catalog), [.select, .update, .delete].contains(shape.kind) else { continue }
+            guard let shape = buildShape(text)?.resolved(with: catalog), [.select, .update, .delete].contains(shape.kind) else {
+                trace("not a costable statement: \(text)")
+                continue
+            }
             let tables = Set(shape.allRelations.compactMap { catalog.table($0.name)?.name })
+            trace("statement \(query.fingerprint) \(mode) tables \(tables): \(text)")
             guard !tables.isEmpty else { continue }
             let parameters: Int
             do {
@@ -265,7 +270,7 @@ public final class IndexAdvisor {
             let before = try selector.cost(statement, without)
             let after = try selector.cost(statement, chosen)
             guard after < before * 0.99 else { continue }
-            served.append(ServedStatement(fingerprint: statement.query.fingerprint, text: statement.query.normalized,
+            served.append(ServedStatement(fingerprint: statement.query.fingerprint, text: statement.displayText,
                                           calls: statement.query.calls, estimatedCostBefore: before, estimatedCostAfter: after))
         }
         let name = uniqueName(index, names: &names)
@@ -286,7 +291,7 @@ public final class IndexAdvisor {
             ddl: candidate.definition(name: name, concurrently: true), name: name, kind: candidate.kind,
             table: candidate.table.description, method: candidate.method, columns: candidate.keys.map(\.sql),
             include: candidate.include, predicate: candidate.predicate,
-            statements: served.map { ServedStatement(fingerprint: $0.query.fingerprint, text: $0.query.normalized, calls: $0.query.calls) },
+            statements: served.map { ServedStatement(fingerprint: $0.query.fingerprint, text: $0.displayText, calls: $0.query.calls) },
             sizeBytes: estimatedSize(candidate), sizeSource: "pg_stats", writeOverhead: writePenalty(candidate), verified: false)
     }
 
@@ -403,6 +408,14 @@ func normalizedSQL(_ text: String?) -> String {
     var s = text.lowercased()
     s = s.replacingOccurrences(of: #"::[a-z_ ]+(\[\])?"#, with: "", options: .regularExpression)
     return s.filter { !"() \"".contains($0) }
+}
+
+/// pg_stat_statements files a statement run through SQL-level `PREPARE name AS ...` (an application's,
+/// or pgadvise's own what-if session) under the PREPARE text; the statement is what follows `AS`.
+func statementInsidePrepare(_ text: String) -> String {
+    let pattern = #"^\s*(/\*.*?\*/\s*)?PREPARE\s+("[^"]+"|\w+)\s*(\([^)]*\))?\s+AS\s+"#
+    guard let range = text.range(of: pattern, options: [.regularExpression, .caseInsensitive]) else { return text }
+    return String(text[range.upperBound...])
 }
 
 /// The shape of one statement, or nil when libpg_query cannot parse it.

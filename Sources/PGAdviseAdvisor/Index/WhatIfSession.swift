@@ -24,6 +24,9 @@ public struct CostedStatement: Sendable {
     public var tables: Set<QualifiedName>
     public var parameterCount: Int
 
+    /// The normalized statement as a reader should see it (without a `PREPARE ... AS` wrapper).
+    public var displayText: String { statementInsidePrepare(query.normalized) }
+
     /// Calls, at least one, so a statement seen once in a log still weighs.
     public var weight: Double { Double(max(1, query.calls)) }
 }
