@@ -115,6 +115,15 @@ struct ScanCommandTests {
         #expect(lines.allSatisfy { $0.count <= 100 })
     }
 
+    @Test func sarifNamesEveryRuleItReports() throws {
+        let result = try runPGAdvise(["scan", try Self.prepared.get(), "--format", "sarif", "--no-plans"])
+        #expect(result.exitCode == 0, "stderr: \(result.stderr)")
+        let sarif = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let run = try #require((sarif["runs"] as? [[String: Any]])?.first)
+        let ruleIds = Set((run["results"] as? [[String: Any]] ?? []).compactMap { $0["ruleId"] as? String })
+        #expect(ruleIds.isSuperset(of: ["invalid-index", "unused-index", "never-analyzed-table", "stale-statistics"]))
+    }
+
     @Test func failOnTurnsFindingsIntoExitCodeOne() throws {
         let result = try runPGAdvise(["scan", try Self.prepared.get(), "--fail-on", "error", "--no-plans"])
         #expect(result.exitCode == 1)

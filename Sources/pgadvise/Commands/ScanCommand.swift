@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PGAdviseAdvisor
 import PGAdviseCore
 import PGAdviseReport
 import PGAdviseRules
@@ -27,20 +28,28 @@ struct ScanCommand: ParsableCommand {
     var includeCatalog = false
 
     func validate() throws {
-        try output.validate(formats: [.text, .json, .markdown])
+        try output.validate(formats: [.text, .json, .markdown, .sarif])
     }
 
     func run() throws {
         let conn = try connection.connect()
         var scan = LiveScan(connection: conn, top: output.top, planStatements: !noPlans)
         var report = try scan.run()
-        // The index advisor's "Recommended indexes" section plugs in here: set report.recommendations
-        // from report.catalog and report.queries (both complete at this point).
+        if let catalog = report.catalog {
+            // The same top statements, costed read-only: HypoPG when installed, else a note saying how.
+            let workload = Workload(source: .pgStatStatements, queries: report.queries.map(\.stats))
+            do {
+                report.recommendations = try IndexAdvisor(connection: conn, catalog: catalog).advise(workload)
+            } catch {
+                report.recommendations = IndexAdvice(notes: ["No index advice: \(error)"])
+            }
+        }
         if !includeCatalog { report.catalog = nil }
         let text: String
         switch output.format {
         case .json: text = try JSONOutput.encode(report)
         case .markdown: text = renderScanMarkdown(report)
+        case .sarif: text = try renderSARIF(report.findings, rules: RuleRegistry.descriptions.map(\.info), toolVersion: PGAdvise.version)
         default: text = renderScanText(report, color: output.color)
         }
         try output.emit(text, findings: report.findings)
