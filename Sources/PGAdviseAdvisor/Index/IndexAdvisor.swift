@@ -66,6 +66,9 @@ public final class IndexAdvisor {
 
     public func advise(_ workload: Workload) throws -> IndexAdvice {
         var advice = IndexAdvice(budgetBytes: budget)
+        // What-if and measurement statements are not the workload: keep them out of
+        // pg_stat_statements (only a superuser may change the setting; others are not tracked apart).
+        _ = try? connection.query("SELECT set_config('pg_stat_statements.track', 'none', false)")
         if options.measure {
             if try connection.isInRecovery() {
                 throw PGAdviseError(.usage, "--measure builds indexes and this server is a standby (pg_is_in_recovery() is true); "
