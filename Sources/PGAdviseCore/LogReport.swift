@@ -1,0 +1,179 @@
+/// What `pgadvise logs` found in one or more PostgreSQL logs: the Workload's queries plus what only a
+/// log shows (errors, temporary files, lock waits, checkpoints, autovacuum, sessions). The JSON
+/// field names are a published contract: add fields, never rename them.
+public struct LogReport: Codable, Sendable {
+    public var schemaVersion: Int
+    public var summary: LogSummary
+    /// Every fingerprint seen, highest total time first.
+    public var queries: [QueryStats]
+    public var findings: [Finding]
+    public var slowestStatements: [QuerySample]
+    public var errors: [LogErrorGroup]
+    public var tempFiles: TempFileSummary
+    public var lockWaits: LockWaitSummary
+    public var checkpoints: CheckpointSummary
+    public var autovacuum: AutovacuumSummary
+    public var sessions: SessionSummary
+
+    public init(schemaVersion: Int, summary: LogSummary, queries: [QueryStats], findings: [Finding],
+                slowestStatements: [QuerySample], errors: [LogErrorGroup], tempFiles: TempFileSummary,
+                lockWaits: LockWaitSummary, checkpoints: CheckpointSummary, autovacuum: AutovacuumSummary,
+                sessions: SessionSummary) {
+        self.schemaVersion = schemaVersion; self.summary = summary; self.queries = queries
+        self.findings = findings; self.slowestStatements = slowestStatements; self.errors = errors
+        self.tempFiles = tempFiles; self.lockWaits = lockWaits; self.checkpoints = checkpoints
+        self.autovacuum = autovacuum; self.sessions = sessions
+    }
+
+    public var workload: Workload { Workload(source: .logs, queries: queries) }
+}
+
+public struct LogFileSummary: Codable, Sendable, Equatable {
+    public var path: String
+    public var format: String
+    /// The log_line_prefix used for stderr-style lines (given or detected).
+    public var prefix: String?
+    public var compression: String?
+    public var bytes: Int64
+    public var lines: Int
+    public var skippedLines: Int
+
+    public init(path: String, format: String, prefix: String?, compression: String?, bytes: Int64, lines: Int, skippedLines: Int) {
+        self.path = path; self.format = format; self.prefix = prefix; self.compression = compression
+        self.bytes = bytes; self.lines = lines; self.skippedLines = skippedLines
+    }
+}
+
+public struct LogSummary: Codable, Sendable {
+    public var files: [LogFileSummary]
+    /// Statements logged (timed or not).
+    public var statements: Int
+    /// Statements logged with a duration.
+    public var timedStatements: Int
+    public var durationTotalMs: Double
+    public var distinctQueries: Int
+    public var unparsedQueries: Int
+    public var firstTimestamp: String?
+    public var lastTimestamp: String?
+    public var lines: Int
+    public var skippedLines: Int
+    /// `parse`/`bind` steps of the extended protocol, timed separately from execution.
+    public var parseBindSteps: Int
+    public var parseBindMs: Double
+    public var errors: Int
+    public var nPlusOneBursts: Int
+    /// Why some analysis could not run (e.g. no %p or %c in the prefix for N+1 detection).
+    public var notes: [String]
+
+    public init(files: [LogFileSummary] = [], statements: Int = 0, timedStatements: Int = 0, durationTotalMs: Double = 0,
+                distinctQueries: Int = 0, unparsedQueries: Int = 0, firstTimestamp: String? = nil,
+                lastTimestamp: String? = nil, lines: Int = 0, skippedLines: Int = 0, parseBindSteps: Int = 0,
+                parseBindMs: Double = 0, errors: Int = 0, nPlusOneBursts: Int = 0, notes: [String] = []) {
+        self.files = files; self.statements = statements; self.timedStatements = timedStatements
+        self.durationTotalMs = durationTotalMs; self.distinctQueries = distinctQueries
+        self.unparsedQueries = unparsedQueries; self.firstTimestamp = firstTimestamp; self.lastTimestamp = lastTimestamp
+        self.lines = lines; self.skippedLines = skippedLines; self.parseBindSteps = parseBindSteps
+        self.parseBindMs = parseBindMs; self.errors = errors; self.nPlusOneBursts = nPlusOneBursts; self.notes = notes
+    }
+}
+
+/// Errors with the same SQLSTATE and message shape (numbers and quoted names aside).
+public struct LogErrorGroup: Codable, Sendable, Equatable {
+    public var severity: String
+    public var sqlstate: String?
+    public var message: String
+    public var count: Int
+    public var statement: String?
+    public var firstSeen: String?
+    public var file: String?
+    public var line: Int?
+
+    public init(severity: String, sqlstate: String?, message: String, count: Int, statement: String?,
+                firstSeen: String?, file: String?, line: Int?) {
+        self.severity = severity; self.sqlstate = sqlstate; self.message = message; self.count = count
+        self.statement = statement; self.firstSeen = firstSeen; self.file = file; self.line = line
+    }
+}
+
+public struct TempFileStatement: Codable, Sendable, Equatable {
+    public var fingerprint: String
+    public var normalized: String
+    public var count: Int
+    public var totalBytes: Int64
+    public var maxBytes: Int64
+
+    public init(fingerprint: String, normalized: String, count: Int, totalBytes: Int64, maxBytes: Int64) {
+        self.fingerprint = fingerprint; self.normalized = normalized; self.count = count
+        self.totalBytes = totalBytes; self.maxBytes = maxBytes
+    }
+}
+
+public struct TempFileSummary: Codable, Sendable, Equatable {
+    public var count: Int = 0
+    public var totalBytes: Int64 = 0
+    public var maxBytes: Int64 = 0
+    public var byStatement: [TempFileStatement] = []
+    public init() {}
+}
+
+public struct LockWaitStatement: Codable, Sendable, Equatable {
+    public var fingerprint: String
+    public var normalized: String
+    public var waits: Int
+    public init(fingerprint: String, normalized: String, waits: Int) {
+        self.fingerprint = fingerprint; self.normalized = normalized; self.waits = waits
+    }
+}
+
+public struct LockWaitSummary: Codable, Sendable, Equatable {
+    /// `still waiting for ...` lines: waits longer than deadlock_timeout.
+    public var waits: Int = 0
+    /// `acquired ... after N ms` lines, with the total and longest wait they report.
+    public var acquired: Int = 0
+    public var acquiredWaitMs: Double = 0
+    public var maxWaitMs: Double = 0
+    public var byLockMode: [String: Int] = [:]
+    public var byStatement: [LockWaitStatement] = []
+    public init() {}
+}
+
+public struct CheckpointSummary: Codable, Sendable, Equatable {
+    public var started: Int = 0
+    public var completed: Int = 0
+    public var buffersWritten: Int = 0
+    public var totalSeconds: Double = 0
+    public var maxSeconds: Double = 0
+    /// Why they started: `time`, `wal`, `immediate force wait`, `shutdown immediate`, ...
+    public var reasons: [String: Int] = [:]
+    public init() {}
+}
+
+public struct AutovacuumTable: Codable, Sendable, Equatable {
+    public var table: String
+    public var vacuums: Int
+    public var analyzes: Int
+    public var elapsedSeconds: Double
+    public init(table: String, vacuums: Int, analyzes: Int, elapsedSeconds: Double) {
+        self.table = table; self.vacuums = vacuums; self.analyzes = analyzes; self.elapsedSeconds = elapsedSeconds
+    }
+}
+
+public struct AutovacuumSummary: Codable, Sendable, Equatable {
+    public var vacuums: Int = 0
+    public var analyzes: Int = 0
+    public var tables: [AutovacuumTable] = []
+    public init() {}
+}
+
+public struct SessionSummary: Codable, Sendable, Equatable {
+    public var connectionsReceived: Int = 0
+    public var connectionsAuthorized: Int = 0
+    public var disconnections: Int = 0
+    public var totalSessionMs: Double = 0
+    public var maxSessionMs: Double = 0
+    public var meanSessionMs: Double? = nil
+    public var byDatabase: [String: Int] = [:]
+    public var byUser: [String: Int] = [:]
+    public var byApplication: [String: Int] = [:]
+    public init() {}
+}

@@ -1,0 +1,154 @@
+import Foundation
+import PGAdviseCore
+
+/// `pgadvise logs` as a text report that fits `width` columns.
+public func renderLogReportText(_ report: LogReport, top: Int = 10, width: Int = 100, color: Bool = false) -> String {
+    var out: [String] = []
+    let s = report.summary
+    out.append("PostgreSQL log analysis: \(formatCount(s.lines)) lines in \(s.files.count) file\(s.files.count == 1 ? "" : "s")")
+    for f in s.files {
+        var line = "  \(f.path): \(f.format)"
+        if let c = f.compression { line += " (\(c))" }
+        if let p = f.prefix { line += ", prefix '\(p)'" }
+        line += ", \(formatBytes(f.bytes)), \(formatCount(f.lines)) lines"
+        if f.skippedLines > 0 { line += ", \(formatCount(f.skippedLines)) not understood" }
+        out.append(clip(line, width))
+    }
+    out.append("")
+    out.append("Summary")
+    var facts: [(String, String)] = []
+    if let first = s.firstTimestamp, let last = s.lastTimestamp { facts.append(("Time range", "\(first) to \(last)")) }
+    facts.append(("Statements", "\(formatCount(s.statements)) (\(formatCount(s.timedStatements)) timed), "
+        + "\(formatCount(s.distinctQueries)) distinct" + (s.unparsedQueries > 0 ? ", \(s.unparsedQueries) unparsed" : "")))
+    facts.append(("Total duration", formatDuration(ms: s.durationTotalMs)))
+    if s.parseBindSteps > 0 { facts.append(("Parse/bind", "\(formatCount(s.parseBindSteps)) steps, \(formatDuration(ms: s.parseBindMs))")) }
+    facts.append(("Errors", formatCount(s.errors)))
+    facts.append(("N+1 bursts", formatCount(s.nPlusOneBursts)))
+    facts.append(("Temp files", "\(formatCount(report.tempFiles.count)), \(formatBytes(report.tempFiles.totalBytes)) in all"))
+    facts.append(("Lock waits", "\(formatCount(report.lockWaits.waits)) waits beyond deadlock_timeout"
+        + (report.lockWaits.acquired > 0 ? ", \(report.lockWaits.acquired) acquired after \(formatDuration(ms: report.lockWaits.acquiredWaitMs))" : "")))
+    facts.append(("Checkpoints", "\(report.checkpoints.completed) completed, \(formatCount(report.checkpoints.buffersWritten)) buffers written"))
+    facts.append(("Autovacuum", "\(report.autovacuum.vacuums) vacuums, \(report.autovacuum.analyzes) analyzes"))
+    let ss = report.sessions
+    var sessionText = "\(formatCount(ss.connectionsAuthorized)) connections, \(formatCount(ss.disconnections)) disconnections"
+    if let mean = ss.meanSessionMs { sessionText += ", mean session \(formatDuration(ms: mean)), longest \(formatDuration(ms: ss.maxSessionMs))" }
+    facts.append(("Sessions", sessionText))
+    for (k, v) in facts { out.append(clip("  " + k.padding(toLength: 16, withPad: " ", startingAt: 0) + v, width)) }
+
+    func queryTable(_ title: String, _ queries: [QueryStats]) {
+        guard !queries.isEmpty else { return }
+        out.append("")
+        out.append(title)
+        var table = TextTable(headers: ["Total", "Calls", "Mean", "p95", "Max", "Query"],
+                              alignments: [.right, .right, .right, .right, .right, .left])
+        for q in queries {
+            table.add([formatDuration(ms: q.totalMs), formatCount(q.calls), formatDuration(ms: q.meanMs),
+                       q.p95Ms.map { formatDuration(ms: $0) } ?? "-", q.maxMs.map { formatDuration(ms: $0) } ?? "-",
+                       (q.parsed ? "" : "[unparsed] ") + q.normalized])
+        }
+        out.append(table.render(width: width).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+    }
+    queryTable("Top queries by total time", Array(report.queries.prefix(top)))
+    queryTable("Most frequent", Array(report.queries.sorted { ($0.calls, $1.fingerprint) > ($1.calls, $0.fingerprint) }.prefix(top)))
+
+    if !report.slowestStatements.isEmpty {
+        out.append("")
+        out.append("Slowest statements")
+        var table = TextTable(headers: ["Duration", "When", "Statement"], alignments: [.right, .left, .left])
+        for sample in report.slowestStatements.prefix(top) {
+            var text = sample.text
+            if let params = sample.parameters, !params.isEmpty { text += "  -- parameters: " + params.joined(separator: ", ") }
+            table.add([sample.durationMs.map { formatDuration(ms: $0) } ?? "-", sample.timestamp ?? "", text])
+        }
+        out.append(table.render(width: width).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+    }
+
+    out.append("")
+    out.append("Findings")
+    out.append(renderFindingsText(report.findings, width: width - 2, color: color).split(separator: "\n", omittingEmptySubsequences: false)
+        .map { $0.isEmpty ? "" : "  " + $0 }.joined(separator: "\n"))
+
+    if !report.errors.isEmpty {
+        out.append("")
+        out.append("Errors")
+        var table = TextTable(headers: ["Count", "SQLSTATE", "Message / statement"], alignments: [.right, .left, .left])
+        for e in report.errors.prefix(top) {
+            table.add([formatCount(e.count), e.sqlstate ?? "-", "\(e.severity): \(e.message)"])
+            if let statement = e.statement { table.add(["", "", "  " + statement]) }
+        }
+        out.append(table.render(width: width).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+    }
+    if !report.tempFiles.byStatement.isEmpty {
+        out.append("")
+        out.append("Temporary files by statement")
+        var table = TextTable(headers: ["Files", "Total", "Largest", "Query"], alignments: [.right, .right, .right, .left])
+        for t in report.tempFiles.byStatement.prefix(top) {
+            table.add([formatCount(t.count), formatBytes(t.totalBytes), formatBytes(t.maxBytes), t.normalized])
+        }
+        out.append(table.render(width: width).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+    }
+    if !report.lockWaits.byStatement.isEmpty {
+        out.append("")
+        out.append("Lock waits by statement")
+        var table = TextTable(headers: ["Waits", "Query"], alignments: [.right, .left])
+        for l in report.lockWaits.byStatement.prefix(top) { table.add([formatCount(l.waits), l.normalized]) }
+        out.append(table.render(width: width).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+    }
+    if !report.autovacuum.tables.isEmpty {
+        out.append("")
+        out.append("Autovacuum by table")
+        var table = TextTable(headers: ["Vacuums", "Analyzes", "Elapsed", "Table"], alignments: [.right, .right, .right, .left])
+        for t in report.autovacuum.tables.prefix(top) {
+            table.add([formatCount(t.vacuums), formatCount(t.analyzes), formatDuration(ms: t.elapsedSeconds * 1000), t.table])
+        }
+        out.append(table.render(width: width).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+    }
+    if !s.notes.isEmpty {
+        out.append("")
+        out.append("Notes")
+        for note in s.notes { out.append(wrap("- " + note, width: width, indent: "  ")) }
+    }
+    return out.joined(separator: "\n")
+}
+
+/// `pgadvise logs` as Markdown (for pull requests and wikis).
+public func renderLogReportMarkdown(_ report: LogReport, top: Int = 10) -> String {
+    let s = report.summary
+    var out = "# PostgreSQL log analysis\n\n"
+    for f in s.files {
+        out += "- `\(f.path)`: \(f.format)\(f.compression.map { " (\($0))" } ?? "")"
+            + "\(f.prefix.map { ", prefix `'\($0)'`" } ?? ""), \(formatCount(f.lines)) lines"
+            + (f.skippedLines > 0 ? ", \(formatCount(f.skippedLines)) not understood" : "") + "\n"
+    }
+    out += "\n## Summary\n\n| | |\n|---|---|\n"
+    if let first = s.firstTimestamp, let last = s.lastTimestamp { out += "| Time range | \(first) to \(last) |\n" }
+    out += "| Statements | \(formatCount(s.statements)) (\(formatCount(s.timedStatements)) timed), \(formatCount(s.distinctQueries)) distinct |\n"
+    out += "| Total duration | \(formatDuration(ms: s.durationTotalMs)) |\n"
+    out += "| Errors | \(formatCount(s.errors)) |\n"
+    out += "| N+1 bursts | \(formatCount(s.nPlusOneBursts)) |\n"
+    out += "| Temp files | \(formatCount(report.tempFiles.count)), \(formatBytes(report.tempFiles.totalBytes)) |\n"
+    out += "| Lock waits | \(formatCount(report.lockWaits.waits)) |\n"
+    out += "| Checkpoints | \(report.checkpoints.completed) |\n"
+    out += "| Autovacuum | \(report.autovacuum.vacuums) vacuums, \(report.autovacuum.analyzes) analyzes |\n"
+    out += "| Connections | \(formatCount(report.sessions.connectionsAuthorized)) |\n"
+    out += "\n## Top queries by total time\n\n| Total | Calls | Mean | p95 | Max | Query |\n|---:|---:|---:|---:|---:|---|\n"
+    for q in report.queries.prefix(top) {
+        out += "| \(formatDuration(ms: q.totalMs)) | \(formatCount(q.calls)) | \(formatDuration(ms: q.meanMs)) | "
+            + "\(q.p95Ms.map { formatDuration(ms: $0) } ?? "-") | \(q.maxMs.map { formatDuration(ms: $0) } ?? "-") | "
+            + "`\(markdownCell(q.normalized).replacingOccurrences(of: "`", with: "'"))` |\n"
+    }
+    out += "\n## Findings\n\n" + renderFindingsMarkdown(report.findings)
+    if !report.errors.isEmpty {
+        out += "\n## Errors\n\n| Count | SQLSTATE | Message | Statement |\n|---:|---|---|---|\n"
+        for e in report.errors.prefix(top) {
+            out += "| \(e.count) | \(e.sqlstate ?? "-") | \(markdownCell(e.severity + ": " + e.message)) | \(markdownCell(e.statement ?? "")) |\n"
+        }
+    }
+    if !s.notes.isEmpty { out += "\n## Notes\n\n" + s.notes.map { "- " + $0 }.joined(separator: "\n") + "\n" }
+    return out
+}
+
+/// Cuts a line to `width` characters without folding its spacing (unlike `truncate`).
+private func clip(_ line: String, _ width: Int) -> String {
+    line.count <= width ? line : String(line.prefix(width - 1)) + "…"
+}

@@ -1,0 +1,469 @@
+import Foundation
+import PGAdviseCore
+import PGAdviseSQL
+
+public struct LogAnalysisOptions: Sendable {
+    /// Force a format instead of detecting it.
+    public var format: LogFormat?
+    /// The log_line_prefix, when the user states it.
+    public var prefix: String?
+    /// Cores to use on one file.
+    public var jobs: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// A burst is at least this many executions of one query in a row from one session...
+    public var nPlusOneMinCalls: Int = 10
+    /// ...each within this many milliseconds of the previous one.
+    public var nPlusOneMaxGapMs: Double = 1000
+    /// How many slowest statements to keep.
+    public var slowestCount: Int = 20
+    /// Bytes read per block (the unit of streaming and of parallel work).
+    public var blockSize: Int = 16 << 20
+
+    public init() {}
+}
+
+/// Reads log files of any supported format and builds one LogReport: the statements as a Workload
+/// (fingerprinted by libpg_query) plus everything else the log says.
+public final class LogAnalyzer {
+    let options: LogAnalysisOptions
+    private var workers: [LogWorker]
+    private var files: [LogFileSummary] = []
+    private var notes: [String] = []
+    private var openRuns: [UInt64: StatementRun] = [:]
+    private var bursts: [StatementRun] = []
+
+    public init(options: LogAnalysisOptions = LogAnalysisOptions()) {
+        self.options = options
+        workers = (0..<max(1, options.jobs)).map { _ in LogWorker(options: options) }
+    }
+
+    /// Adds one file (`-` for standard input).
+    public func add(path: String) throws {
+        let input = try LogInput(path: path)
+        let fileIndex = files.count
+        for w in workers { w.fileIndex = fileIndex }
+        var buffer: [UInt8] = []
+        var eof = false
+        while buffer.count < 1 << 16, !eof {
+            if try input.read(into: &buffer, count: options.blockSize) == 0 { eof = true }
+        }
+        let format = options.format ?? LogAnalyzer.detectFormat(buffer)
+        let converter: StderrConverter? = format == .syslog ? SyslogConverter() : (format == .cloudsql ? CloudSQLConverter() : nil)
+        var convertedSkipped = 0
+        var records: [UInt8] = []
+        var raw = buffer
+        if let converter {
+            let cut = eof ? raw.count : (raw.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0)
+            raw.withUnsafeBufferPointer { converter.convert($0.baseAddress!, 0, cut, into: &records, skipped: &convertedSkipped) }
+            raw.removeSubrange(0..<cut)
+        } else {
+            records = raw
+            raw = []
+        }
+        var prefix: LinePrefix? = nil
+        var reader: RecordReader
+        switch format {
+        case .stderr, .syslog, .cloudsql:
+            if let given = options.prefix { prefix = LinePrefix(format: given) } else { prefix = LogAnalyzer.detectPrefix(records) }
+            reader = StderrReader(prefix: prefix)
+        case .csvlog: reader = CSVReader()
+        case .jsonlog, .cloudnativepg: reader = JSONLinesReader(format: format)
+        }
+        let linesBefore = workers.reduce(0) { $0 + $1.lines }
+        let skippedBefore = workers.reduce(0) { $0 + $1.skippedLines }
+        var nextLine = 1
+        while true {
+            let cut: Int
+            if eof && raw.isEmpty {
+                cut = records.count
+            } else {
+                cut = records.withUnsafeBufferPointer { buf in buf.count == 0 ? 0 : lastCompleteCut(reader, buf.baseAddress!, buf.count) }
+            }
+            if cut > 0 {
+                nextLine = process(records, cut: cut, reader: reader, firstLine: nextLine)
+                records.removeSubrange(0..<cut)
+            }
+            if eof && raw.isEmpty { break }
+            // Read more: either more raw bytes to convert, or more records.
+            var chunk = raw
+            raw = []
+            let n = try input.read(into: &chunk, count: options.blockSize)
+            if n == 0 { eof = true }
+            if let converter {
+                let rawCut = eof ? chunk.count : (chunk.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0)
+                chunk.withUnsafeBufferPointer { buf in
+                    if rawCut > 0 { converter.convert(buf.baseAddress!, 0, rawCut, into: &records, skipped: &convertedSkipped) }
+                }
+                raw = Array(chunk[rawCut...])
+            } else {
+                records.append(contentsOf: chunk)
+            }
+        }
+        if let complaint = input.finish() { notes.append(complaint) }
+        if input.bytesRead == 0, input.compression != nil {
+            throw PGAdviseError(.input, "\(input.displayName): nothing could be decompressed")
+        }
+        let lines = workers.reduce(0) { $0 + $1.lines } - linesBefore
+        let skipped = workers.reduce(0) { $0 + $1.skippedLines } - skippedBefore + convertedSkipped
+        workers[0].skippedLines += convertedSkipped
+        files.append(LogFileSummary(path: path == "-" ? "-" : path, format: format.rawValue, prefix: prefix?.format,
+                                    compression: input.compression, bytes: input.bytesRead, lines: lines, skippedLines: skipped))
+    }
+
+    /// Processes `records[0..<cut]`, split over the workers at record boundaries. Returns the next line number.
+    private func process(_ records: [UInt8], cut: Int, reader: RecordReader, firstLine: Int) -> Int {
+        records.withUnsafeBufferPointer { buf -> Int in
+            let p = buf.baseAddress!
+            let jobs = cut >= 1 << 20 ? workers.count : 1
+            var bounds = [0]
+            for j in 1..<jobs {
+                let target = max(bounds[j - 1], cut * j / jobs)
+                bounds.append(reader.nextRecordStart(p, from: target, end: cut))
+            }
+            bounds.append(cut)
+            var lineCounts = [Int](repeating: 0, count: jobs)
+            var segments = [RunSegment](repeating: RunSegment(), count: jobs)
+            let workers = self.workers
+            lineCounts.withUnsafeMutableBufferPointer { counts in
+                DispatchQueue.concurrentPerform(iterations: jobs) { j in
+                    counts[j] = countLines(p, bounds[j], bounds[j + 1])
+                }
+            }
+            var starts = [firstLine]
+            for j in 0..<jobs { starts.append(starts[j] + lineCounts[j] + (j == jobs - 1 && cut > 0 && p[cut - 1] != 0x0A ? 1 : 0)) }
+            segments.withUnsafeMutableBufferPointer { segs in
+                DispatchQueue.concurrentPerform(iterations: jobs) { j in
+                    guard bounds[j] < bounds[j + 1] else { return }
+                    reader.process(p, bounds[j], bounds[j + 1], firstLine: starts[j], into: workers[j])
+                    segs[j] = workers[j].takeRunSegment()
+                }
+            }
+            for segment in segments { mergeRuns(segment) }
+            return starts[jobs]
+        }
+    }
+
+    /// Joins a piece's runs onto the runs still open from earlier pieces, in log order.
+    private func mergeRuns(_ segment: RunSegment) {
+        for (session, lead) in segment.leading {
+            let joined = join(openRuns.removeValue(forKey: session), lead)
+            closeRun(joined)
+        }
+        for (session, trail) in segment.trailing {
+            if trail.isFirstInPiece {
+                openRuns[session] = join(openRuns.removeValue(forKey: session), trail)
+            } else {
+                openRuns[session] = trail
+            }
+        }
+        for run in segment.completed { bursts.append(run) }
+    }
+
+    private func join(_ earlier: StatementRun?, _ later: StatementRun) -> StatementRun {
+        guard var earlier else { return later }
+        if earlier.keyHash == later.keyHash, later.firstMs - earlier.lastMs <= options.nPlusOneMaxGapMs {
+            earlier.absorb(later)
+            if earlier.sessionName.isEmpty { earlier.sessionName = later.sessionName }
+            return earlier
+        }
+        closeRun(earlier)
+        return later
+    }
+
+    private func closeRun(_ run: StatementRun) {
+        if run.count >= options.nPlusOneMinCalls, run.varied { bursts.append(run) }
+    }
+
+    // MARK: - Report
+
+    public func report() throws -> LogReport {
+        for (_, run) in openRuns { closeRun(run) }
+        openRuns.removeAll()
+        let all = workers[0]
+        for w in workers.dropFirst() { all.merge(w) }
+        let statementsFound = all.statements + all.keys.reduce(0) { $0 + ($1.calls == 0 ? $1.planCalls : 0) }
+        guard statementsFound > 0 else { throw noStatementsError(all) }
+
+        // Fingerprint each distinct key once, then fold keys into fingerprints.
+        var byFingerprint: [String: (stats: KeyStats, parsed: Bool)] = [:]
+        var fingerprintOfKey: [UInt64: String] = [:]
+        var order: [String] = []
+        for k in all.keys {
+            let fingerprint: String
+            let parsed: Bool
+            switch PgQuery.fingerprint(k.representative) {
+            case .success(let fp): fingerprint = fp; parsed = true
+            case .failure: fingerprint = "u" + String(k.hash, radix: 16); parsed = false
+            }
+            fingerprintOfKey[k.hash] = fingerprint
+            if let existing = byFingerprint[fingerprint] {
+                existing.stats.merge(k)
+            } else {
+                byFingerprint[fingerprint] = (k, parsed)
+                order.append(fingerprint)
+            }
+        }
+        let zone = all.zone
+        var queries: [QueryStats] = []
+        var tempStatements: [TempFileStatement] = []
+        var lockStatements: [LockWaitStatement] = []
+        for fp in order {
+            guard let (k, parsed) = byFingerprint[fp] else { continue }
+            let normalized: String
+            if parsed, case .success(let n) = PgQuery.normalize(k.representative) { normalized = n } else {
+                normalized = String(decoding: k.key, as: UTF8.self)
+            }
+            if k.tempFiles > 0 {
+                tempStatements.append(TempFileStatement(fingerprint: fp, normalized: normalized, count: k.tempFiles,
+                                                        totalBytes: k.tempBytes, maxBytes: k.tempMaxBytes))
+            }
+            if k.lockWaits > 0 { lockStatements.append(LockWaitStatement(fingerprint: fp, normalized: normalized, waits: k.lockWaits)) }
+            let fromPlansOnly = k.calls == 0
+            guard k.calls > 0 || k.planCalls > 0 else { continue }
+            var q = QueryStats(fingerprint: fp, normalized: normalized, parsed: parsed,
+                               calls: fromPlansOnly ? k.planCalls : k.calls,
+                               totalMs: fromPlansOnly ? k.planTotalMs : k.totalMs)
+            if !fromPlansOnly, k.timedCalls > 0 {
+                q.meanMs = k.totalMs / Double(k.timedCalls)
+                q.minMs = k.minMs
+                q.maxMs = k.maxMs
+                q.p50Ms = clamp(k.histogram.percentile(0.50), k)
+                q.p95Ms = clamp(k.histogram.percentile(0.95), k)
+                q.p99Ms = clamp(k.histogram.percentile(0.99), k)
+            } else if fromPlansOnly {
+                q.maxMs = k.planMs
+            } else {
+                q.meanMs = 0
+            }
+            q.firstSeen = formatWall(k.firstMs, zone: zone)
+            q.lastSeen = formatWall(k.lastMs, zone: zone)
+            q.breakdown = breakdown(k, all)
+            var sample = k.slowest
+            if sample == nil, let plan = k.plan { sample = QuerySample(text: k.representative, durationMs: k.planMs, plan: plan) }
+            if let plan = k.plan { sample?.plan = plan }
+            if let f = sample?.file, let index = Int(f), index < files.count { sample?.file = files[index].path }
+            q.slowest = sample
+            queries.append(q)
+        }
+        queries.sort { a, b in
+            if a.totalMs != b.totalMs { return a.totalMs > b.totalMs }
+            if a.calls != b.calls { return a.calls > b.calls }
+            return a.fingerprint < b.fingerprint
+        }
+        let normalizedOf = Dictionary(queries.map { ($0.fingerprint, $0.normalized) }, uniquingKeysWith: { a, _ in a })
+
+        var findings: [Finding] = nPlusOneFindings(fingerprintOfKey: fingerprintOfKey, normalizedOf: normalizedOf, zone: zone)
+        findings = findings.sortedByImpact()
+
+        var summary = LogSummary()
+        summary.files = files
+        summary.statements = statementsFound
+        summary.timedStatements = all.timedStatements
+        summary.durationTotalMs = all.durationTotalMs
+        summary.distinctQueries = queries.count
+        summary.unparsedQueries = queries.filter { !$0.parsed }.count
+        summary.firstTimestamp = formatWall(all.firstMs, zone: zone)
+        summary.lastTimestamp = formatWall(all.lastMs, zone: zone)
+        summary.lines = all.lines
+        summary.skippedLines = files.reduce(0) { $0 + $1.skippedLines }
+        summary.parseBindSteps = all.parseBindSteps
+        summary.parseBindMs = all.parseBindMs
+        summary.errors = all.errorCount
+        summary.nPlusOneBursts = findings.reduce(0) { $0 + (Int($1.details?["bursts"] ?? "") ?? 0) }
+        summary.notes = notes
+        if all.statements > 0, !all.sawSession {
+            summary.notes.append("N+1 detection was skipped: the log lines carry no session (add %p or %c to log_line_prefix).")
+        }
+        if all.timedStatements == 0, all.statements > 0 {
+            summary.notes.append("No statement durations were logged (set log_min_duration_statement); statements are counted, not timed.")
+        }
+
+        let slowest = queries.compactMap { $0.slowest }.filter { $0.durationMs != nil }
+            .sorted { ($0.durationMs ?? 0) > ($1.durationMs ?? 0) }.prefix(options.slowestCount)
+
+        var errors = all.errors.values.map { e in
+            LogErrorGroup(severity: e.severity, sqlstate: e.sqlstate, message: e.message, count: e.count, statement: e.statement,
+                          firstSeen: formatWall(e.firstMs, zone: zone), file: e.file < files.count ? files[e.file].path : nil,
+                          line: e.line)
+        }
+        errors.sort { ($0.count, $1.file ?? "", $1.line ?? 0) > ($1.count, $0.file ?? "", $0.line ?? 0) }
+        var temp = all.temp
+        temp.byStatement = tempStatements.sorted { ($0.totalBytes, $1.fingerprint) > ($1.totalBytes, $0.fingerprint) }
+        var locks = all.locks
+        locks.byStatement = lockStatements.sorted { ($0.waits, $1.fingerprint) > ($1.waits, $0.fingerprint) }
+        var autovacuum = AutovacuumSummary()
+        autovacuum.tables = all.autovacuum.values.sorted { ($0.vacuums + $0.analyzes, $1.table) > ($1.vacuums + $1.analyzes, $0.table) }
+        autovacuum.vacuums = autovacuum.tables.reduce(0) { $0 + $1.vacuums }
+        autovacuum.analyzes = autovacuum.tables.reduce(0) { $0 + $1.analyzes }
+        var sessions = all.sessions
+        if sessions.disconnections > 0 { sessions.meanSessionMs = sessions.totalSessionMs / Double(sessions.disconnections) }
+
+        return LogReport(schemaVersion: 1, summary: summary, queries: queries, findings: findings,
+                         slowestStatements: Array(slowest), errors: errors, tempFiles: temp, lockWaits: locks,
+                         checkpoints: all.checkpoints, autovacuum: autovacuum, sessions: sessions)
+    }
+
+    private func clamp(_ value: Double?, _ k: KeyStats) -> Double? {
+        guard let value else { return nil }
+        return min(max(value, k.minMs), k.maxMs)
+    }
+
+    private func breakdown(_ k: KeyStats, _ all: LogWorker) -> [String: [String: Int]]? {
+        var out: [String: [String: Int]] = [:]
+        for (id, count) in k.breakdown {
+            let c = all.contexts[Int(id)]
+            if !c.database.isEmpty { out["database", default: [:]][c.database, default: 0] += count }
+            if !c.user.isEmpty { out["user", default: [:]][c.user, default: 0] += count }
+            if !c.application.isEmpty { out["application", default: [:]][c.application, default: 0] += count }
+        }
+        return out.isEmpty ? nil : out
+    }
+
+    private func nPlusOneFindings(fingerprintOfKey: [UInt64: String], normalizedOf: [String: String], zone: String?) -> [Finding] {
+        var byFingerprint: [String: [StatementRun]] = [:]
+        for run in bursts {
+            guard let fp = fingerprintOfKey[run.keyHash] else { continue }
+            byFingerprint[fp, default: []].append(run)
+        }
+        var findings: [Finding] = []
+        for (fp, runs) in byFingerprint {
+            let ordered = runs.sorted { ($0.file, $0.line) < ($1.file, $1.line) }
+            guard let largest = ordered.max(by: { ($0.count, $1.line) < ($1.count, $0.line) }) else { continue }
+            let calls = runs.reduce(0) { $0 + $1.count }
+            let total = runs.reduce(0.0) { $0 + $1.totalMs }
+            let normalized = normalizedOf[fp] ?? ""
+            let window = largest.lastMs - largest.firstMs
+            let burstsText = runs.count == 1 ? "" : " (largest of \(runs.count) bursts, \(calls) executions in all)"
+            var details: [String: String] = [
+                "bursts": String(runs.count),
+                "largestBurst": String(largest.count),
+                "session": largest.sessionName,
+                "windowMs": String(format: "%.3f", window),
+            ]
+            if largest.firstMs != 0, let start = formatWall(largest.firstMs, zone: zone) { details["windowStart"] = start }
+            if largest.lastMs != 0, let end = formatWall(largest.lastMs, zone: zone) { details["windowEnd"] = end }
+            if !largest.samples.isEmpty { details["sampleValues"] = largest.samples.joined(separator: " | ") }
+            findings.append(Finding(
+                rule: "n-plus-one", severity: .warning, category: .performance,
+                message: "N+1 queries: the same statement ran \(largest.count) times in a row in session \(largest.sessionName) "
+                    + "within \(formatWindow(window)), only its values changing\(burstsText).",
+                file: largest.file < files.count ? files[largest.file].path : nil, line: largest.line, fingerprint: fp,
+                evidence: normalized,
+                solution: "Fetch all rows in one round trip: pass the values as one array (`= ANY($1)`) or join this table "
+                    + "to the query that produced the values.",
+                fix: anyArrayRewrite(normalized), calls: calls, totalMs: total, details: details))
+        }
+        return findings
+    }
+
+    /// `... WHERE id = $1` → `... WHERE id = ANY($1)` when there is exactly one parameter.
+    private func anyArrayRewrite(_ normalized: String) -> String? {
+        guard normalized.components(separatedBy: "$").count == 2, normalized.contains("= $1") else { return nil }
+        let rewritten = normalized.replacingOccurrences(of: "= $1", with: "= ANY($1)")
+        return "-- $1 is an array of all the values, e.g. '{7,14,21}'\n" + rewritten
+    }
+
+    private func noStatementsError(_ all: LogWorker) -> PGAdviseError {
+        let described = files.map { f -> String in
+            var s = "\(f.path): \(f.format)"
+            if let c = f.compression { s += " (\(c))" }
+            if let p = f.prefix { s += ", log_line_prefix '\(p)'" } else if f.format == "stderr" { s += ", no log_line_prefix recognised" }
+            s += ", \(f.lines) lines, \(f.skippedLines) not understood"
+            return s
+        }
+        return PGAdviseError(.input, """
+            no SQL statement found in the input.
+            Detected: \(described.joined(separator: "; ")).
+            pgadvise needs statements logged with their durations: log_min_duration_statement = 0 (or a threshold), \
+            or log_statement = 'all' for counts without times. Session grouping and N+1 detection need %p or %c \
+            in log_line_prefix; times need %m or %t; per-database/user/application figures need %d, %u, %a. \
+            If the prefix was not recognised, state it with --prefix '<log_line_prefix>'.
+            """)
+    }
+
+    // MARK: - Detection
+
+    static func detectFormat(_ head: [UInt8]) -> LogFormat {
+        let sample = head.prefix(1 << 16)
+        var json = 0, cloudSQL = 0, cnpg = 0, csv = 0, syslog = 0, total = 0
+        sample.withUnsafeBufferPointer { buf in
+            guard let p = buf.baseAddress else { return }
+            var i = 0
+            while i < buf.count, total < 200 {
+                let e = lineEnd(p, i, buf.count)
+                defer { i = e + 1 }
+                guard e > i, p[i] != 0x09 else { continue }
+                total += 1
+                let line = ByteSlice(base: p + i, count: e - i)
+                if p[i] == 0x7B {
+                    json += 1
+                    if line.firstIndex(of: "\"textPayload\"") != nil { cloudSQL += 1 }
+                    if line.firstIndex(of: "\"record\"") != nil, line.firstIndex(of: "\"logger\"") != nil || line.firstIndex(of: "\"logging_pod\"") != nil { cnpg += 1 }
+                    continue
+                }
+                if let tsEnd = scanTimestamp(p, e, from: i), tsEnd < e, p[tsEnd] == 0x2C { csv += 1; continue }
+                if SyslogConverter.startsWithSyslogTimestamp(p, i, e), SyslogConverter.parseHeader(p, i, e) != nil { syslog += 1 }
+            }
+        }
+        guard total > 0 else { return .stderr }
+        if json * 2 > total {
+            if cloudSQL * 2 > json { return .cloudsql }
+            if cnpg * 2 > json { return .cloudnativepg }
+            return .jsonlog
+        }
+        if csv * 2 > total { return .csvlog }
+        if syslog * 2 > total { return .syslog }
+        return .stderr
+    }
+
+    /// The log_line_prefix that explains the most lines: common prefixes and ones inferred from the lines.
+    static func detectPrefix(_ head: [UInt8]) -> LinePrefix? {
+        let sample = Array(head.prefix(1 << 16))
+        var lines: [Range<Int>] = []
+        var inferred: [String] = []
+        sample.withUnsafeBufferPointer { buf in
+            guard let p = buf.baseAddress else { return }
+            var i = 0
+            let generic = StderrReader(prefix: nil)
+            while i < buf.count, lines.count < 400 {
+                var e = lineEnd(p, i, buf.count)
+                let next = e + 1
+                if e > i, p[e - 1] == 0x0D { e -= 1 }
+                if e > i, p[i] != 0x09 {
+                    lines.append(i..<e)
+                    var event = LogEvent()
+                    if inferred.count < 40, generic.parseHeader(p + i, e - i, into: &event), let m = event.message.base {
+                        var start = m - p
+                        // Back up over "SEVERITY:  " to the prefix's end.
+                        while start > i, p[start - 1] == 0x20 { start -= 1 }
+                        start -= 1
+                        while start > i, p[start - 1] >= 0x41, p[start - 1] <= 0x5A || isDigit(p[start - 1]) { start -= 1 }
+                        let candidate = inferPrefix(fromSample: Array(UnsafeBufferPointer(start: p + i, count: start - i)))
+                        if !inferred.contains(candidate) { inferred.append(candidate) }
+                    }
+                }
+                i = next
+            }
+        }
+        guard !lines.isEmpty else { return nil }
+        var best: (prefix: LinePrefix, score: Int)? = nil
+        for format in LinePrefix.known + inferred {
+            let prefix = LinePrefix(format: format)
+            var score = 0
+            sample.withUnsafeBufferPointer { buf in
+                for r in lines {
+                    var event = LogEvent()
+                    var early = false
+                    // Full matches count double, so a prefix that explains more of each line wins.
+                    if let after = prefix.match(buf.baseAddress! + r.lowerBound, r.count, into: &event, stoppedEarly: &early),
+                       severityEnd(buf.baseAddress! + r.lowerBound, r.count, at: after) != nil { score += early ? 1 : 2 }
+                }
+            }
+            if score > 0, best == nil || score > best!.score { best = (prefix, score) }
+        }
+        return best?.prefix
+    }
+}
+
+private func formatWindow(_ ms: Double) -> String {
+    ms < 1000 ? String(format: "%.0f ms", ms) : String(format: "%.1f s", ms / 1000)
+}

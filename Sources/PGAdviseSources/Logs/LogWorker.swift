@@ -1,0 +1,800 @@
+import Foundation
+import PGAdviseCore
+import PGAdviseSQL
+
+/// Everything known about one pre-scan key (see FastNormalizer). Several keys may later fold into one
+/// fingerprint; memory per key is constant whatever the log's size.
+final class KeyStats {
+    let key: [UInt8]
+    let hash: UInt64
+    /// The first statement seen with this key: what libpg_query fingerprints and normalizes.
+    let representative: String
+    var calls = 0
+    var timedCalls = 0
+    var totalMs = 0.0
+    var minMs = Double.infinity
+    var maxMs = -1.0
+    var histogram = LatencyHistogram()
+    var firstMs = Double.infinity
+    var lastMs = -Double.infinity
+    var breakdown: [Int32: Int] = [:]
+    var slowest: QuerySample?
+    var tempFiles = 0
+    var tempBytes: Int64 = 0
+    var tempMaxBytes: Int64 = 0
+    var lockWaits = 0
+    var planMs = -1.0
+    var plan: String?
+    var planCalls = 0
+    var planTotalMs = 0.0
+
+    init(key: [UInt8], hash: UInt64, representative: String) {
+        self.key = key
+        self.hash = hash
+        self.representative = representative
+    }
+
+    func merge(_ other: KeyStats) {
+        calls += other.calls
+        timedCalls += other.timedCalls
+        totalMs += other.totalMs
+        minMs = min(minMs, other.minMs)
+        if other.maxMs > maxMs {
+            maxMs = other.maxMs
+            slowest = other.slowest
+        } else if slowest == nil {
+            slowest = other.slowest
+        }
+        histogram.merge(other.histogram)
+        firstMs = min(firstMs, other.firstMs)
+        lastMs = max(lastMs, other.lastMs)
+        for (k, v) in other.breakdown { breakdown[k, default: 0] += v }
+        tempFiles += other.tempFiles
+        tempBytes += other.tempBytes
+        tempMaxBytes = max(tempMaxBytes, other.tempMaxBytes)
+        lockWaits += other.lockWaits
+        if other.planMs > planMs { planMs = other.planMs; plan = other.plan }
+        planCalls += other.planCalls
+        planTotalMs += other.planTotalMs
+    }
+}
+
+/// A run of one key from one session, for N+1 detection.
+struct StatementRun {
+    var keyHash: UInt64
+    var session: UInt64
+    var count: Int
+    var firstMs: Double
+    var lastMs: Double
+    var totalMs: Double
+    var firstValue: UInt64
+    var lastValue: UInt64
+    var varied: Bool
+    var samples: [String]
+    var file: Int
+    var line: Int
+    var sessionName: String
+    var isFirstInPiece: Bool
+
+    mutating func commitValue() {
+        if count == 1 { firstValue = lastValue } else if lastValue != firstValue { varied = true }
+    }
+
+    /// `other` directly follows `self` in the same session: one run.
+    mutating func absorb(_ other: StatementRun) {
+        varied = varied || other.varied || other.firstValue != firstValue
+        count += other.count
+        lastMs = other.lastMs
+        totalMs += other.totalMs
+        for s in other.samples where samples.count < 3 { samples.append(s) }
+    }
+}
+
+/// The order-dependent part of one piece of input: runs that may continue across piece boundaries.
+struct RunSegment {
+    var leading: [UInt64: StatementRun] = [:]
+    var trailing: [UInt64: StatementRun] = [:]
+    var completed: [StatementRun] = []
+}
+
+struct ErrorGroupDraft {
+    var severity: String
+    var sqlstate: String?
+    var message: String
+    var count: Int
+    var statement: String?
+    var firstMs: Double
+    var file: Int
+    var line: Int
+}
+
+/// One core's aggregate. Readers push events; order-independent totals live here for the whole run,
+/// while runs (N+1) are collected per piece in `runs` and handed to the coordinator in order.
+final class LogWorker {
+    let options: LogAnalysisOptions
+    var normalizer = FastNormalizer()
+    let scratch = ScratchBuffer()
+
+    var keyIndex: [UInt64: Int32] = [:]
+    var keys: [KeyStats] = []
+    var contextIndex: [UInt64: Int32] = [:]
+    var contexts: [(database: String, user: String, application: String)] = []
+    private var lastContextHash: UInt64 = 0
+    private var lastContextID: Int32 = -1
+
+    var lines = 0
+    var skippedLines = 0
+    var statements = 0
+    var timedStatements = 0
+    var durationTotalMs = 0.0
+    var parseBindSteps = 0
+    var parseBindMs = 0.0
+    var firstMs = Double.infinity
+    var lastMs = -Double.infinity
+    var zone: String?
+    var sawSession = false
+    var fileIndex = 0
+
+    var errors: [String: ErrorGroupDraft] = [:]
+    var errorCount = 0
+    var temp = TempFileSummary()
+    var locks = LockWaitSummary()
+    var checkpoints = CheckpointSummary()
+    var autovacuum: [String: AutovacuumTable] = [:]
+    var sessions = SessionSummary()
+    var runs = RunSegment()
+    private var openRuns: [UInt64: StatementRun] = [:]
+    /// Statements logged by log_statement, waiting for a bare `duration:` line from the same session.
+    private var untimed: [UInt64: Int32] = [:]
+
+    private enum Previous {
+        case none
+        case statement(Int32, session: UInt64, newSlowest: Bool)
+        case error(String)
+        case tempFile(Int64)
+        case lockWait
+    }
+    private var previous = Previous.none
+
+    init(options: LogAnalysisOptions) { self.options = options }
+
+    // MARK: Events
+
+    func consume(_ event: inout LogEvent) {
+        let ms = wallMillis(event.timestamp)
+        if let ms {
+            if ms < firstMs { firstMs = ms }
+            if ms > lastMs { lastMs = ms }
+            if zone == nil { zone = zoneText(event.timestamp) }
+        }
+        if event.severity.isSecondary {
+            attach(event.severity, event.message, event)
+            return
+        }
+        previous = .none
+        let message = event.message
+        if event.severity == .log {
+            if message.hasPrefix("duration: ") {
+                durationLine(message, ms, &event)
+            } else if message.hasPrefix("statement: ") {
+                let idx = recordStatement(message.dropFirst(11), duration: nil, ms, event)
+                if !event.session.isEmpty { untimed[hashBytes(UnsafeRawBufferPointer(event.session.buffer))] = idx }
+            } else if message.hasPrefix("execute "), let colon = message.firstIndex(of: ": ") {
+                _ = recordStatement(message.dropFirst(colon + 2), duration: nil, ms, event)
+            } else {
+                otherLog(message, ms, event)
+            }
+        } else if event.severity.isError {
+            recordError(event, ms)
+        }
+        if !event.detail.isEmpty { attach(.detail, event.detail, event) }
+        if !event.statement.isEmpty { attach(.statement, event.statement, event) }
+    }
+
+    private func durationLine(_ message: ByteSlice, _ ms: Double?, _ event: inout LogEvent) {
+        var i = 10
+        var value = 0.0
+        var scale = 0.0
+        while i < message.count {
+            let c = message[i]
+            if isDigit(c) {
+                value = value * 10 + Double(c - 0x30)
+                if scale > 0 { scale *= 10 }
+            } else if c == 0x2E, scale == 0 { scale = 1 } else { break }
+            i += 1
+        }
+        let duration = scale > 0 ? value / scale : value
+        let rest = message.dropFirst(i)
+        guard rest.hasPrefix(" ms") else { return }
+        var body = rest.dropFirst(3)
+        while body.count > 0, body[0] == 0x20 { body = body.dropFirst(1) }
+        if body.hasPrefix("statement: ") {
+            _ = recordStatement(body.dropFirst(11), duration: duration, ms, event)
+        } else if body.hasPrefix("execute ") || body.hasPrefix("parse ") || body.hasPrefix("bind ") {
+            guard let colon = body.firstIndex(of: ": ") else { return }
+            if body.hasPrefix("execute ") {
+                _ = recordStatement(body.dropFirst(colon + 2), duration: duration, ms, event)
+            } else {
+                parseBindSteps += 1
+                parseBindMs += duration
+            }
+        } else if body.hasPrefix("plan:") {
+            autoExplain(body.dropFirst(5), duration)
+        } else if body.isEmpty || body[0] == 0x0A {
+            // log_duration / log_statement pairs: the text came earlier from the same session.
+            guard !event.session.isEmpty else { return }
+            let session = hashBytes(UnsafeRawBufferPointer(event.session.buffer))
+            guard let idx = untimed.removeValue(forKey: session) else { return }
+            let k = keys[Int(idx)]
+            timedStatements += 1
+            durationTotalMs += duration
+            k.timedCalls += 1
+            k.totalMs += duration
+            k.histogram.record(milliseconds: duration)
+            k.minMs = min(k.minMs, duration)
+            if duration > k.maxMs {
+                k.maxMs = duration
+                k.slowest?.durationMs = duration
+            }
+        }
+    }
+
+    @discardableResult
+    private func recordStatement(_ text: ByteSlice, duration: Double?, _ ms: Double?, _ event: LogEvent) -> Int32 {
+        let statement = text.trimmingTrailingWhitespace()
+        let idx = lookupKey(statement)
+        let k = keys[Int(idx)]
+        statements += 1
+        k.calls += 1
+        var newSlowest = false
+        if let duration {
+            timedStatements += 1
+            durationTotalMs += duration
+            k.timedCalls += 1
+            k.totalMs += duration
+            k.histogram.record(milliseconds: duration)
+            if duration < k.minMs { k.minMs = duration }
+            if duration > k.maxMs {
+                k.maxMs = duration
+                newSlowest = true
+            }
+        } else if k.slowest == nil {
+            newSlowest = true
+        }
+        if newSlowest {
+            k.slowest = QuerySample(text: statement.messageString, durationMs: duration, timestamp: event.timestamp.isEmpty ? nil : event.timestamp.string,
+                                    database: event.database.isEmpty ? nil : event.database.string,
+                                    user: event.user.isEmpty ? nil : event.user.string,
+                                    application: event.application.isEmpty ? nil : event.application.string,
+                                    file: nil, line: event.line)
+            k.slowest?.file = String(fileIndex)
+        }
+        if let ms {
+            if ms < k.firstMs { k.firstMs = ms }
+            if ms > k.lastMs { k.lastMs = ms }
+        }
+        let context = contextID(event)
+        k.breakdown[context, default: 0] += 1
+        var session: UInt64 = 0
+        if !event.session.isEmpty {
+            sawSession = true
+            session = hashBytes(UnsafeRawBufferPointer(event.session.buffer))
+            observeRun(session: session, key: k.hash, ms: ms, duration: duration ?? 0, statement: statement, event: event)
+        }
+        previous = .statement(idx, session: session, newSlowest: newSlowest)
+        return idx
+    }
+
+    private func lookupKey(_ statement: ByteSlice) -> Int32 {
+        var hash = normalizer.normalize(statement.buffer)
+        while true {
+            if let idx = keyIndex[hash] {
+                if keys[Int(idx)].key == normalizer.key { return idx }
+                hash &+= 0x9E37_79B9   // a true collision: probe the next slot
+                continue
+            }
+            let idx = Int32(keys.count)
+            keys.append(KeyStats(key: normalizer.key, hash: hash, representative: statement.messageString))
+            keyIndex[hash] = idx
+            return idx
+        }
+    }
+
+    private func contextID(_ event: LogEvent) -> Int32 {
+        var h = hashBytes(UnsafeRawBufferPointer(event.database.buffer))
+        h = h &* 31 &+ hashBytes(UnsafeRawBufferPointer(event.user.buffer))
+        h = h &* 31 &+ hashBytes(UnsafeRawBufferPointer(event.application.buffer))
+        if h == lastContextHash, lastContextID >= 0 { return lastContextID }
+        let id: Int32
+        if let known = contextIndex[h] { id = known } else {
+            id = Int32(contexts.count)
+            contexts.append((event.database.string, event.user.string, event.application.string))
+            contextIndex[h] = id
+        }
+        lastContextHash = h
+        lastContextID = id
+        return id
+    }
+
+    // MARK: N+1 runs
+
+    private func observeRun(session: UInt64, key: UInt64, ms: Double?, duration: Double, statement: ByteSlice, event: LogEvent) {
+        let valueHash = literalValueHash(statement)
+        let now = ms ?? 0
+        if let i = openRuns.index(forKey: session) {
+            openRuns.values[i].commitValue()
+            let run = openRuns.values[i]
+            if run.keyHash == key, now - run.lastMs <= options.nPlusOneMaxGapMs, now >= run.lastMs - 1 {
+                openRuns.values[i].count += 1
+                openRuns.values[i].lastMs = now
+                openRuns.values[i].totalMs += duration
+                openRuns.values[i].lastValue = valueHash
+                if run.count == 1 { openRuns.values[i].sessionName = event.session.string }
+                if run.count < 3 { openRuns.values[i].samples.append(literalSample(statement)) }
+                return
+            }
+            close(run)
+            openRuns.values[i] = newRun(session: session, key: key, now: now, duration: duration, valueHash: valueHash,
+                                        statement: statement, event: event, first: false)
+        } else {
+            openRuns[session] = newRun(session: session, key: key, now: now, duration: duration, valueHash: valueHash,
+                                       statement: statement, event: event, first: true)
+        }
+    }
+
+    private func newRun(session: UInt64, key: UInt64, now: Double, duration: Double, valueHash: UInt64,
+                        statement: ByteSlice, event: LogEvent, first: Bool) -> StatementRun {
+        StatementRun(keyHash: key, session: session, count: 1, firstMs: now, lastMs: now, totalMs: duration,
+                     firstValue: valueHash, lastValue: valueHash, varied: false, samples: [], file: fileIndex,
+                     line: event.line, sessionName: "", isFirstInPiece: first)
+    }
+
+    private func close(_ run: StatementRun) {
+        var run = run
+        run.commitValue()
+        if run.isFirstInPiece {
+            runs.leading[run.session] = run
+        } else if run.count >= options.nPlusOneMinCalls, run.varied {
+            runs.completed.append(run)
+        }
+    }
+
+    /// The order-dependent state of the piece just processed; resets it for the next piece.
+    func takeRunSegment() -> RunSegment {
+        for (session, var run) in openRuns {
+            run.commitValue()
+            runs.trailing[session] = run
+        }
+        openRuns.removeAll(keepingCapacity: true)
+        let segment = runs
+        runs = RunSegment()
+        return segment
+    }
+
+    private func literalValueHash(_ statement: ByteSlice) -> UInt64 {
+        var h: UInt64 = 0
+        guard let base = statement.base else { return 0 }
+        for r in normalizer.literalRanges where r.upperBound <= statement.count {
+            h = h &* 31 &+ hashBytes(UnsafeRawBufferPointer(start: base + r.lowerBound, count: r.count))
+        }
+        return h
+    }
+
+    private func literalSample(_ statement: ByteSlice) -> String {
+        guard let base = statement.base else { return "" }
+        return normalizer.literalRanges.filter { $0.upperBound <= statement.count }.map {
+            String(decoding: UnsafeBufferPointer(start: base + $0.lowerBound, count: $0.count), as: UTF8.self)
+        }.joined(separator: ", ")
+    }
+
+    // MARK: Secondary lines
+
+    private func attach(_ severity: LogSeverity, _ text: ByteSlice, _ event: LogEvent) {
+        switch (severity, previous) {
+        case (.detail, .statement(let idx, let session, let newSlowest)):
+            guard text.hasPrefix("parameters: ") else { return }
+            let values = parseParameters(text.dropFirst(12))
+            if newSlowest { keys[Int(idx)].slowest?.parameters = values }
+            if session != 0, let i = openRuns.index(forKey: session), openRuns.values[i].keyHash == keys[Int(idx)].hash {
+                openRuns.values[i].lastValue = hashBytes(UnsafeRawBufferPointer(text.buffer))
+                let count = openRuns.values[i].count
+                if count >= 2, count <= 3, !openRuns.values[i].samples.isEmpty {
+                    openRuns.values[i].samples[openRuns.values[i].samples.count - 1] = values.joined(separator: ", ")
+                } else if count == 1 {
+                    openRuns.values[i].samples = []
+                }
+            }
+        case (.statement, .error(let group)):
+            if errors[group]?.statement == nil { errors[group]?.statement = text.messageString }
+        case (.statement, .tempFile(let bytes)):
+            let k = keys[Int(lookupKey(text.trimmingTrailingWhitespace()))]
+            k.tempFiles += 1
+            k.tempBytes += bytes
+            k.tempMaxBytes = max(k.tempMaxBytes, bytes)
+        case (.statement, .lockWait):
+            keys[Int(lookupKey(text.trimmingTrailingWhitespace()))].lockWaits += 1
+        default:
+            break
+        }
+    }
+
+    // MARK: Other LOG lines
+
+    private func otherLog(_ message: ByteSlice, _ ms: Double?, _ event: LogEvent) {
+        guard message.count > 8 else { return }
+        switch message[0] {
+        case 0x63: // c
+            if message.hasPrefix("connection received: ") {
+                sessions.connectionsReceived += 1
+            } else if message.hasPrefix("connection authorized: ") {
+                sessions.connectionsAuthorized += 1
+                let text = message.string
+                if let user = field(text, "user=") { sessions.byUser[user, default: 0] += 1 }
+                if let db = field(text, "database=") { sessions.byDatabase[db, default: 0] += 1 }
+                if let app = field(text, "application_name=") { sessions.byApplication[app, default: 0] += 1 }
+            } else if message.hasPrefix("checkpoint starting: ") {
+                checkpoints.started += 1
+                checkpoints.reasons[message.dropFirst(21).trimmingTrailingWhitespace().string, default: 0] += 1
+            } else if message.hasPrefix("checkpoint complete: ") {
+                checkpointComplete(message.string)
+            }
+        case 0x72: // r
+            if message.hasPrefix("restartpoint complete: ") { checkpointComplete(message.string) }
+        case 0x64: // d
+            if message.hasPrefix("disconnection: session time: ") {
+                sessions.disconnections += 1
+                let text = message.dropFirst(29).string
+                if let duration = parseInterval(text.prefix { $0 != " " }) {
+                    sessions.totalSessionMs += duration
+                    sessions.maxSessionMs = max(sessions.maxSessionMs, duration)
+                }
+            }
+        case 0x61: // a
+            if message.hasPrefix("automatic vacuum of table \"") || message.hasPrefix("automatic analyze of table \"") {
+                let text = message.messageString
+                let isVacuum = message.hasPrefix("automatic vacuum")
+                guard let open = text.firstIndex(of: "\""), let close = text[text.index(after: open)...].firstIndex(of: "\"") else { return }
+                let table = String(text[text.index(after: open)..<close])
+                var entry = autovacuum[table] ?? AutovacuumTable(table: table, vacuums: 0, analyzes: 0, elapsedSeconds: 0)
+                if isVacuum { entry.vacuums += 1 } else { entry.analyzes += 1 }
+                if let r = text.range(of: "elapsed: "), let secs = Double(text[r.upperBound...].prefix { $0.isNumber || $0 == "." }) {
+                    entry.elapsedSeconds += secs
+                }
+                autovacuum[table] = entry
+            }
+        case 0x74: // t
+            if message.hasPrefix("temporary file: path ") {
+                let text = message.string
+                guard let r = text.range(of: ", size ") else { return }
+                let bytes = Int64(text[r.upperBound...].prefix { $0.isNumber }) ?? 0
+                temp.count += 1
+                temp.totalBytes += bytes
+                temp.maxBytes = max(temp.maxBytes, bytes)
+                previous = .tempFile(bytes)
+            }
+        case 0x70: // p
+            guard message.hasPrefix("process ") else { return }
+            let text = message.string
+            if let r = text.range(of: " still waiting for ") {
+                locks.waits += 1
+                let mode = text[r.upperBound...].prefix { $0 != " " }
+                locks.byLockMode[String(mode), default: 0] += 1
+                previous = .lockWait
+            } else if let r = text.range(of: " acquired "), let after = text.range(of: " after ", range: r.upperBound..<text.endIndex) {
+                locks.acquired += 1
+                if let waited = Double(text[after.upperBound...].prefix { $0.isNumber || $0 == "." }) {
+                    locks.acquiredWaitMs += waited
+                    locks.maxWaitMs = max(locks.maxWaitMs, waited)
+                }
+            }
+        default:
+            break
+        }
+    }
+
+    private func checkpointComplete(_ text: String) {
+        checkpoints.completed += 1
+        if let r = text.range(of: "wrote "), let n = Int(text[r.upperBound...].prefix { $0.isNumber }) { checkpoints.buffersWritten += n }
+        if let r = text.range(of: "total="), let secs = Double(text[r.upperBound...].prefix { $0.isNumber || $0 == "." }) {
+            checkpoints.totalSeconds += secs
+            checkpoints.maxSeconds = max(checkpoints.maxSeconds, secs)
+        }
+    }
+
+    // MARK: auto_explain
+
+    private func autoExplain(_ body: ByteSlice, _ duration: Double) {
+        let text = body.messageString.trimmingWhitespace()
+        let query: String
+        if text.hasPrefix("{") {
+            guard let value = try? JSONValue.parse(text), let q = value["Query Text"]?.string else { return }
+            query = q
+        } else {
+            guard text.hasPrefix("Query Text: ") else { return }
+            let firstPlanLine = text.firstIndex(of: "\n") ?? text.endIndex
+            // The query text may span lines; the plan starts at the first line that looks like a plan node.
+            var queryEnd = firstPlanLine
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            var consumed = lines.first.map { $0.count } ?? 0
+            for line in lines.dropFirst() {
+                if looksLikePlanNode(line) { break }
+                consumed += 1 + line.count
+                queryEnd = text.index(text.startIndex, offsetBy: consumed)
+            }
+            query = String(text[text.index(text.startIndex, offsetBy: 12)..<queryEnd])
+        }
+        var copy = query
+        let idx = copy.withUTF8 { buf in lookupKey(ByteSlice(buf)) }
+        let k = keys[Int(idx)]
+        k.planCalls += 1
+        k.planTotalMs += duration
+        if duration > k.planMs {
+            k.planMs = duration
+            k.plan = text
+        }
+    }
+
+    private func looksLikePlanNode(_ line: Substring) -> Bool {
+        let trimmed = line.drop { $0 == " " || $0 == "\t" }
+        if trimmed.hasPrefix("->") { return true }
+        return trimmed.contains("  (cost=") || trimmed.contains(" (cost=") || trimmed.contains("(actual time=")
+    }
+
+    // MARK: Errors
+
+    private func recordError(_ event: LogEvent, _ ms: Double?) {
+        errorCount += 1
+        let message = event.message.messageString
+        let shape = errorShape(message)
+        let sqlstate = event.sqlstate.isEmpty || event.sqlstate.hasPrefix("00000") ? nil : event.sqlstate.string
+        let group = (sqlstate ?? "") + "|" + event.severity.name + "|" + shape
+        if errors[group] == nil {
+            errors[group] = ErrorGroupDraft(severity: event.severity.name, sqlstate: sqlstate, message: displayMessage(message),
+                                            count: 0, statement: nil, firstMs: ms ?? .infinity, file: fileIndex, line: event.line)
+        }
+        errors[group]?.count += 1
+        previous = .error(group)
+    }
+
+    // MARK: Merging
+
+    func merge(_ other: LogWorker) {
+        for k in other.keys {
+            var hash = k.hash
+            while true {
+                if let idx = keyIndex[hash] {
+                    if keys[Int(idx)].key == k.key { keys[Int(idx)].merge(remapBreakdown(k, from: other)); break }
+                    hash &+= 0x9E37_79B9
+                    continue
+                }
+                keyIndex[hash] = Int32(keys.count)
+                keys.append(remapBreakdown(k, from: other))
+                break
+            }
+        }
+        lines += other.lines
+        skippedLines += other.skippedLines
+        statements += other.statements
+        timedStatements += other.timedStatements
+        durationTotalMs += other.durationTotalMs
+        parseBindSteps += other.parseBindSteps
+        parseBindMs += other.parseBindMs
+        firstMs = min(firstMs, other.firstMs)
+        lastMs = max(lastMs, other.lastMs)
+        zone = zone ?? other.zone
+        sawSession = sawSession || other.sawSession
+        errorCount += other.errorCount
+        for (g, e) in other.errors {
+            if var mine = errors[g] {
+                mine.count += e.count
+                if mine.statement == nil { mine.statement = e.statement }
+                if e.firstMs < mine.firstMs || (e.file, e.line) < (mine.file, mine.line) && e.firstMs == mine.firstMs {
+                    mine.firstMs = e.firstMs; mine.file = e.file; mine.line = e.line; mine.message = e.message
+                }
+                errors[g] = mine
+            } else {
+                errors[g] = e
+            }
+        }
+        temp.count += other.temp.count
+        temp.totalBytes += other.temp.totalBytes
+        temp.maxBytes = max(temp.maxBytes, other.temp.maxBytes)
+        locks.waits += other.locks.waits
+        locks.acquired += other.locks.acquired
+        locks.acquiredWaitMs += other.locks.acquiredWaitMs
+        locks.maxWaitMs = max(locks.maxWaitMs, other.locks.maxWaitMs)
+        for (m, c) in other.locks.byLockMode { locks.byLockMode[m, default: 0] += c }
+        checkpoints.started += other.checkpoints.started
+        checkpoints.completed += other.checkpoints.completed
+        checkpoints.buffersWritten += other.checkpoints.buffersWritten
+        checkpoints.totalSeconds += other.checkpoints.totalSeconds
+        checkpoints.maxSeconds = max(checkpoints.maxSeconds, other.checkpoints.maxSeconds)
+        for (r, c) in other.checkpoints.reasons { checkpoints.reasons[r, default: 0] += c }
+        for (t, a) in other.autovacuum {
+            var mine = autovacuum[t] ?? AutovacuumTable(table: t, vacuums: 0, analyzes: 0, elapsedSeconds: 0)
+            mine.vacuums += a.vacuums
+            mine.analyzes += a.analyzes
+            mine.elapsedSeconds += a.elapsedSeconds
+            autovacuum[t] = mine
+        }
+        sessions.connectionsReceived += other.sessions.connectionsReceived
+        sessions.connectionsAuthorized += other.sessions.connectionsAuthorized
+        sessions.disconnections += other.sessions.disconnections
+        sessions.totalSessionMs += other.sessions.totalSessionMs
+        sessions.maxSessionMs = max(sessions.maxSessionMs, other.sessions.maxSessionMs)
+        for (k, v) in other.sessions.byDatabase { sessions.byDatabase[k, default: 0] += v }
+        for (k, v) in other.sessions.byUser { sessions.byUser[k, default: 0] += v }
+        for (k, v) in other.sessions.byApplication { sessions.byApplication[k, default: 0] += v }
+    }
+
+    /// Context ids are per worker; translate another worker's into ours.
+    private func remapBreakdown(_ k: KeyStats, from other: LogWorker) -> KeyStats {
+        var remapped: [Int32: Int] = [:]
+        for (id, count) in k.breakdown {
+            let c = other.contexts[Int(id)]
+            var h = hashBytes(Array(c.database.utf8))
+            h = h &* 31 &+ hashBytes(Array(c.user.utf8))
+            h = h &* 31 &+ hashBytes(Array(c.application.utf8))
+            let mine: Int32
+            if let known = contextIndex[h] { mine = known } else {
+                mine = Int32(contexts.count)
+                contexts.append(c)
+                contextIndex[h] = mine
+            }
+            remapped[mine, default: 0] += count
+        }
+        k.breakdown = remapped
+        return k
+    }
+}
+
+// MARK: - Helpers
+
+/// Bind values from `$1 = '42', $2 = NULL, $3 = 'it''s'`, unquoted.
+func parseParameters(_ text: ByteSlice) -> [String] {
+    let bytes = text.buffer
+    var values: [String] = []
+    var i = 0
+    while i < bytes.count {
+        while i < bytes.count, bytes[i] != 0x3D { i += 1 }      // '='
+        i += 1
+        while i < bytes.count, bytes[i] == 0x20 { i += 1 }
+        guard i < bytes.count else { break }
+        if bytes[i] == 0x27 {
+            var value: [UInt8] = []
+            i += 1
+            while i < bytes.count {
+                if bytes[i] == 0x27 {
+                    if i + 1 < bytes.count, bytes[i + 1] == 0x27 { value.append(0x27); i += 2; continue }
+                    i += 1
+                    break
+                }
+                value.append(bytes[i])
+                i += 1
+            }
+            values.append(String(decoding: value, as: UTF8.self))
+        } else {
+            let start = i
+            while i < bytes.count, bytes[i] != 0x2C { i += 1 }
+            values.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
+                .trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        while i < bytes.count, bytes[i] != 0x24 { i += 1 }      // next '$'
+    }
+    return values
+}
+
+/// `0:00:01.234` or `12:34:56.789` into milliseconds.
+func parseInterval(_ text: Substring) -> Double? {
+    let parts = text.split(separator: ":")
+    guard parts.count == 3, let h = Double(parts[0]), let m = Double(parts[1]), let s = Double(parts[2]) else { return nil }
+    return ((h * 60 + m) * 60 + s) * 1000
+}
+
+func field(_ text: String, _ name: String) -> String? {
+    guard let r = text.range(of: name) else { return nil }
+    let value = text[r.upperBound...].prefix { $0 != " " && $0 != "\n" }
+    return value.isEmpty ? nil : String(value)
+}
+
+/// Groups error messages that differ only in numbers or quoted names.
+func errorShape(_ message: String) -> String {
+    var out = ""
+    var inQuote = false
+    var lastWasDigit = false
+    var text = message
+    if let r = text.range(of: " at character ") { text = String(text[..<r.lowerBound]) }
+    for ch in text.prefix(300) {
+        if ch == "\"" { inQuote.toggle(); if inQuote { out += "\"?\"" }; continue }
+        if inQuote { continue }
+        if ch.isNumber { if !lastWasDigit { out += "N" }; lastWasDigit = true; continue }
+        lastWasDigit = false
+        out.append(ch)
+    }
+    return out
+}
+
+func displayMessage(_ message: String) -> String {
+    if let r = message.range(of: " at character ") { return String(message[..<r.lowerBound]) }
+    return message
+}
+
+/// A log timestamp as milliseconds of its own wall clock (the zone is kept aside as text): good for
+/// gaps and ordering within one server's log.
+func wallMillis(_ ts: ByteSlice) -> Double? {
+    guard ts.count >= 10, let p = ts.base else { return nil }
+    func num(_ at: Int, _ len: Int) -> Int? {
+        var v = 0
+        for i in at..<(at + len) {
+            let d = p[i] &- 0x30
+            guard d < 10 else { return nil }
+            v = v * 10 + Int(d)
+        }
+        return v
+    }
+    if ts.count >= 19, p[4] == 0x2D, p[7] == 0x2D {
+        guard let y = num(0, 4), let mo = num(5, 2), let d = num(8, 2), let h = num(11, 2), let mi = num(14, 2),
+              let s = num(17, 2) else { return nil }
+        var frac = 0.0
+        var i = 19
+        if i < ts.count, p[i] == 0x2E {
+            i += 1
+            var scale = 1.0
+            while i < ts.count, isDigit(p[i]) {
+                scale /= 10
+                frac += Double(p[i] - 0x30) * scale
+                i += 1
+            }
+        }
+        let days = daysFromCivil(y, mo, d)
+        return (Double(days * 86400 + h * 3600 + mi * 60 + s) + frac) * 1000
+    }
+    // %n: seconds since the epoch with milliseconds.
+    var v = 0.0
+    var scale = 0.0
+    for i in 0..<ts.count {
+        let c = p[i]
+        if isDigit(c) { v = v * 10 + Double(c - 0x30); if scale > 0 { scale *= 10 } } else if c == 0x2E { scale = 1 } else { return nil }
+    }
+    return (scale > 0 ? v / scale : v) * 1000
+}
+
+func zoneText(_ ts: ByteSlice) -> String? {
+    guard ts.count > 19 else { return nil }
+    var i = 19
+    if ts[i] == 0x2E { i += 1; while i < ts.count, isDigit(ts[i]) { i += 1 } }
+    let rest = ts.dropFirst(i).string.trimmingCharacters(in: .whitespaces)
+    return rest.isEmpty ? nil : rest
+}
+
+func daysFromCivil(_ year: Int, _ month: Int, _ day: Int) -> Int {
+    let y = month <= 2 ? year - 1 : year
+    let era = (y >= 0 ? y : y - 399) / 400
+    let yoe = y - era * 400
+    let mp = (month + 9) % 12
+    let doy = (153 * mp + 2) / 5 + day - 1
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+    return era * 146097 + doe - 719468
+}
+
+/// Formats wall-clock milliseconds back into the log's own style, with its zone.
+func formatWall(_ ms: Double, zone: String?) -> String? {
+    guard ms.isFinite else { return nil }
+    let totalMs = Int64(ms.rounded())
+    var days = Int(totalMs / 86_400_000)
+    var rem = Int(totalMs % 86_400_000)
+    if rem < 0 { rem += 86_400_000; days -= 1 }
+    // civil from days
+    let z = days + 719468
+    let era = (z >= 0 ? z : z - 146096) / 146097
+    let doe = z - era * 146097
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+    let mp = (5 * doy + 2) / 153
+    let d = doy - (153 * mp + 2) / 5 + 1
+    let m = mp < 10 ? mp + 3 : mp - 9
+    let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+    let text = String(format: "%04d-%02d-%02d %02d:%02d:%02d.%03d", y, m, d, rem / 3_600_000, rem / 60_000 % 60,
+                      rem / 1000 % 60, rem % 1000)
+    return zone.map { text + " " + $0 } ?? text
+}

@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import PGAdviseCore
+import PGAdviseReport
+import PGAdviseSources
+
+extension LogFormat: ExpressibleByArgument {}
+
+struct LogsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "logs",
+        abstract: "Analyse PostgreSQL logs offline: slow queries by fingerprint, N+1 bursts, errors, temp files, lock waits.",
+        discussion: """
+        Reads stderr logs with any log_line_prefix (detected, or given with --prefix), csvlog, jsonlog, syslog \
+        (rsyslog), CloudNativePG and Cloud SQL JSON; gzip, bzip2, xz and zstd files; `-` for standard input. \
+        Statements need log_min_duration_statement (or log_statement for counts). Exit codes: 0 success, \
+        1 a finding reached --fail-on, 2 unreadable input or no statement found.
+        """)
+
+    @Argument(help: "Log files, or - for standard input.")
+    var files: [String] = []
+
+    @Option(name: .customLong("log-format"), help: "Force the input format: \(LogFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var logFormat: LogFormat?
+
+    @Option(help: "The server's log_line_prefix, e.g. '%m [%p] ' (detected from the lines when omitted).")
+    var prefix: String?
+
+    @Option(help: "Cores to use (default: all).")
+    var jobs: Int?
+
+    @Option(name: .customLong("n-plus-one-min-calls"), help: "Executions in a row that make an N+1 burst.")
+    var nPlusOneMinCalls: Int = 10
+
+    @Option(name: .customLong("n-plus-one-max-gap-ms"), help: "Longest gap between two executions of a burst, in milliseconds.")
+    var nPlusOneMaxGapMs: Double = 1000
+
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        try output.validate(formats: [.text, .json, .markdown])
+        guard !files.isEmpty else { throw ValidationError("give at least one log file, or - for standard input") }
+        guard nPlusOneMinCalls >= 2 else { throw ValidationError("--n-plus-one-min-calls must be at least 2") }
+        guard nPlusOneMaxGapMs >= 0 else { throw ValidationError("--n-plus-one-max-gap-ms must not be negative") }
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        var options = LogAnalysisOptions()
+        options.format = logFormat
+        options.prefix = prefix
+        if let jobs { options.jobs = jobs }
+        options.nPlusOneMinCalls = nPlusOneMinCalls
+        options.nPlusOneMaxGapMs = nPlusOneMaxGapMs
+        let analyzer = LogAnalyzer(options: options)
+        for file in files { try analyzer.add(path: file) }
+        let report = try analyzer.report()
+        let text: String
+        switch output.format {
+        case .json: text = try JSONOutput.encode(report)
+        case .markdown: text = renderLogReportMarkdown(report, top: output.top)
+        default: text = renderLogReportText(report, top: output.top, color: output.color)
+        }
+        try output.emit(text, findings: report.findings, inputs: files)
+    }
+}
