@@ -2,6 +2,7 @@ import ArgumentParser
 
 /// Every subcommand, in the order `pgadvise --help` lists them.
 let commandRegistry: [ParsableCommand.Type] = [
+    LogsCommand.self,
     ScanCommand.self,
     LintCommand.self,
     RulesCommand.self,
