@@ -108,7 +108,8 @@ import Testing
         }
         #expect(reason("SELECT * FROM t WHERE id = $1") == nil)
         #expect(reason("UPDATE t SET a = $1 WHERE id = $2") == nil)
-        #expect(reason("SET work_mem = '64MB'") == "utility statement (VariableSet): nothing to plan")
+        #expect(reason("SET work_mem = '64MB'") == "utility statement (SET): nothing to plan")
+        #expect(reason("/* nightly */ -- job\n ANALYZE t") == "utility statement (ANALYZE): nothing to plan")
         #expect(reason("SELECT 1; DROP TABLE t") == "not a single statement")
         #expect(reason("SELECT * FROM t WHERE") == "pgadvise cannot parse the statement text (it may be cut at track_activity_query_size)")
     }

@@ -92,10 +92,25 @@ public struct GenericPlanCollector {
             return "not a single statement"
         }
         guard plannableStatements[node.type] != nil else {
-            let kind = node.type.hasSuffix("Stmt") ? String(node.type.dropLast(4)) : node.type
-            return "utility statement (\(kind)): nothing to plan"
+            return "utility statement (\(leadingKeyword(query.normalized))): nothing to plan"
         }
         return nil
+    }
+
+    /// The statement's first word as a DBA names it (`ANALYZE`, `CREATE`), after leading comments.
+    static func leadingKeyword(_ sql: String) -> String {
+        var rest = Substring(sql)
+        while true {
+            rest = rest.drop { $0.isWhitespace }
+            if rest.hasPrefix("--") {
+                rest = rest.drop { $0 != "\n" }
+            } else if rest.hasPrefix("/*"), let end = rest.range(of: "*/") {
+                rest = rest[end.upperBound...]
+            } else {
+                break
+            }
+        }
+        return rest.prefix { $0.isLetter }.uppercased()
     }
 
     /// The highest `$n` in a normalized statement, outside string literals, quoted identifiers and comments.
