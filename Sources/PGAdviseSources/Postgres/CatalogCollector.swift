@@ -8,8 +8,8 @@ public struct CatalogCollection: Sendable {
     public var skipped: [ScanSkip]
 }
 
-/// Fills `Catalog` from a live database with six set-based statements (tables with their usage,
-/// columns, indexes, constraints, `pg_stats`, extensions), so the number of round trips is the same
+/// Fills `Catalog` from a live database with seven set-based statements (tables with their usage,
+/// columns, indexes, constraints, `pg_stats`, the search path, extensions), so the number of round trips is the same
 /// for ten tables or ten thousand. System schemas and extension-owned tables are left out.
 public struct CatalogCollector {
     public let connection: PostgresConnection
