@@ -14,9 +14,12 @@ public struct IndexAdvisorOptions: Sendable {
     /// The heaviest statements (by total time) that are costed; the rest weigh too little to matter.
     public var maxStatements: Int
     public var lockTimeoutMs: Int
+    public var strategy: SelectionStrategy
 
     public init(budgetBytes: Int64? = nil, maxColumns: Int = 3, measure: Bool = false, measureRuns: Int = 5,
-                createExtension: Bool = false, maxStatements: Int = 200, lockTimeoutMs: Int = 1_000) {
+                createExtension: Bool = false, maxStatements: Int = 200, lockTimeoutMs: Int = 1_000,
+                strategy: SelectionStrategy = .extend) {
+        self.strategy = strategy
         self.budgetBytes = budgetBytes; self.maxColumns = maxColumns; self.measure = measure
         self.measureRuns = measureRuns; self.createExtension = createExtension
         self.maxStatements = maxStatements; self.lockTimeoutMs = lockTimeoutMs
@@ -109,7 +112,8 @@ public final class IndexAdvisor {
             let selector = IndexSelector(session: session, statements: statements, fullCandidates: costable,
                                          size: { self.estimatedSize($0) }, writePenalty: { self.writePenalty($0).estimatedCost },
                                          budget: budget)
-            let chosen = try selector.select()
+            let chosen = options.strategy == .extend ? try selector.select()
+                : try DexterRuleBaseline(session: session, statements: statements, catalog: catalog).select()
             for (candidate, reason) in selector.rejected.sorted(by: { $0.key.description < $1.key.description }) {
                 advice.notes.append("Could not cost \(candidate.definition()): \(reason)")
             }
@@ -118,7 +122,7 @@ public final class IndexAdvisor {
             for index in chosen {
                 recommendations.append(try recommendation(for: index, chosen: chosen, selector: selector, names: &names))
             }
-            for candidate in inverted {
+            for candidate in inverted where options.strategy == .extend {
                 let size = estimatedSize(candidate)
                 guard used + size <= budget,
                       let rec = try invertedRecommendation(candidate, statements: statements, origin: origin[candidate] ?? [],

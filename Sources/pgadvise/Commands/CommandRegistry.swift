@@ -4,6 +4,7 @@ import ArgumentParser
 let commandRegistry: [ParsableCommand.Type] = [
     LogsCommand.self,
     ScanCommand.self,
+    IndexesCommand.self,
     LintCommand.self,
     RulesCommand.self,
 ]
