@@ -46,9 +46,9 @@ psql_demo -d demo_shop -f scripts/demo/changes.sql
 psql_demo -d demo_shop -c "CREATE UNIQUE INDEX CONCURRENTLY products_category_key ON products (category)" \
   >/dev/null 2>&1 || true
 
-echo "==> running the application workload (pgbench, about 20 seconds)" >&2
+echo "==> running the application workload (pgbench, about 30 seconds)" >&2
 psql_demo -d demo_shop -c "SELECT pg_stat_statements_reset()" >/dev/null
-"$PG_BIN/pgbench" -n -h 127.0.0.1 -p "$PGTEMP_PORT" -U postgres -c 2 -j 2 -t 150 \
+"$PG_BIN/pgbench" -n -h 127.0.0.1 -p "$PGTEMP_PORT" -U postgres -c 2 -j 2 -t 100 \
   -f scripts/demo/workload.sql demo_shop >/dev/null
 
 echo "==> pgadvise scan" >&2
