@@ -393,14 +393,18 @@ public final class IndexAdvisor {
             for index in table.indexes where index.method == "btree" && index.predicate == nil && !index.unique && !index.primary
                 && index.constraintName == nil && index.keys.allSatisfy({ $0.column != nil }) && index.include.isEmpty {
                 let columns = index.keys.map(\.column)
-                guard columns.count < recColumns.count, Array(recColumns.prefix(columns.count)) == columns else { continue }
+                // Same keys count only when the recommendation adds INCLUDE columns (it would not be
+                // proposed otherwise).
+                guard columns.count < recColumns.count || (columns.count == recColumns.count && !rec.include.isEmpty),
+                      Array(recColumns.prefix(columns.count)) == columns else { continue }
                 let scans = index.scans.map { "\($0) scans since the statistics were reset" } ?? "scan count unknown"
                 out.append(RedundantIndex(
                     index: index.name, table: table.name.description,
                     ddl: "DROP INDEX CONCURRENTLY \(QualifiedName(schema: table.name.schema, index.name))",
                     supersededBy: rec.name,
                     evidence: "its keys (\(columns.compactMap { $0 }.joined(separator: ", "))) lead the recommended \(rec.name) "
-                        + "(\(rec.columns.joined(separator: ", "))), which serves every lookup it serves; \(scans)",
+                        + "(\(rec.columns.joined(separator: ", "))\(rec.include.isEmpty ? "" : " INCLUDE " + rec.include.joined(separator: ", "))), "
+                        + "which serves every lookup it serves; \(scans)",
                     sizeBytes: index.sizeBytes))
             }
         }

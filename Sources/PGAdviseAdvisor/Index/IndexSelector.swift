@@ -25,6 +25,9 @@ final class IndexSelector {
     static let requiredGain = 0.2
     /// ... and none rises by more than this share.
     static let toleratedRise = 0.1
+    /// ... by at least this many cost units per call: about one random page read. Below that the
+    /// planner's difference (an index-only scan of a one-row lookup) is not worth an index.
+    static let minimumSavingPerCall = 5.0
     /// Ignore steps that save less than this share of the workload's current estimated cost.
     static let minimumWorkloadShare = 0.005
 
@@ -110,7 +113,7 @@ final class IndexSelector {
                 return nil
             }
             saving += statement.weight * (before - after)
-            if after <= before * (1 - Self.requiredGain) { gained = true }
+            if after <= before * (1 - Self.requiredGain) && before - after >= Self.minimumSavingPerCall { gained = true }
             if after > before * (1 + Self.toleratedRise) { rose = true }
         }
         return Step(saving: saving, passesGates: gained && !rose)

@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""Benchmark harness for `pgadvise indexes` (see BENCHMARKS.md, section "pgadvise indexes").
+
+Runs the application workload through pgbench (prepared statements, so pg_stat_statements and
+pg_qualstats see it as an application would), then, in the same run and on the same data, asks three
+advisors for indexes: pgadvise (default settings), pg_qualstats_index_advisor(), and the Dexter-rule
+baseline (`pgadvise indexes --strategy dexter-rule`). For each, it builds the indexes, ANALYZEs, times
+every statement (median of RUNS EXPLAIN ANALYZE executions after one warm-up), weights by calls, sums
+the bytes built, and drops the indexes again. Usage: workload.py DSN PGADVISE_BINARY
+"""
+import json, os, statistics, subprocess, sys, tempfile, time
+
+DSN, PGADVISE = sys.argv[1], sys.argv[2]
+# The server log: the fill phase is logged with every statement's duration and values, and both
+# pgadvise runs read it with --logs (literal values that pg_stat_statements normalizes away).
+LOG_FILE = os.environ.get("LOG_FILE")
+RUNS = int(os.environ.get("RUNS", "5"))
+
+# name, calls (weights of the workload), pgbench script (prepared), measured variants (literal values)
+STATEMENTS = [
+    ("customer by email", 2000, "\\set n random(1, 200000)\nSELECT id FROM customers WHERE lower(email) = 'user'::text || :n || '@example.com';",
+     ["SELECT id FROM customers WHERE lower(email) = 'user%d@example.com'" % n for n in (17, 9001, 150000)]),
+    ("customer by name", 1000, "\\set n random(1, 200000)\nSELECT id, country FROM customers WHERE name = 'name '::text || :n;",
+     ["SELECT id, country FROM customers WHERE name = 'name %d'" % n for n in (17, 9001, 150000)]),
+    ("latest orders of a customer", 5000,
+     "\\set c random(1, 2000)\nSELECT * FROM orders WHERE customer_id = :c ORDER BY created_at DESC LIMIT 10;",
+     ["SELECT * FROM orders WHERE customer_id = %d ORDER BY created_at DESC LIMIT 10" % c for c in (5, 777, 1999)]),
+    ("pending orders", 1000, "SELECT * FROM orders WHERE status = 'pending' ORDER BY created_at LIMIT 50;",
+     ["SELECT * FROM orders WHERE status = 'pending' ORDER BY created_at LIMIT 50"]),
+    ("revenue per customer for a day", 200,
+     "\\set d random(0, 360)\nSELECT customer_id, sum(total) FROM orders WHERE created_at >= '2024-01-01'::timestamptz + :d * '1 day'::interval AND created_at < '2024-01-02'::timestamptz + :d * '1 day'::interval GROUP BY customer_id;",
+     ["SELECT customer_id, sum(total) FROM orders WHERE created_at >= timestamptz '2024-01-01' + %d * interval '1 day' AND created_at < timestamptz '2024-01-02' + %d * interval '1 day' GROUP BY customer_id" % (d, d) for d in (3, 150, 300)]),
+    ("product by sku", 3000, "\\set n random(1, 200000)\nSELECT id, description FROM products WHERE sku = 'SKU-'::text || :n;",
+     ["SELECT id, description FROM products WHERE sku = 'SKU-%d'" % n for n in (17, 9001, 150000)]),
+    ("products by attribute", 200, "\\set n random(0, 52)\nSELECT id FROM products WHERE attrs @> jsonb_build_object('color'::text, 'c'::text || :n);",
+     ["SELECT id FROM products WHERE attrs @> '{\"color\": \"c%d\"}'" % n for n in (1, 20, 52)]),
+    ("products by tag", 200, "\\set n random(0, 96)\nSELECT id FROM products WHERE tags && ARRAY['t'::text || :n];",
+     ["SELECT id FROM products WHERE tags && ARRAY['t%d']" % n for n in (1, 40, 96)]),
+    ("events of an hour", 300,
+     "\\set h random(0, 800)\nSELECT avg(value) FROM events WHERE recorded_at >= '2024-01-01'::timestamptz + :h * '1 hour'::interval AND recorded_at < '2024-01-01'::timestamptz + (:h + 1) * '1 hour'::interval;",
+     ["SELECT avg(value) FROM events WHERE recorded_at >= timestamptz '2024-01-01' + %d * interval '1 hour' AND recorded_at < timestamptz '2024-01-01' + %d * interval '1 hour'" % (h, h + 1) for h in (2, 400, 799)]),
+    ("ship an order", 2000, "\\set n random(1, 1000000)\nUPDATE orders SET status = 'shipped' WHERE id = :n;",
+     ["UPDATE orders SET status = 'shipped' WHERE id = %d" % n for n in (17, 500000, 999999)]),
+]
+# pgbench runs a share of the calls (at least 3): pg_stat_statements weights are relative, and seq scans are slow.
+FILL_SHARE = float(os.environ.get("FILL_SHARE", "0.01"))
+
+
+def psql(sql, quiet=True):
+    out = subprocess.run(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", DSN, "-f", "-"], input=sql,
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit("psql failed: %s\n%s" % (out.stderr, sql[:300]))
+    return out.stdout
+
+
+def fill():
+    if LOG_FILE:
+        psql("ALTER DATABASE bench SET log_min_duration_statement = 0;")
+    for name, calls, script, _ in STATEMENTS:
+        with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
+            f.write(script + "\n")
+        n = max(3, int(calls * FILL_SHARE))
+        subprocess.run(["pgbench", "-n", "-M", "prepared", "-t", str(n), "-f", f.name, DSN], check=True, capture_output=True)
+        os.unlink(f.name)
+    if LOG_FILE:
+        psql("ALTER DATABASE bench RESET log_min_duration_statement;")
+
+
+def timing(sql):
+    wrapped = "BEGIN;\nEXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) %s;\nROLLBACK;\n" % sql
+    plan = json.loads(psql(wrapped))[0]
+    root = plan["Plan"]
+    return plan["Execution Time"], root.get("Shared Hit Blocks", 0) + root.get("Shared Read Blocks", 0)
+
+
+def measure():
+    """Per statement: median execution time (ms) and buffers over RUNS runs after one warm-up per variant."""
+    result = {}
+    for name, calls, _, variants in STATEMENTS:
+        times, buffers = [], []
+        for v in variants:
+            timing(v)
+        for i in range(RUNS):
+            ms, b = timing(variants[i % len(variants)])
+            times.append(ms); buffers.append(b)
+        result[name] = (statistics.median(times), statistics.median(buffers))
+    return result
+
+
+def workload_ms(per_statement):
+    return sum(calls * per_statement[name][0] for name, calls, _, _ in STATEMENTS)
+
+
+def user_indexes():
+    return set(psql("SELECT indexname FROM pg_indexes WHERE schemaname = 'public'").split())
+
+
+def apply(ddls):
+    before = user_indexes()
+    started = time.time()
+    for ddl in ddls:
+        psql(ddl.replace(" CONCURRENTLY", "") + ";")
+    psql("ANALYZE;")
+    built = time.time() - started
+    created = sorted(user_indexes() - before)
+    size = int(psql("SELECT coalesce(sum(pg_relation_size(c.oid)), 0) FROM pg_class c WHERE c.relname = ANY(ARRAY[%s]::text[])"
+                    % ",".join("'%s'" % n for n in created)) or 0) if created else 0
+    return created, size, built
+
+
+def drop(created):
+    for name in created:
+        psql('DROP INDEX "%s";' % name)
+    psql("ANALYZE;")
+
+
+def pgadvise(extra):
+    logs = ["--logs", LOG_FILE] if LOG_FILE else []
+    out = subprocess.run([PGADVISE, "indexes", DSN, "--format", "json", "--statement-timeout", "600000"] + logs + extra,
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit("pgadvise failed: " + out.stderr)
+    return json.loads(out.stdout)
+
+
+def qualstats_ddls():
+    doc = json.loads(psql("SELECT pg_qualstats_index_advisor(min_filter => 50, min_selectivity => 30);"))
+    return [d for d in (doc.get("indexes") or [])]
+
+
+def main():
+    print("filling pg_stat_statements and pg_qualstats ...", file=sys.stderr)
+    psql("SELECT pg_stat_statements_reset(); SELECT pg_qualstats_reset(); SELECT pg_stat_reset();")
+    fill()
+    # Weights as pg_stat_statements sees them (the fill ran a share of each statement's calls).
+    print("measuring the workload without new indexes ...", file=sys.stderr)
+    base = measure()
+    rows = [("no new index", base, [], 0, 0.0, None)]
+
+    started = time.time()
+    advice = pgadvise([])
+    advise_s = time.time() - started
+    for skipped in advice["skipped"]:
+        print("pgadvise skipped %s: %s" % (skipped["text"][:80], skipped["reason"]), file=sys.stderr)
+    for note in advice["notes"]:
+        print("pgadvise note: " + note, file=sys.stderr)
+    ddls = [r["ddl"] for r in advice["recommendations"]]
+    created, size, built = apply(ddls)
+    rows.append(("pgadvise indexes", measure(), ddls, size, advise_s, advice))
+    drop(created)
+
+    dexter = pgadvise(["--strategy", "dexter-rule"])
+    ddls = [r["ddl"] for r in dexter["recommendations"]]
+    created, size, built = apply(ddls)
+    rows.append(("Dexter rule (halve the cost, 1-2 column B-trees)", measure(), ddls, size, 0, None))
+    drop(created)
+
+    ddls = qualstats_ddls()
+    created, size, built = apply(ddls)
+    rows.append(("pg_qualstats_index_advisor()", measure(), ddls, size, 0, None))
+    drop(created)
+
+    total_base = workload_ms(base)
+    print("| Configuration | Workload time (ms, calls x median) | vs. none | Index bytes built | Indexes |")
+    print("|---|---:|---:|---:|---|")
+    for label, per, ddls, size, _, _ in rows:
+        total = workload_ms(per)
+        print("| %s | %.0f | %.1f%% | %s | %d |" % (label, total, 100 * total / total_base, "{:,}".format(size), len(ddls)))
+    print()
+    print("| Statement | calls | none (ms) | pgadvise | Dexter rule | pg_qualstats |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, calls, _, _ in STATEMENTS:
+        print("| %s | %d | %s |" % (name, calls, " | ".join("%.3f" % r[1][name][0] for r in rows)))
+    print()
+    for label, _, ddls, _, _, _ in rows[1:]:
+        print("%s:" % label)
+        for d in ddls:
+            print("    " + d)
+    # Estimated against measured improvement for each pgadvise recommendation's statements.
+    if advice["workloadCostBefore"] and advice["workloadCostAfter"]:
+        print()
+        print("pgadvise ran in %.1f s. Estimated workload cost %.0f -> %.0f (%.1f%% lower); measured %.1f%% lower."
+              % (advise_s, advice["workloadCostBefore"], advice["workloadCostAfter"],
+                 100 * (1 - advice["workloadCostAfter"] / advice["workloadCostBefore"]),
+                 100 * (1 - workload_ms(rows[1][1]) / total_base)))
+    regressions = [name for name, _, _, _ in STATEMENTS if rows[1][1][name][0] > base[name][0] * 1.1 and rows[1][1][name][0] - base[name][0] > 0.05]
+    print("Statements slower after pgadvise's indexes (>10%% and >0.05 ms): %s" % (", ".join(regressions) or "none"))
+
+
+if __name__ == "__main__":
+    main()
