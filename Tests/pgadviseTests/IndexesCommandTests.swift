@@ -103,6 +103,12 @@ struct IndexesCommandTests {
         #expect(lines.contains { $0.hasPrefix("1. tickets_assignee_idx [btree] on public.tickets, size ") })
         #expect(lines.contains("     > SELECT id, subject FROM tickets WHERE assignee = $1"))
         #expect(lines.allSatisfy { $0.count <= 100 })
+
+        let markdown = try runPGAdvise(["indexes", dsn, "--max-columns", "1", "--budget", "4MB", "--format", "markdown"])
+        #expect(markdown.exitCode == 0)
+        #expect(markdown.stdout.hasPrefix("## Recommended indexes\n"))
+        #expect(markdown.stdout.contains("### `tickets_assignee_idx` (btree) on `public.tickets`\n\n```sql\n"
+                                         + "CREATE INDEX CONCURRENTLY tickets_assignee_idx ON public.tickets (assignee);\n```"))
     }
 
     /// A slow-query log brings the literal value pg_stat_statements hides: the rare status earns a

@@ -1,0 +1,143 @@
+import PGAdviseAdvisor
+import PGAdviseCore
+import PGAdviseSQL
+import Testing
+
+/// `orders` as pg_stats would describe a million rows: many customers, three statuses of which
+/// 'pending' is rare, timestamps in random order.
+let ordersCatalog = Catalog(tables: [
+    Table(name: QualifiedName(schema: "public", "orders"), columns: [
+        Column(name: "id", type: "integer", notNull: true, stats: ColumnStats(averageWidth: 4, nDistinct: -1)),
+        Column(name: "customer_id", type: "integer", stats: ColumnStats(averageWidth: 4, nDistinct: 50_000)),
+        Column(name: "status", type: "text", stats: ColumnStats(averageWidth: 8, nDistinct: 3,
+                                                                  mostCommonValues: ["shipped", "delivered", "pending"],
+                                                                  mostCommonFrequencies: [0.79, 0.2, 0.01])),
+        Column(name: "created_at", type: "timestamp with time zone", stats: ColumnStats(averageWidth: 8, nDistinct: -0.9, correlation: 0.01)),
+        Column(name: "email", type: "text", stats: ColumnStats(averageWidth: 24, nDistinct: -1)),
+        Column(name: "note", type: "text", stats: ColumnStats(nullFraction: 0.97, averageWidth: 30, nDistinct: 100)),
+        Column(name: "attrs", type: "jsonb", stats: ColumnStats(averageWidth: 40, nDistinct: 1000)),
+    ], primaryKey: ["id"], rowEstimate: 1_000_000, sizeBytes: 120 << 20),
+])
+
+func candidates(_ sql: String, catalog: Catalog = ordersCatalog, maxColumns: Int = 3) throws -> CandidateGenerator.Output {
+    guard case .success(let shapes) = QueryShape.build(sql: sql), let shape = shapes.first else {
+        throw PGAdviseError(.input, "cannot parse \(sql)")
+    }
+    return CandidateGenerator(catalog: catalog, maxColumns: maxColumns).candidates(for: shape.resolved(with: catalog))
+}
+
+func definitions(_ output: CandidateGenerator.Output) -> [String] { output.candidates.map { $0.definition() } }
+
+struct CandidateGeneratorTests {
+    @Test func equalityColumnsComeFirstMostSelectiveFirstThenOneRange() throws {
+        let out = try candidates("SELECT * FROM orders WHERE status = $1 AND customer_id = $2 AND created_at > $3")
+        #expect(definitions(out) == ["CREATE INDEX ON public.orders (customer_id, status, created_at)"])
+    }
+
+    @Test func orderByLimitIsServedInIndexOrderKeepingDescending() throws {
+        let out = try candidates("SELECT * FROM orders WHERE customer_id = $1 ORDER BY created_at DESC LIMIT 10")
+        #expect(definitions(out) == [
+            "CREATE INDEX ON public.orders (customer_id)",
+            "CREATE INDEX ON public.orders (customer_id, created_at DESC)",
+        ])
+    }
+
+    @Test func maxColumnsCutsTheKeyList() throws {
+        let out = try candidates("SELECT * FROM orders WHERE status = $1 AND customer_id = $2 AND created_at > $3", maxColumns: 2)
+        #expect(definitions(out) == ["CREATE INDEX ON public.orders (customer_id, status)"])
+    }
+
+    @Test func aRareConstantEarnsAPartialIndexInsteadOfAnIndexOnTheSkewedColumn() throws {
+        let out = try candidates("SELECT * FROM orders WHERE status = 'pending' ORDER BY created_at LIMIT 50")
+        #expect(definitions(out) == ["CREATE INDEX ON public.orders (created_at) WHERE status = 'pending'"])
+        #expect(out.candidates.first?.kind == .partial)
+        #expect(out.candidates.first?.predicateRowShare == 0.01)
+    }
+
+    @Test func aCommonConstantEarnsNoPartialIndex() throws {
+        let out = try candidates("SELECT * FROM orders WHERE status = 'shipped' ORDER BY created_at LIMIT 50")
+        #expect(out.candidates.allSatisfy { $0.predicate == nil })
+    }
+
+    @Test func aSparseColumnEarnsIsNotNull() throws {
+        let out = try candidates("SELECT id FROM orders WHERE note IS NOT NULL")
+        #expect(definitions(out) == ["CREATE INDEX ON public.orders (note) WHERE note IS NOT NULL"])
+    }
+
+    @Test func aWrappedColumnEarnsAnExpressionIndex() throws {
+        let out = try candidates("SELECT id FROM orders WHERE lower(email) = $1")
+        #expect(definitions(out) == ["CREATE INDEX ON public.orders ((lower(email)))"])
+        #expect(out.candidates.first?.kind == .expression)
+    }
+
+    @Test func jsonbContainmentEarnsGIN() throws {
+        let out = try candidates("SELECT id FROM orders WHERE attrs @> $1")
+        #expect(definitions(out) == ["CREATE INDEX ON public.orders USING gin (attrs)"])
+    }
+
+    @Test func substringSearchWithoutPgTrgmSaysSo() throws {
+        let out = try candidates("SELECT id FROM orders WHERE email LIKE '%gmail%'")
+        #expect(out.candidates.isEmpty)
+        #expect(out.notes == ["public.orders.email LIKE '%gmail%' needs a trigram index, but pg_trgm is not installed in this "
+                              + "database (CREATE EXTENSION pg_trgm; Debian: postgresql-contrib)."])
+        var withTrgm = ordersCatalog
+        withTrgm.extensions = ["pg_trgm": "1.6"]
+        #expect(definitions(try candidates("SELECT id FROM orders WHERE email LIKE '%gmail%'", catalog: withTrgm))
+                == ["CREATE INDEX ON public.orders USING gin (email gin_trgm_ops)"])
+    }
+
+    @Test func aPhysicallyOrderedColumnOfALargeTableEarnsBRINInsteadOfABTree() throws {
+        var ordered = ordersCatalog
+        ordered.tables[0].columns[3].stats?.correlation = 0.99
+        let out = try candidates("SELECT count(*) FROM orders WHERE created_at >= $1 AND created_at < $2", catalog: ordered)
+        #expect(definitions(out) == ["CREATE INDEX ON public.orders USING brin (created_at)"])
+    }
+
+    @Test func coveringIndexIncludesTheProjectedColumns() throws {
+        let out = try candidates("SELECT customer_id, status FROM orders WHERE created_at > $1")
+        #expect(definitions(out) == [
+            "CREATE INDEX ON public.orders (created_at)",
+            "CREATE INDEX ON public.orders (created_at) INCLUDE (customer_id, status)",
+        ])
+    }
+
+    @Test func joinKeysOfTheInnerSideAreCandidates() throws {
+        var catalog = ordersCatalog
+        catalog.tables.append(Table(name: QualifiedName(schema: "public", "customers"), columns: [
+            Column(name: "id", type: "integer", stats: ColumnStats(averageWidth: 4, nDistinct: -1)),
+            Column(name: "country", type: "text", stats: ColumnStats(averageWidth: 2, nDistinct: 40)),
+        ], primaryKey: ["id"], rowEstimate: 50_000))
+        let out = try candidates("SELECT o.id FROM customers c JOIN orders o ON o.customer_id = c.id WHERE c.country = $1", catalog: catalog)
+        #expect(definitions(out).contains("CREATE INDEX ON public.orders (customer_id)"))
+        #expect(definitions(out).contains("CREATE INDEX ON public.customers (country)"))
+    }
+}
+
+struct SizeEstimatorTests {
+    @Test func deduplicationMakesALowCardinalityIndexSmallerThanAUniqueOne() {
+        let table = ordersCatalog.tables[0]
+        let estimator = SizeEstimator()
+        let status = estimator.estimate(IndexCandidate(table: table.name, keys: [.column("status")]), table: table)
+        let id = estimator.estimate(IndexCandidate(table: table.name, keys: [.column("id")]), table: table)
+        // Unique integer keys: 16-byte tuples plus a line pointer, 90% full leaves: about 22 MB.
+        #expect(id > 21 << 20 && id < 24 << 20, "\(id)")
+        // Three distinct values: almost only 6-byte heap pointers.
+        #expect(status < id / 2, "\(status) vs \(id)")
+    }
+
+    @Test func aPartialIndexHoldsOnlyItsShareOfRows() {
+        let table = ordersCatalog.tables[0]
+        let estimator = SizeEstimator()
+        let full = estimator.estimate(IndexCandidate(table: table.name, keys: [.column("created_at")]), table: table)
+        let partial = estimator.estimate(IndexCandidate(table: table.name, keys: [.column("created_at")],
+                                                        predicate: "status = 'pending'", predicateRowShare: 0.01), table: table)
+        #expect(partial < full / 50)
+    }
+
+    @Test func namesStayWithinPostgresLimit() {
+        let long = IndexCandidate(table: QualifiedName(schema: "public", String(repeating: "t", count: 60)),
+                                  keys: [.column(String(repeating: "c", count: 60))])
+        #expect(long.suggestedName.utf8.count <= 63)
+        #expect(long.suggestedName.hasSuffix("_idx"))
+    }
+}
