@@ -57,7 +57,18 @@ public struct CatalogCollector {
         }
         var tableByName: [QualifiedName: Int] = [:]
         for (i, t) in tables.enumerated() { tableByName[t.name] = i }
-        for r in try connection.query(pgadviseStatementMarker + Self.statsSQL).records {
+        var skipped: [ScanSkip] = []
+        // Column statistics refine advice but are not essential, and pg_stats is the one catalog
+        // view whose size grows with columns times statistics target: a timeout skips it alone.
+        var statsRows: [Record] = []
+        do {
+            statsRows = try connection.query(pgadviseStatementMarker + Self.statsSQL).records
+        } catch let error as PostgresError where error.isStatementTimeout {
+            skipped.append(ScanSkip(
+                step: "column statistics (pg_stats)",
+                reason: "reading them took longer than the statement timeout (\(connection.options.statementTimeoutMs) ms); raise --statement-timeout"))
+        }
+        for r in statsRows {
             guard let schema = r["schemaname"], let table = r["tablename"], let column = r["attname"],
                   let i = tableByName[QualifiedName(schema: schema, table)],
                   let c = tables[i].columns.firstIndex(where: { $0.name == column }) else { continue }
@@ -70,7 +81,6 @@ public struct CatalogCollector {
         }
         let searchPath = try connection.query(pgadviseStatementMarker + "SELECT current_schemas(false) AS path").records.first?.textArray("path") ?? ["public"]
         let extensions = try readExtensions(connection)
-        var skipped: [ScanSkip] = []
         if !unreadable.isEmpty {
             let sample = unreadable.prefix(3).joined(separator: ", ") + (unreadable.count > 3 ? ", ..." : "")
             skipped.append(ScanSkip(

@@ -71,9 +71,14 @@ public struct GenericPlanCollector {
                 }
                 outcomes[query.fingerprint] = PlanOutcome(plan: try ExplainJSONParser.parse(output))
             } catch let error as PostgresError {
-                let reason = error.isStatementTimeout
-                    ? "planning took longer than the statement timeout (\(connection.options.statementTimeoutMs) ms)"
-                    : "the server could not plan it: \(error.message)"
+                let reason: String
+                if error.isStatementTimeout {
+                    reason = "planning took longer than the statement timeout (\(connection.options.statementTimeoutMs) ms)"
+                } else if error.isPermissionDenied {
+                    reason = "the role may not read what the statement uses (\(error.message)); GRANT SELECT on it to see its plan"
+                } else {
+                    reason = "the server could not plan it: \(error.message)"
+                }
                 outcomes[query.fingerprint] = PlanOutcome(skipReason: reason)
             } catch let error as PGAdviseError where error.kind == .input {
                 outcomes[query.fingerprint] = PlanOutcome(skipReason: error.message)

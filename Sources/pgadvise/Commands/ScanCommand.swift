@@ -105,9 +105,13 @@ struct LiveScan {
                 queries[i].planSkipReason = outcome.skipReason
             }
             let unplanned = queries.filter { $0.plan == nil && !($0.planSkipReason?.hasPrefix("utility statement") ?? false) }
-            if let first = unplanned.first {
-                let others = unplanned.count > 1 ? " (and \(unplanned.count - 1) more; see planSkipReason in --format json)" : ""
-                skipped.append(ScanSkip(step: "generic plans of \(unplanned.count) statement(s)",
+            // Missing privileges get their own line: they are what a DBA can fix with a GRANT.
+            let denied = unplanned.filter { $0.planSkipReason?.hasPrefix("the role may not read") ?? false }
+            let failed = unplanned.filter { !($0.planSkipReason?.hasPrefix("the role may not read") ?? false) }
+            for group in [denied, failed] {
+                guard let first = group.first else { continue }
+                let others = group.count > 1 ? " (and \(group.count - 1) more; see planSkipReason in --format json)" : ""
+                skipped.append(ScanSkip(step: "generic plans of \(group.count) statement(s)",
                                         reason: "\(first.stats.fingerprint): \(first.planSkipReason ?? "no plan")\(others)"))
             }
         }
@@ -116,8 +120,14 @@ struct LiveScan {
                                   preloadedLibraries: server.preloadedLibraries)
         // Query rules on each top statement (weighted by its calls and time), schema rules on the
         // catalog, then the live scan's own usage and plan rules.
-        let findings = RuleEngine.check(workload: statements.workload, catalog: catalog)
+        var findings = RuleEngine.check(workload: statements.workload, catalog: catalog)
             + RuleEngine.check(catalog: catalog) + applyScanRules(input)
+        // Every statement finding carries its share of the database's time, whichever rule made it.
+        let shares = Dictionary(queries.map { ($0.stats.fingerprint, $0.shareOfTotalTime) }) { first, _ in first }
+        for i in findings.indices {
+            guard let fingerprint = findings[i].fingerprint, let share = shares[fingerprint] else { continue }
+            findings[i].details = (findings[i].details ?? [:]).merging(["shareOfTotalTime": String(format: "%.4f", share)]) { old, _ in old }
+        }
         return ScanReport(
             schemaVersion: jsonSchemaVersion, target: connection.description,
             startedAt: ISO8601DateFormatter().string(from: started),

@@ -8,9 +8,6 @@ extension ScannedQuery {
         weighted.calls = stats.calls
         weighted.totalMs = stats.totalMs
         weighted.evidence = weighted.evidence ?? stats.normalized
-        var details = weighted.details ?? [:]
-        details["shareOfTotalTime"] = String(format: "%.4f", shareOfTotalTime)
-        weighted.details = details
         return weighted
     }
 }
