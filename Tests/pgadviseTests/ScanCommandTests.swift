@@ -107,6 +107,21 @@ struct ScanCommandTests {
         #expect(!report.target.contains("password"))
     }
 
+    /// The published JSON contract: the keys other tools read, and findings with their usual fields.
+    @Test func jsonHasTheDocumentedTopLevelKeys() throws {
+        let result = try runPGAdvise(["scan", try Self.prepared.get(), "--format", "json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(Set(object.keys).isSuperset(of: ["schemaVersion", "server", "findings", "queries", "skipped", "statementStats"]))
+        #expect(object["catalog"] == nil)
+        let server = try #require(object["server"] as? [String: Any])
+        #expect(server["versionNumber"] as? Int ?? 0 >= 150000)
+        #expect((server["settings"] as? [[String: Any]])?.contains { $0["name"] as? String == "shared_buffers" } == true)
+        let finding = try #require((object["findings"] as? [[String: Any]])?.first { $0["rule"] as? String == "seq-scan-large-table" })
+        #expect(Set(finding.keys).isSuperset(of: ["rule", "severity", "message", "table", "fingerprint", "calls", "totalMs"]))
+        let query = try #require((object["queries"] as? [[String: Any]])?.first)
+        #expect(Set((query["stats"] as? [String: Any] ?? [:]).keys).isSuperset(of: ["fingerprint", "normalized", "calls", "totalMs", "meanMs"]))
+    }
+
     @Test func textReportStartsWithWhatWasScanned() throws {
         let result = try runPGAdvise(["scan", try Self.prepared.get()])
         #expect(result.exitCode == 0, "stderr: \(result.stderr)")
