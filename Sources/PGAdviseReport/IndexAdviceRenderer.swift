@@ -65,7 +65,7 @@ public enum IndexAdviceRenderer {
         } else if let before = rec.estimatedCostBefore {
             estimate += " \(cost(before)) -> not estimated"
         } else {
-            estimate += " not estimated"
+            estimate = "   Cost not estimated (no HypoPG)"
         }
         estimate += " over \(statementCount(rec.statements.count))"
         if let w = rec.writeOverhead, w.rowsWritten > 0 {
@@ -78,7 +78,7 @@ public enum IndexAdviceRenderer {
                               + "(median of \(m.runs) runs)", width: width, indent: "   "))
         }
         for s in rec.statements {
-            var figures = "\(formatCount(s.calls)) calls"
+            var figures = "\(formatCount(s.calls)) call\(s.calls == 1 ? "" : "s")"
             if let b = s.estimatedCostBefore, let a = s.estimatedCostAfter { figures += ", cost \(cost(b)) -> \(cost(a))" }
             if let m = s.measured { figures += ", \(formatDuration(ms: m.beforeMs)) -> \(formatDuration(ms: m.afterMs))" }
             lines.append("   - \(s.fingerprint) \(figures)")

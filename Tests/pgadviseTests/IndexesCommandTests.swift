@@ -55,6 +55,17 @@ struct IndexesCommandTests {
         #expect(after.extensions == before.extensions)
         #expect(!after.extensions.contains("hypopg"))
         #expect(after.indexes == before.indexes)
+
+        // --measure without HypoPG measures the candidates instead, keeps the narrowest that pays,
+        // and still leaves nothing behind.
+        let measured = try runPGAdvise(["indexes", dsn, "--measure", "--measure-runs", "2", "--format", "json"])
+        #expect(measured.exitCode == 0, "\(measured.stderr)")
+        let recs = try #require(try jsonObject(measured.stdout)["recommendations"] as? [[String: Any]])
+        #expect(recs.map { $0["ddl"] as? String } == ["CREATE INDEX CONCURRENTLY tickets_assignee_idx ON public.tickets (assignee)"])
+        #expect((recs.first?["measured"] as? [String: Any])?["runs"] as? Int == 2)
+        let afterMeasure = try writableState("pgadvise_indexes_cli_plain")
+        #expect(afterMeasure.extensions == after.extensions)
+        #expect(afterMeasure.indexes == after.indexes)
     }
 
     @Test func createExtensionCostsTheLookupAndMeasureRollsBack() throws {

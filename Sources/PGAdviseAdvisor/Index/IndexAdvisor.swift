@@ -149,7 +149,7 @@ public final class IndexAdvisor {
                 let (verdict, withdrawal) = try verify(rec, statements: statements)
                 if let withdrawal { advice.withdrawn.append(withdrawal) } else { kept.append(verdict) }
             }
-            recommendations = kept
+            recommendations = advice.hypopg ? kept : narrowestSufficient(kept)
         }
         advice.recommendations = recommendations
         advice.redundant = redundantIndexes(for: recommendations)
@@ -376,6 +376,20 @@ public final class IndexAdvisor {
         }
         rec.verified = true
         return (rec, nil)
+    }
+
+    /// Without HypoPG every candidate was measured on its own, so one index and its widening can both
+    /// pass: keep the narrower unless the wider one measured at least 10% faster.
+    private func narrowestSufficient(_ recs: [IndexRecommendation]) -> [IndexRecommendation] {
+        var kept = recs
+        for rec in recs {
+            guard let narrow = candidate(of: rec), let narrowMs = rec.measured?.afterMs else { continue }
+            for other in kept where other.name != rec.name {
+                guard let wide = candidate(of: other), narrow.isPrefix(of: wide), let wideMs = other.measured?.afterMs else { continue }
+                kept.removeAll { $0.name == (wideMs < narrowMs * 0.9 ? rec.name : other.name) }
+            }
+        }
+        return kept
     }
 
     /// Rebuilds the candidate a recommendation was made from (the recommendation keeps only text).
