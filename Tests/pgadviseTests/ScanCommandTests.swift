@@ -33,6 +33,14 @@ let scanProblemsSchemaSQL = #"""
 func seedScanProblems(_ database: String) throws -> String {
     let dsn = try TestDatabase.freshDatabase(database, setupSQL: scanProblemsSchemaSQL)
     let admin = try TestDatabase.adminConnection(database: database)
+    // The setup session reports its row counts when its backend exits, which can be after the client
+    // has moved on; an ANALYZE before that would see those rows as changed after it.
+    for _ in 0..<100 {
+        let others = try admin.query("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+                                     [database]).records.first?.int("n") ?? 0
+        if others == 0 { break }
+        usleep(50_000)
+    }
     try admin.execute(#"ANALYZE customers, products, orders, events, inventory, "Sales Dept"."Order ""Lines""""#)
     try admin.execute("UPDATE inventory SET on_hand = on_hand + 1")
     try admin.execute("INSERT INTO audit SELECT g, 'login' FROM generate_series(1, 3000) g")
