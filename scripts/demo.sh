@@ -37,7 +37,17 @@ psql_demo() { "$PG_BIN/psql" -X -q -o /dev/null -v ON_ERROR_STOP=1 -h 127.0.0.1 
 echo "==> creating the demo shop database (about 1.1 million rows)" >&2
 psql_demo -d postgres -c "CREATE DATABASE demo_shop"
 psql_demo -d demo_shop -f scripts/demo/schema.sql
+# A backend reports its row and scan counts as it exits, which can be just after its client has
+# gone: wait for that before analyzing and before scanning, so the counters are complete.
+wait_for_idle() {
+  for _ in $(seq 1 100); do
+    [ "$("$PG_BIN/psql" -X -At -h 127.0.0.1 -p "$PGTEMP_PORT" -U postgres -d postgres \
+        -c "SELECT count(*) FROM pg_stat_activity WHERE datname = 'demo_shop'")" = "0" ] && return 0
+    sleep 0.1
+  done
+}
 psql_demo -d demo_shop -f scripts/demo/seed.sql
+wait_for_idle
 # Separate sessions: a session's row counts reach the statistics only when it goes idle or ends,
 # so loading, analyzing and the later changes each get their own.
 psql_demo -d demo_shop -c "ANALYZE customers, products, orders, order_items, events, inventory"
@@ -51,6 +61,7 @@ psql_demo -d demo_shop -c "SELECT pg_stat_statements_reset()" >/dev/null
 "$PG_BIN/pgbench" -n -h 127.0.0.1 -p "$PGTEMP_PORT" -U postgres -c 2 -j 2 -t 100 \
   -f scripts/demo/workload.sql demo_shop >/dev/null
 
+wait_for_idle
 echo "==> pgadvise scan" >&2
 status=0
 "$pgadvise_bin" scan "host=127.0.0.1 port=$PGTEMP_PORT user=postgres dbname=demo_shop" ${scan_args[@]+"${scan_args[@]}"} || status=$?
