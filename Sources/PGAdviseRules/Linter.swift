@@ -22,35 +22,45 @@ public enum Linter {
         public var files: Int
     }
 
+    /// Statements whose first word can change the schema; only these are parsed in the first pass.
+    static let schemaKeywords: Set<String> = ["create", "alter", "drop"]
+
     public static func lint(_ sources: [LintSource], schema: [LintSource] = [],
                             queryRules: [any QueryRule] = RuleRegistry.queryRules,
                             catalogRules: [any CatalogRule] = RuleRegistry.catalogRules) -> Result {
         var loader = SchemaLoader()
         var findings: [Finding] = []
-        var parsed: [(source: LintSource, lines: LineIndex, shapes: [QueryShape])] = []
+        // First pass: split every file and apply its DDL, so that queries anywhere see the whole schema.
+        var linted: [(source: LintSource, script: SplitScript, lines: LineIndex)] = []
         for (isSchema, source) in schema.map({ (true, $0) }) + sources.map({ (false, $0) }) {
-            switch PgQuery.parse(source.text) {
+            let lines = LineIndex(source.text)
+            switch schemaStatements(of: source) {
             case let .failure(error):
                 findings.append(parseErrorFinding(error, in: source))
-            case let .success(tree):
-                loader.apply(tree, file: source.path)
-                if !isSchema { parsed.append((source, LineIndex(source.text), QueryShape.build(tree: tree))) }
+            case let .success((script, trees)):
+                for (span, tree) in trees {
+                    loader.apply(tree, file: source.path, lines: lines, byteOffset: span.byteOffset)
+                }
+                if !isSchema { linted.append((source, script, lines)) }
             }
         }
         let catalog = loader.catalog.isEmpty ? nil : loader.catalog
+        // Second pass: one statement at a time, so memory stays flat however large the file.
         var statements = 0
-        for (source, lines, shapes) in parsed {
-            statements += shapes.count
-            for shape in shapes {
-                for (description, violation) in RuleEngine.violations(in: shape, catalog: catalog, rules: queryRules) {
-                    var finding = description.finding(violation)
-                    let position = lines.lineAndColumn(ofByteOffset: shape.byteOffset + (violation.location ?? 0))
-                    finding.file = source.path
-                    finding.line = position.line
-                    finding.column = position.column
-                    findings.append(finding)
+        for (source, script, lines) in linted {
+            var outcome = queryFindings(script, source: source, lines: lines, catalog: catalog, rules: queryRules)
+            if outcome == nil {
+                // The scanner cut a statement wrongly (a BEGIN ATOMIC body): cut again with the parser.
+                if case let .success(exact) = PgQuery.splitStatements(source.text, exact: true) {
+                    outcome = queryFindings(exact, source: source, lines: lines, catalog: catalog, rules: queryRules)
+                    statements += outcome == nil ? 0 : exact.spans.count
+                } else if case let .failure(error) = PgQuery.splitStatements(source.text, exact: true) {
+                    findings.append(parseErrorFinding(error, in: source))
                 }
+            } else {
+                statements += script.spans.count
             }
+            findings += outcome ?? []
         }
         if let catalog {
             for (description, violation) in RuleEngine.catalogViolations(catalog, rules: catalogRules) {
@@ -70,6 +80,48 @@ public enum Linter {
             return a.rule < b.rule
         }
         return Result(findings: findings, statements: statements, files: schema.count + sources.count)
+    }
+
+    /// The file cut into statements (by the fast scanner, or by the parser when the scanner's cut does
+    /// not parse) and its DDL statements parsed; or the parser's error for the file.
+    static func schemaStatements(of source: LintSource)
+        -> Swift.Result<(SplitScript, [(StatementSpan, ParseTree)]), SQLParseError> {
+        func parseDDL(_ script: SplitScript, strict: Bool) -> [(StatementSpan, ParseTree)]? {
+            var trees: [(StatementSpan, ParseTree)] = []
+            for span in script.spans where schemaKeywords.contains(script.firstKeyword(span)) {
+                switch PgQuery.parse(script.statementText(span)) {
+                case let .success(tree): trees.append((span, tree))
+                case .failure: if strict { return nil }
+                }
+            }
+            return trees
+        }
+        if case let .success(script) = PgQuery.splitStatements(source.text), let trees = parseDDL(script, strict: true) {
+            return .success((script, trees))
+        }
+        // The parser accepted the whole file, so each of its statements parses alone too.
+        return PgQuery.splitStatements(source.text, exact: true).map { ($0, parseDDL($0, strict: false) ?? []) }
+    }
+
+    /// Query-rule findings of every non-DDL statement; nil when a statement does not parse.
+    static func queryFindings(_ script: SplitScript, source: LintSource, lines: LineIndex, catalog: Catalog?,
+                              rules: [any QueryRule]) -> [Finding]? {
+        var findings: [Finding] = []
+        for span in script.spans where !schemaKeywords.contains(script.firstKeyword(span)) {
+            guard case let .success(tree) = PgQuery.parse(script.statementText(span)) else { return nil }
+            for shape in QueryShape.build(tree: tree) {
+                for (description, violation) in RuleEngine.violations(in: shape, catalog: catalog, rules: rules) {
+                    var finding = description.finding(violation)
+                    let offset = span.byteOffset + shape.byteOffset + (violation.location ?? 0)
+                    let position = lines.lineAndColumn(ofByteOffset: offset)
+                    finding.file = source.path
+                    finding.line = position.line
+                    finding.column = position.column
+                    findings.append(finding)
+                }
+            }
+        }
+        return findings
     }
 
     static func schemaLocation(of violation: Violation, in catalog: Catalog, loader: SchemaLoader) -> SchemaLocation? {

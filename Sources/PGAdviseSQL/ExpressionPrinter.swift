@@ -1,3 +1,4 @@
+import Foundation
 import PGAdviseCore
 
 /// Prints an expression from libpg_query's parse tree in one canonical spelling: parentheses only
@@ -279,10 +280,17 @@ public func literalText(_ c: Constant) -> String {
     switch c {
     case let .integer(v): return String(v)
     case let .numeric(s): return s
-    case let .string(s): return quoteLiteral(s)
+    case let .string(s): return stringLiteral(s)
     case let .boolean(b): return b ? "true" : "false"
     case .null: return "NULL"
     }
+}
+
+/// A string literal; the common case (no quote, no backslash) without Foundation's string search,
+/// since the printer runs for every condition of every statement linted.
+func stringLiteral(_ s: String) -> String {
+    for byte in s.utf8 where byte == UInt8(ascii: "'") || byte == UInt8(ascii: "\\") { return quoteLiteral(s) }
+    return "'" + s + "'"
 }
 
 /// A `TypeName` node as `format_type` prints it: `bigint`, `character varying(255)`,
@@ -352,6 +360,30 @@ extension String {
 /// (`lower((email)::text)`), as written in DDL (`LOWER(email)`), and a predicate's column side
 /// (`lower(u.email)`) all give `lower(email)`. Nil when the text is not an expression.
 public func canonicalExpressionKey(_ expression: String) -> String? {
+    expressionKeyCache.key(for: expression)
+}
+
+/// Index expressions are compared with every wrapped condition of every statement: parse each text once.
+final class ExpressionKeyCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var keys: [String: String?] = [:]
+
+    func key(for expression: String) -> String? {
+        lock.lock()
+        if let known = keys[expression] { lock.unlock(); return known }
+        lock.unlock()
+        let key = computeExpressionKey(expression)
+        lock.lock()
+        if keys.count > 50_000 { keys.removeAll(keepingCapacity: true) }
+        keys[expression] = key
+        lock.unlock()
+        return key
+    }
+}
+
+let expressionKeyCache = ExpressionKeyCache()
+
+func computeExpressionKey(_ expression: String) -> String? {
     guard case let .success(tree) = PgQuery.parse("SELECT " + expression),
           let select = tree.statements.first?.node["SelectStmt"],
           let targets = select["targetList"]?.array, targets.count == 1,

@@ -34,13 +34,19 @@ public struct SchemaLoader: Sendable {
 
     /// Applies the DDL statements of an already parsed script.
     public mutating func apply(_ tree: ParseTree, file: String) {
-        let lines = LineIndex(tree.source)
+        apply(tree, file: file, lines: LineIndex(tree.source), byteOffset: 0)
+    }
+
+    /// Applies a statement (or script) parsed on its own from `byteOffset` of a file whose lines are
+    /// `lines`, so that locations point into the file.
+    public mutating func apply(_ tree: ParseTree, file: String, lines: LineIndex, byteOffset: Int) {
         let bytes = Array(tree.source.utf8)
         for raw in tree.json["stmts"]?.array ?? [] {
             guard let (type, body) = raw["stmt"]?.node else { continue }
             let start = raw["stmt_location"]?.int ?? 0
             let length = raw["stmt_len"]?.int ?? 0
-            var context = StatementContext(file: file, lines: lines, bytes: bytes, start: start, length: length)
+            var context = StatementContext(file: file, lines: lines, bytes: bytes, start: start, length: length,
+                                           byteOffset: byteOffset)
             switch type {
             case "CreateStmt": createTable(body, &context)
             case "IndexStmt": createIndex(body, &context)
@@ -71,13 +77,15 @@ public struct SchemaLoader: Sendable {
         var bytes: [UInt8]
         var start: Int
         var length: Int
+        /// Where `bytes` starts in the file.
+        var byteOffset: Int
 
         func location(_ absolute: Int?) -> SchemaLocation {
             var offset = absolute ?? start
             if absolute == nil {
                 offset = skipSpaceAndComments(bytes, from: offset, to: length == 0 ? bytes.count : Swift.min(start + length, bytes.count))
             }
-            let (line, column) = lines.lineAndColumn(ofByteOffset: offset)
+            let (line, column) = lines.lineAndColumn(ofByteOffset: offset + byteOffset)
             return SchemaLocation(file: file, line: line, column: column)
         }
 
