@@ -154,6 +154,9 @@ struct IndexMeasurementIntegrationTests {
             statement("SELECT id, payload FROM stale WHERE code = $1", calls: 10000,
                       sample: "SELECT id, payload FROM stale WHERE code = 1"),
             statement("SELECT id, balance FROM accounts WHERE login = $1", calls: 10000),
+            // A logged "sample" that is really two statements must never reach the server as such.
+            statement("SELECT id FROM accounts WHERE balance = $1", calls: 1,
+                      sample: "SELECT id FROM accounts WHERE balance = 1; DROP TABLE accounts"),
         ])
         let advice = try IndexAdvisor(connection: connection, catalog: catalog,
                                       options: IndexAdvisorOptions(maxColumns: 1, measure: true, measureRuns: 3)).advise(workload)
@@ -175,5 +178,6 @@ struct IndexMeasurementIntegrationTests {
         // Every index was built inside a transaction that was rolled back.
         let indexesAfter = try connection.query("SELECT indexname FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1").rows
         #expect(indexesAfter == indexesBefore)
+        #expect(try connection.query("SELECT to_regclass('public.accounts') IS NOT NULL AS present").records.first?.bool("present") == true)
     }
 }

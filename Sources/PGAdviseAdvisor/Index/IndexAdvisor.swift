@@ -193,7 +193,7 @@ public final class IndexAdvisor {
         for query in heaviest {
             var text = statementInsidePrepare(query.normalized)
             var mode = PlanMode.generic
-            if let sample = query.slowest {
+            if let sample = query.slowest, buildShape(sample.text) != nil {
                 if let bound = sample.parameters, !bound.isEmpty {
                     text = sample.text
                     mode = .boundValues(bound)

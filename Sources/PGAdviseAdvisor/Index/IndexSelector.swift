@@ -28,7 +28,7 @@ final class IndexSelector {
     /// ... by at least this many cost units per call: about one random page read. Below that the
     /// planner's difference (an index-only scan of a one-row lookup) is not worth an index.
     static let minimumSavingPerCall = 5.0
-    /// Ignore steps that save less than this share of the workload's current estimated cost.
+    /// Ignore steps that save less than this share of the workload's estimated cost without new indexes.
     static let minimumWorkloadShare = 0.005
 
     /// Options HypoPG or the planner rejected, with the reason (e.g. a non-immutable expression).
@@ -67,8 +67,10 @@ final class IndexSelector {
     func select() throws -> [IndexCandidate] {
         var chosen: [IndexCandidate] = []
         var used: Int64 = 0
+        // Measured against the workload as it runs today, so the search stops adding indexes once
+        // what is left to gain is small next to the whole.
+        let workloadCost = try statements.reduce(0.0) { $0 + $1.weight * (try cost($1, [])) }
         for _ in 0..<64 {
-            let workloadCost = try statements.reduce(0.0) { $0 + $1.weight * (try cost($1, chosen)) }
             var best: (option: IndexCandidate, replaced: [IndexCandidate], ratio: Double)?
             for option in options where rejected[option] == nil && !chosen.contains(option) {
                 if chosen.contains(where: { option.isPrefix(of: $0) }) { continue }

@@ -82,7 +82,8 @@ struct MeasuredVerifier {
             if !(try connection.query("SELECT 1 FROM pg_prepared_statements WHERE name = $1", [name]).isEmpty) {
                 try connection.execute("DEALLOCATE \(name)")
             }
-            try connection.execute("PREPARE \(name) AS \(body)")
+            // The extended protocol refuses more than one statement, whatever a logged text holds.
+            try connection.query("PREPARE \(name) AS \(body)")
             explain = "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE \(name)(" + values.map(quoteLiteral).joined(separator: ", ") + ")"
         }
         var timings: [Timing] = []

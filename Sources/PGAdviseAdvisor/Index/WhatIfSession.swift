@@ -141,7 +141,8 @@ public final class WhatIfSession {
 
     private func prepare(_ text: String) throws {
         try deallocate()
-        try connection.execute("PREPARE \(Self.statementName) AS \(Self.statementBody(text))")
+        // The extended protocol refuses more than one statement, whatever a logged text holds.
+        try connection.query("PREPARE \(Self.statementName) AS \(Self.statementBody(text))")
         prepared = true
     }
 
