@@ -6,6 +6,11 @@ cd "$(dirname "$0")/../.."
 SCALE="${1:-1}"
 DIV="${DIV:-1}"
 export PATH="/opt/swift/usr/bin:$PATH"
+for ext in hypopg pg_qualstats; do
+  if [ ! -f "/usr/share/postgresql/15/extension/$ext.control" ]; then
+    echo "missing $ext: apt-get install postgresql-15-hypopg postgresql-15-pg-qualstats" >&2; exit 2
+  fi
+done
 if [ -z "${PGADVISE_BIN:-}" ]; then
   swift build -c release --scratch-path .build-bench-indexes --product pgadvise >&2
   PGADVISE_BIN="$PWD/.build-bench-indexes/release/pgadvise"
