@@ -12,11 +12,11 @@ public enum IndexAdviceRenderer {
     public static func text(_ advice: IndexAdvice, width: Int = 100) -> String {
         var out: [String] = []
         var heading = "Recommended indexes: \(advice.recommendations.count)"
-        heading += " (budget \(formatBytes(advice.budgetBytes)), \(statementCount(advice.statementsAnalyzed)) analysed"
+        heading += " (budget \(formatBytes(advice.budgetBytes)), \(statementCount(advice.statementsAnalyzed)) analysed)"
+        out.append(wrap(heading, width: width))
         if let before = advice.workloadCostBefore, let after = advice.workloadCostAfter {
-            heading += ", estimated workload cost \(cost(before)) -> \(cost(after))\(change(before, after))"
+            out.append("Estimated workload cost \(cost(before)) -> \(cost(after))\(change(before, after)), calls x planner cost")
         }
-        out.append(wrap(heading + ")", width: width))
         for (i, rec) in advice.recommendations.enumerated() {
             out.append("")
             out += recommendationLines(rec, number: i + 1, width: width)
