@@ -27,7 +27,7 @@ func sortColumn(_ key: String) -> (column: String, descending: Bool)? {
     var parts: [String] = []
     var current = ""
     var quoted = false
-    var chars = Array(text)
+    let chars = Array(text)
     var i = 0
     while i < chars.count {
         let ch = chars[i]
@@ -43,7 +43,6 @@ func sortColumn(_ key: String) -> (column: String, descending: Bool)? {
         }
         i += 1
     }
-    chars.removeAll()
     guard !quoted, !current.isEmpty else { return nil }
     return (current, descending)
 }

@@ -17,7 +17,7 @@ public struct SeqScanHeavyTableRule: ScanRule {
                   usage.seqScans >= input.thresholds.minimumSequentialScans, usage.seqScans > usage.indexScans else { continue }
             let share = Double(usage.seqScans) / Double(usage.seqScans + usage.indexScans)
             let scanning = input.queries.filter { query in
-                query.plan?.root.allNodes.contains { $0.nodeType == "Seq Scan" && input.table(of: $0)?.name == table.name } ?? false
+                query.plan?.root.allNodes.contains { isSequentialScan($0) && input.table(of: $0)?.name == table.name } ?? false
             }
             let fingerprints = scanning.map(\.stats.fingerprint)
             let callers = fingerprints.isEmpty
