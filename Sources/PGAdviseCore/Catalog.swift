@@ -69,13 +69,16 @@ public struct Table: Codable, Sendable {
     /// Heap size in bytes (`pg_table_size`); nil when unknown.
     public var sizeBytes: Int64?
     public var usage: TableUsage?
+    /// Storage parameters (`WITH (autovacuum_enabled = off, fillfactor = 90)`), name → value; nil when unknown.
+    public var storageParameters: [String: String]?
 
     public init(name: QualifiedName, columns: [Column] = [], indexes: [Index] = [], primaryKey: [String]? = nil,
                 uniqueConstraints: [[String]] = [], foreignKeys: [ForeignKey] = [], rowEstimate: Double? = nil,
-                sizeBytes: Int64? = nil, usage: TableUsage? = nil) {
+                sizeBytes: Int64? = nil, usage: TableUsage? = nil, storageParameters: [String: String]? = nil) {
         self.name = name; self.columns = columns; self.indexes = indexes; self.primaryKey = primaryKey
         self.uniqueConstraints = uniqueConstraints; self.foreignKeys = foreignKeys
         self.rowEstimate = rowEstimate; self.sizeBytes = sizeBytes; self.usage = usage
+        self.storageParameters = storageParameters
     }
 
     public func column(_ name: String) -> Column? { columns.first { $0.name == name } }

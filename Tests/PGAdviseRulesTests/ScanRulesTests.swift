@@ -1,3 +1,4 @@
+import Foundation
 import PGAdviseCore
 @testable import PGAdviseRules
 import Testing
@@ -47,6 +48,27 @@ import Testing
         #expect(StaleStatisticsRule().check(input([table(indexes: [], usage: usage(50_000, analyzed: false))])).isEmpty)
         #expect(NeverAnalyzedTableRule().check(input([table(indexes: [], usage: usage(50_000, analyzed: false))])).count == 1)
         #expect(NeverAnalyzedTableRule().check(input([table(indexes: [], usage: TableUsage(liveTuples: 999))])).isEmpty)
+    }
+
+    /// Right after an ANALYZE, a table autovacuum looks after is left to autoanalyze; with autovacuum
+    /// off (for the table or the server) nothing will analyze it, so it is reported at once.
+    @Test func freshlyAnalyzedTablesAreLeftToAutoanalyze() throws {
+        let analyzedAt = "2026-11-23T13:00:00.123456+00:00"
+        let usage = TableUsage(liveTuples: 100_000, modificationsSinceAnalyze: 60_000, lastAnalyze: analyzedAt)
+        let scanTime = try #require(parseTimestamp(analyzedAt)).addingTimeInterval(600)
+        func check(_ table: Table, serverAutovacuum: Bool = true) -> [Finding] {
+            var scan = input([table])
+            scan.scanTime = scanTime
+            scan.autovacuumEnabled = serverAutovacuum
+            return StaleStatisticsRule().check(scan)
+        }
+        #expect(check(table(indexes: [], usage: usage)).isEmpty)
+        var off = table(indexes: [], usage: usage)
+        off.storageParameters = ["autovacuum_enabled": "false"]
+        #expect(check(off).first?.solution?.hasPrefix("Analyze it now: autovacuum is off for this table") == true)
+        #expect(check(table(indexes: [], usage: usage), serverAutovacuum: false).count == 1)
+        #expect(parseTimestamp("2026-11-23T14:00:00+01:00") == parseTimestamp("2026-11-23T13:00:00Z"))
+        #expect(parseTimestamp("2026-11-23T13:00:00.5+00:00")?.timeIntervalSince(try #require(parseTimestamp("2026-11-23T13:00:00+00:00"))) == 0.5)
     }
 
     @Test func seqScanHeavyNeedsALargeTableAndMostlySequentialReads() {

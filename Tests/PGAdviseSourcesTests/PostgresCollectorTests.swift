@@ -20,7 +20,8 @@ let collectorSchemaSQL = #"""
                                                   line int NOT NULL, PRIMARY KEY (order_id, line),
                                                   FOREIGN KEY (order_id) REFERENCES orders (id));
     CREATE TABLE shipments (id int PRIMARY KEY, order_id bigint, line int,
-                            FOREIGN KEY (order_id, line) REFERENCES "Sales Dept"."Order ""Lines""" (order_id, line));
+                            FOREIGN KEY (order_id, line) REFERENCES "Sales Dept"."Order ""Lines""" (order_id, line))
+      WITH (fillfactor = 90, autovacuum_enabled = off);
     CREATE INDEX "Shipments By Line" ON shipments (line);
     INSERT INTO customers SELECT g, 'c' || g || '@example.com', CASE WHEN g % 10 = 0 THEN 'eu' ELSE 'us' END
       FROM generate_series(1, 2000) g;
@@ -51,6 +52,7 @@ struct PostgresCollectorTests {
         #expect(customers.primaryKey == ["id"])
         #expect(customers.uniqueConstraints == [["email"]])
         #expect(customers.rowEstimate == 2000)
+        #expect(customers.storageParameters == [:])
         #expect(customers.indexes.map(\.name) == ["customers_email_key", "customers_pkey"])
         #expect(customers.indexes.first?.constraintName == "customers_email_key")
 
@@ -76,6 +78,7 @@ struct PostgresCollectorTests {
         #expect(shipments.foreignKeys.first?.referencedTable == QualifiedName(schema: "Sales Dept", "Order \"Lines\""))
         #expect(shipments.foreignKeys.first?.referencedColumns == ["order_id", "line"])
         #expect(shipments.indexes.map(\.name).contains("Shipments By Line"))
+        #expect(shipments.storageParameters == ["fillfactor": "90", "autovacuum_enabled": "off"])
         #expect(catalog.extensions["pg_stat_statements"] != nil)
         #expect(catalog.availableExtensions["hypopg"] != nil)
         #expect(catalog.searchPath == ["public"])

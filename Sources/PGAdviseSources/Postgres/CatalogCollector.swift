@@ -29,6 +29,12 @@ public struct CatalogCollector {
             var table = Table(name: QualifiedName(schema: schema, name), rowEstimate: reltuples >= 0 ? reltuples : nil,
                               sizeBytes: r.int("size"))
             if r["seq_scan"] != nil || r["n_live_tup"] != nil { table.usage = Self.usage(r) }
+            var parameters: [String: String] = [:]
+            for option in r.textArray("reloptions") {
+                guard let eq = option.firstIndex(of: "=") else { continue }
+                parameters[String(option[..<eq])] = String(option[option.index(after: eq)...])
+            }
+            table.storageParameters = parameters
             tables.append(table)
             if r.bool("readable") == false { unreadable.append(table.name.description) }
         }
@@ -133,7 +139,7 @@ public struct CatalogCollector {
     /// created by an extension.
     static let relationsCTE = """
         WITH rels AS (
-            SELECT c.oid, n.nspname, c.relname, c.relkind, c.reltuples
+            SELECT c.oid, n.nspname, c.relname, c.relkind, c.reltuples, c.reloptions
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE c.relkind IN ('r', 'p', 'm')
               AND n.nspname NOT IN ('pg_catalog', 'information_schema')
@@ -144,7 +150,7 @@ public struct CatalogCollector {
         """
 
     static let tablesSQL = relationsCTE + """
-        SELECT r.oid, r.nspname AS schema, r.relname AS name, r.reltuples, pg_table_size(r.oid) AS size,
+        SELECT r.oid, r.nspname AS schema, r.relname AS name, r.reltuples, r.reloptions, pg_table_size(r.oid) AS size,
                has_table_privilege(r.oid, 'SELECT') AS readable,
                s.seq_scan, s.seq_tup_read, s.idx_scan, s.idx_tup_fetch, s.n_tup_ins, s.n_tup_upd, s.n_tup_del,
                s.n_tup_hot_upd, s.n_live_tup, s.n_dead_tup, s.n_mod_since_analyze,

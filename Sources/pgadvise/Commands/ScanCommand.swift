@@ -117,7 +117,8 @@ struct LiveScan {
         }
         let input = ScanRuleInput(catalog: catalog, queries: queries, statementStats: statements.status,
                                   statsReset: database?.statsReset, database: server.database, user: server.user,
-                                  preloadedLibraries: server.preloadedLibraries)
+                                  preloadedLibraries: server.preloadedLibraries,
+                                  autovacuumEnabled: server.setting("autovacuum")?.setting != "off", scanTime: started)
         // Query rules on each top statement (weighted by its calls and time), schema rules on the
         // catalog, then the live scan's own usage and plan rules.
         var findings = RuleEngine.check(workload: statements.workload, catalog: catalog)

@@ -15,14 +15,25 @@ public struct ScanRuleInput: Sendable {
     /// The role pgadvise connected as, for GRANT fixes.
     public var user: String
     public var preloadedLibraries: [String]
+    /// The server-wide `autovacuum` setting.
+    public var autovacuumEnabled: Bool
+    /// When the scan read the counters, to tell a just-finished load from statistics left stale.
+    public var scanTime: Date
     public var thresholds: ScanThresholds
 
     public init(catalog: Catalog, queries: [ScannedQuery] = [], statementStats: StatementStatsStatus,
                 statsReset: String? = nil, database: String = "", user: String = "", preloadedLibraries: [String] = [],
-                thresholds: ScanThresholds = ScanThresholds()) {
+                autovacuumEnabled: Bool = true, scanTime: Date = Date(), thresholds: ScanThresholds = ScanThresholds()) {
         self.catalog = catalog; self.queries = queries; self.statementStats = statementStats
         self.statsReset = statsReset; self.database = database; self.user = user; self.preloadedLibraries = preloadedLibraries
-        self.thresholds = thresholds
+        self.autovacuumEnabled = autovacuumEnabled; self.scanTime = scanTime; self.thresholds = thresholds
+    }
+
+    /// False when autovacuum is off for the server or for this table (`WITH (autovacuum_enabled = off)`).
+    func autovacuumCovers(_ table: Table) -> Bool {
+        guard autovacuumEnabled else { return false }
+        guard let value = table.storageParameters?["autovacuum_enabled"]?.lowercased() else { return true }
+        return !["off", "false", "no", "0"].contains(value)
     }
 
     /// The table a plan node reads: its schema when EXPLAIN VERBOSE named it, else the search path.
@@ -47,6 +58,10 @@ public struct ScanThresholds: Sendable {
     /// planner's statistics are stale; autoanalyze's default trigger is 10%.
     public var staleFraction: Double = 0.2
     public var staleMinimumRows: Int64 = 1_000
+    /// Within this many seconds of an ANALYZE, changes on a table autovacuum looks after are left to
+    /// autoanalyze: a load that just finished (or a session whose counts arrived after its own ANALYZE)
+    /// is not stale statistics yet.
+    public var staleGraceSeconds: Double = 3_600
 
     public init() {}
 }
@@ -84,6 +99,29 @@ extension Table {
 func formatRows(_ rows: Double) -> String { formatCount(Int(rows.rounded())) }
 
 func formatSize(_ bytes: Int64?) -> String { bytes.map(formatBytes) ?? "size unknown" }
+
+/// A timestamp as the collectors write it (`2026-11-23T13:19:30.507637+00:00`, fraction optional).
+func parseTimestamp(_ text: String) -> Date? {
+    let scalars = Array(text)
+    guard scalars.count >= 19 else { return nil }
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.timeZone = TimeZone(identifier: "UTC")
+    formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ss"
+    guard var date = formatter.date(from: String(scalars[0..<19])) else { return nil }
+    var rest = scalars[19...]
+    if rest.first == "." {
+        let digits = rest.dropFirst().prefix { $0.isNumber }
+        date += Double("0." + String(digits)) ?? 0
+        rest = rest.dropFirst(1 + digits.count)
+    }
+    if let sign = rest.first, sign == "+" || sign == "-" {
+        let parts = String(rest.dropFirst()).split(separator: ":").compactMap { Double($0) }
+        let offset = ((parts.first ?? 0) * 3600 + (parts.count > 1 ? parts[1] * 60 : 0)) * (sign == "+" ? 1 : -1)
+        date -= offset
+    }
+    return date
+}
 
 func percent(_ fraction: Double) -> String {
     if fraction > 0 && fraction < 0.001 { return String(format: "%.3f%%", fraction * 100) }

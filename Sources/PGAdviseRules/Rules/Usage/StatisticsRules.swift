@@ -1,3 +1,4 @@
+import Foundation
 import PGAdviseCore
 
 /// A table with rows that was never analyzed: the planner guesses its size and value distribution,
@@ -44,13 +45,21 @@ public struct StaleStatisticsRule: ScanRule {
             let changed = usage.modificationsSinceAnalyze
             guard changed >= input.thresholds.staleMinimumRows, Double(changed) >= input.thresholds.staleFraction * rows
             else { return nil }
+            let autovacuum = input.autovacuumCovers(table)
+            if autovacuum, let analyzed = parseTimestamp(last),
+               input.scanTime.timeIntervalSince(analyzed) < input.thresholds.staleGraceSeconds {
+                return nil
+            }
             return Finding(
                 rule: Self.id, severity: Self.severity, category: Self.category,
                 message: "\(table.name): \(formatRows(Double(changed))) rows changed since it was last analyzed at \(last) "
                     + "(\(percent(Double(changed) / rows)) of \(formatRows(rows)) rows); its statistics are stale.",
                 table: table.name.description,
-                solution: "Analyze it now, and check why autoanalyze has not (autovacuum disabled for the table, "
-                    + "workers busy elsewhere, or a scale factor too high for its size).",
+                solution: autovacuum
+                    ? "Analyze it now, and check why autoanalyze has not (workers busy elsewhere, or a scale factor "
+                        + "too high for its size)."
+                    : "Analyze it now: autovacuum is off for this table, so nothing else will. Turn it back on "
+                        + "(ALTER TABLE ... RESET (autovacuum_enabled)) or analyze after every bulk change.",
                 fix: "ANALYZE \(table.name);",
                 details: ["modificationsSinceAnalyze": String(changed), "lastAnalyze": last])
         }
