@@ -189,8 +189,10 @@ public struct ScanReport: Codable, Sendable {
     public var skipped: [ScanSkip]
     /// Highest impact first.
     public var findings: [Finding]
-    /// The statements considered, heaviest first.
+    /// The statements considered, heaviest first: the union of the top `topPerRanking` by total
+    /// time, by calls and by mean time.
     public var queries: [ScannedQuery]
+    public var topPerRanking: Int?
     /// The catalog the findings were judged on, included only on request (`--include-catalog`): it is large.
     public var catalog: Catalog?
     /// The index advisor's proposals for the scanned workload, when it ran (the "Recommended
@@ -200,11 +202,12 @@ public struct ScanReport: Codable, Sendable {
     public init(schemaVersion: Int, target: String, startedAt: String, durationMs: Double, roundTrips: Int,
                 server: ServerInfo, database: DatabaseStats?, activity: ActivitySnapshot?,
                 statementStats: StatementStatsStatus, tableCount: Int, indexCount: Int, skipped: [ScanSkip],
-                findings: [Finding], queries: [ScannedQuery], catalog: Catalog? = nil, recommendations: IndexAdvice? = nil) {
+                findings: [Finding], queries: [ScannedQuery], catalog: Catalog? = nil, recommendations: IndexAdvice? = nil,
+                topPerRanking: Int? = nil) {
         self.schemaVersion = schemaVersion; self.target = target; self.startedAt = startedAt
         self.durationMs = durationMs; self.roundTrips = roundTrips; self.server = server; self.database = database
         self.activity = activity; self.statementStats = statementStats; self.tableCount = tableCount
         self.indexCount = indexCount; self.skipped = skipped; self.findings = findings; self.queries = queries
-        self.catalog = catalog; self.recommendations = recommendations
+        self.catalog = catalog; self.recommendations = recommendations; self.topPerRanking = topPerRanking
     }
 }

@@ -46,7 +46,8 @@ public func renderScanText(_ report: ScanReport, width: Int = 100, color: Bool =
         sections.append("Recommended indexes\n\n" + IndexAdviceRenderer.text(advice, width: width))
     }
     if !report.queries.isEmpty {
-        sections.append("Statements considered (by total time)\n" + scanQueriesTable(report.queries).render(width: width))
+        let chosen = report.topPerRanking.map { "the top \($0) by total time, by calls and by mean time; " } ?? ""
+        sections.append("Statements considered (\(chosen)heaviest first)\n" + scanQueriesTable(report.queries).render(width: width))
     }
     return sections.joined(separator: "\n\n") + "\n"
 }

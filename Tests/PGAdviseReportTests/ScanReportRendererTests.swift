@@ -22,7 +22,8 @@ import Testing
         ],
         queries: [ScannedQuery(stats: QueryStats(fingerprint: "a1b2c3d4e5f60718", normalized: "SELECT * FROM t WHERE id = $1",
                                                  calls: 3_000, totalMs: 13_000),
-                               shareOfTotalTime: 0.2)])
+                               shareOfTotalTime: 0.2)],
+        topPerRanking: 10)
 
     @Test func textStartsWithWhatWasScannedThenFindingsByImpact() {
         let expected = """
@@ -47,7 +48,7 @@ import Testing
                 table public.t, index public.i
                   DROP INDEX CONCURRENTLY public.i;
 
-            Statements considered (by total time)
+            Statements considered (the top 10 by total time, by calls and by mean time; heaviest first)
             Fingerprint       Calls    Total    Mean  Share  Plan  Statement
             ----------------  -----  -------  ------  -----  ----  -----------------------------
             a1b2c3d4e5f60718  3,000  13.00 s  4.3 ms  20.0%  -     SELECT * FROM t WHERE id = $1

@@ -136,7 +136,7 @@ struct ScanCommandTests {
         let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
         #expect(lines.first?.hasPrefix("pgadvise scan of postgres@") == true)
         #expect(result.stdout.contains("[ERROR] invalid-index: Index public.products_category_key on public.products is invalid"))
-        #expect(result.stdout.contains("Statements considered (by total time)"))
+        #expect(result.stdout.contains("Statements considered (the top 10 by total time, by calls and by mean time; heaviest first)"))
         #expect(lines.allSatisfy { $0.count <= 100 })
     }
 

@@ -135,7 +135,8 @@ struct LiveScan {
             durationMs: Date().timeIntervalSince(started) * 1000, roundTrips: connection.roundTrips, server: server,
             database: database, activity: activity, statementStats: statements.status,
             tableCount: catalog.tables.count, indexCount: catalog.tables.reduce(0) { $0 + $1.indexes.count },
-            skipped: skipped, findings: findings.sortedByImpact(), queries: queries, catalog: catalog)
+            skipped: skipped, findings: findings.sortedByImpact(), queries: queries, catalog: catalog,
+            topPerRanking: top)
     }
 
     /// A step the scan cannot do without: a server error becomes a one-line message saying what to do.
