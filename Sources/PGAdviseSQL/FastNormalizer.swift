@@ -194,9 +194,6 @@ public struct FastNormalizer {
         }
     }
 
-    private static let precisionWords: [[UInt8]] = ["float", "current_time", "current_timestamp", "localtime",
-                                                    "localtimestamp"].map { Array($0.utf8) }
-
     private func precedingWordTakesPrecision() -> Bool {
         var j = key.count - 1
         while j >= 0, key[j] == 0x20 || key[j] == 0x0A { j -= 1 }
@@ -206,7 +203,11 @@ public struct FastNormalizer {
         let end = j + 1
         while j >= 0, isIdentifierPart(key[j]) { j -= 1 }
         let word = key[(j + 1)..<end]
-        return Self.precisionWords.contains { $0.elementsEqual(word) }
+        for candidate in ["float", "current_time", "current_timestamp", "localtime", "localtimestamp"] as [StaticString]
+            where candidate.utf8CodeUnitCount == word.count {
+            if word.elementsEqual(UnsafeBufferPointer(start: candidate.utf8Start, count: candidate.utf8CodeUnitCount)) { return true }
+        }
+        return false
     }
 
     /// `( ?, ?, ? )` → `(?,?)`: libpg_query ignores constants and parameters inside a list, so lists of
@@ -286,9 +287,6 @@ public struct FastNormalizer {
         return n
     }
 
-    private static let dmlWords: [[UInt8]] = ["select", "insert", "update", "delete", "with", "values", "table"]
-        .map { Array($0.utf8) }
-
     static func startsWithDML(_ p: UnsafePointer<UInt8>, _ n: Int) -> Bool {
         var i = 0
         while i < n {
@@ -311,9 +309,17 @@ public struct FastNormalizer {
         }
         var end = i
         while end < n, isIdentifierPart(p[end]) { end += 1 }
-        guard end - i >= 4, end - i <= 6 else { return false }
-        return dmlWords.contains { word in
-            word.count == end - i && word.indices.allSatisfy { p[i + $0] | 0x20 == word[$0] }
+        // Compared byte by byte (no shared arrays on this path: it runs on every core at once).
+        func word(_ w: StaticString) -> Bool {
+            guard end - i == w.utf8CodeUnitCount else { return false }
+            for k in 0..<(end - i) where p[i + k] | 0x20 != w.utf8Start[k] { return false }
+            return true
+        }
+        switch end - i {
+        case 4: return word("with")
+        case 5: return word("table")
+        case 6: return word("select") || word("insert") || word("update") || word("delete") || word("values")
+        default: return false
         }
     }
 

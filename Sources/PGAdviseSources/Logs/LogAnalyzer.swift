@@ -30,6 +30,14 @@ public final class LogAnalyzer {
     private var notes: [String] = []
     private var openRuns: [UInt64: StatementRun] = [:]
     private var bursts: [StatementRun] = []
+    private var perWorkerReaders: [RecordReader] = []
+    private var perWorkerReaderSource: String = ""
+
+    private func perWorkerReadersFor(_ reader: RecordReader) -> Bool {
+        let identity = reader.identity
+        defer { perWorkerReaderSource = identity }
+        return identity == perWorkerReaderSource
+    }
 
     public init(options: LogAnalysisOptions = LogAnalysisOptions()) {
         self.options = options
@@ -111,7 +119,13 @@ public final class LogAnalyzer {
 
     /// Processes `records[0..<cut]`, split over the workers at record boundaries. Returns the next line number.
     private func process(_ records: [UInt8], cut: Int, reader: RecordReader, firstLine: Int) -> Int {
-        records.withUnsafeBufferPointer { buf -> Int in
+        // Each core gets its own reader: sharing one would share its arrays' reference counts, and
+        // atomic reference counting on one cache line from two cores serialises them.
+        if perWorkerReaders.count != workers.count || !perWorkerReadersFor(reader) {
+            perWorkerReaders = workers.map { _ in reader.independentCopy() }
+        }
+        let readers = perWorkerReaders
+        return records.withUnsafeBufferPointer { buf -> Int in
             let p = buf.baseAddress!
             let jobs = cut >= 1 << 20 ? workers.count : 1
             var bounds = [0]
@@ -133,7 +147,7 @@ public final class LogAnalyzer {
             segments.withUnsafeMutableBufferPointer { segs in
                 DispatchQueue.concurrentPerform(iterations: jobs) { j in
                     guard bounds[j] < bounds[j + 1] else { return }
-                    reader.process(p, bounds[j], bounds[j + 1], firstLine: starts[j], into: workers[j])
+                    readers[j].process(p, bounds[j], bounds[j + 1], firstLine: starts[j], into: workers[j])
                     segs[j] = workers[j].takeRunSegment()
                 }
             }

@@ -122,14 +122,15 @@ final class LogInput {
             bytesRead += Int64(n)
             return n
         }
-        let old = buffer.count
-        buffer.reserveCapacity(old + count)
-        buffer.append(contentsOf: repeatElement(0, count: count))
-        let n = buffer.withUnsafeMutableBytes { readFully(fd, $0.baseAddress! + old, count) }
-        buffer.removeSubrange((old + max(0, n))...)
+        var n = 0
+        let chunk = [UInt8](unsafeUninitializedCapacity: count) { raw, initialized in
+            n = readFully(fd, UnsafeMutableRawPointer(raw.baseAddress!), count)
+            initialized = max(0, n)
+        }
         if n < 0 {
             throw PGAdviseError(.input, "\(displayName): read error (\(String(cString: strerror(errno))))")
         }
+        if buffer.isEmpty { buffer = chunk } else { buffer.append(contentsOf: chunk) }
         bytesRead += Int64(n)
         return n
     }

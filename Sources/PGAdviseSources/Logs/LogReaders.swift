@@ -7,6 +7,10 @@ protocol RecordReader {
     func process(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, firstLine: Int, into worker: LogWorker)
     /// The offset of a record start at or after `from` (or `end`).
     func nextRecordStart(_ p: UnsafePointer<UInt8>, from: Int, end: Int) -> Int
+    /// A copy that shares no storage with this one (one per core).
+    func independentCopy() -> RecordReader
+    /// Equal for readers that read alike.
+    var identity: String { get }
 }
 
 @inline(__always)
@@ -48,6 +52,9 @@ func lastCompleteCut(_ reader: RecordReader, _ p: UnsafePointer<UInt8>, _ end: I
 /// continuation lines starting with a tab.
 struct StderrReader: RecordReader {
     let prefix: LinePrefix?
+
+    func independentCopy() -> RecordReader { StderrReader(prefix: prefix.map { LinePrefix(format: $0.format) }) }
+    var identity: String { "stderr:" + (prefix?.format ?? "*") }
 
     func process(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, firstLine: Int, into worker: LogWorker) {
         var i = start
@@ -133,6 +140,9 @@ struct StderrReader: RecordReader {
 
 /// csvlog (PostgreSQL 14+ column order). Quoted fields may span lines.
 struct CSVReader: RecordReader {
+    func independentCopy() -> RecordReader { CSVReader() }
+    var identity: String { "csv" }
+
     func process(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, firstLine: Int, into worker: LogWorker) {
         var i = start
         var line = firstLine
@@ -219,6 +229,9 @@ struct CSVReader: RecordReader {
 
 struct JSONLinesReader: RecordReader {
     let format: LogFormat
+
+    func independentCopy() -> RecordReader { JSONLinesReader(format: format) }
+    var identity: String { "json:" + format.rawValue }
 
     func process(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, firstLine: Int, into worker: LogWorker) {
         var i = start

@@ -34,12 +34,15 @@ final class KeyStats {
         self.representative = representative
     }
 
+    /// Ties between equally slow samples go to the earliest in the input, whatever the core that saw it.
+    private func position(_ sample: QuerySample) -> (Int, Int) { (Int(sample.file ?? "") ?? Int.max, sample.line ?? 0) }
+
     func merge(_ other: KeyStats) {
         calls += other.calls
         timedCalls += other.timedCalls
         totalMs += other.totalMs
         minMs = min(minMs, other.minMs)
-        if other.maxMs > maxMs {
+        if other.maxMs > maxMs || (other.maxMs == maxMs && other.slowest.map(position) ?? (Int.max, 0) < slowest.map(position) ?? (Int.max, 0)) {
             maxMs = other.maxMs
             slowest = other.slowest
         } else if slowest == nil {

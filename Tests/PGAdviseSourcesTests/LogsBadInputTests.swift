@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+import PGAdviseCore
+import PGAdviseSources
+import PGAdviseTestSupport
+
+/// Damaged and hostile input: counted and reported, never a crash; and the parallel, streamed path
+/// must agree with the serial one.
+@Suite struct LogsBadInputTests {
+    static let original: Data = (try? Data(contentsOf: RepositoryPaths.fixture("logs/stderr-default.log"))) ?? Data()
+
+    static func analyse(_ data: Data, _ configure: (inout LogAnalysisOptions) -> Void = { _ in }) throws -> LogReport {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("pgadvise-logs-\(UUID().uuidString).log")
+        try data.write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        var options = LogAnalysisOptions()
+        configure(&options)
+        let analyzer = LogAnalyzer(options: options)
+        try analyzer.add(path: url.path)
+        return try analyzer.report()
+    }
+
+    @Test func crlfLineEndingsChangeNothing() throws {
+        let crlf = Data(String(decoding: Self.original, as: UTF8.self).replacingOccurrences(of: "\n", with: "\r\n").utf8)
+        let plain = try Self.analyse(Self.original)
+        let r = try Self.analyse(crlf)
+        #expect(r.summary.statements == plain.summary.statements)
+        #expect(r.summary.skippedLines == 0)
+        #expect(r.queries.map(\.fingerprint) == plain.queries.map(\.fingerprint))
+        #expect(abs(r.summary.durationTotalMs - plain.summary.durationTotalMs) < 1e-9)
+    }
+
+    @Test func invalidUTF8IsKept() throws {
+        var data = Self.original
+        data.append(Data("2026-11-23 13:04:25.000 UTC [999] LOG:  duration: 1.000 ms  statement: SELECT 'caf".utf8))
+        data.append(contentsOf: [0xE9, 0xFF, 0xFE])
+        data.append(Data("'\n".utf8))
+        let r = try Self.analyse(data)
+        #expect(r.summary.statements == 97)
+        #expect(r.queries.contains { $0.slowest?.text.hasPrefix("SELECT 'caf\u{FFFD}") == true })
+    }
+
+    @Test func truncatedLastLineIsReadAsFarAsItGoes() throws {
+        var data = Self.original
+        data.append(Data("2026-11-23 13:04:25.000 UTC [999] LOG:  duration: 2.500 ms  statement: SELECT * FROM orders WHERE id = 1".utf8))
+        let r = try Self.analyse(data)
+        #expect(r.summary.statements == 97)
+        #expect(r.summary.lines == 502)
+        let cut = try Self.analyse(Self.original.prefix(Self.original.count - 40))
+        #expect(cut.summary.statements <= 96)
+    }
+
+    @Test func unknownLinesAreCountedAsSkipped() throws {
+        var data = Data("this is not a log line\n<garbage> 12345\n".utf8)
+        data.append(Self.original)
+        data.append(Data("another stray line\n".utf8))
+        let r = try Self.analyse(data)
+        #expect(r.summary.statements == 96)
+        #expect(r.summary.skippedLines == 3)
+    }
+
+    @Test func binaryGarbageIsAnInputErrorNotACrash() throws {
+        var generator = SystemRandomNumberGenerator()
+        let garbage = Data((0..<300_000).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        let error = try #require(throws: PGAdviseError.self) { try Self.analyse(garbage) }
+        #expect(error.kind == .input)
+        #expect(error.message.contains("no SQL statement"))
+        #expect(error.message.contains("%p or %c"))
+    }
+
+    @Test func emptyFileSaysWhatWasDetected() throws {
+        let error = try #require(throws: PGAdviseError.self) { try Self.analyse(Data()) }
+        #expect(error.message.contains("stderr"))
+        #expect(error.message.contains("log_min_duration_statement"))
+    }
+
+    @Test func missingFileIsAnInputError() throws {
+        let analyzer = LogAnalyzer()
+        let error = try #require(throws: PGAdviseError.self) { try analyzer.add(path: "/nonexistent/pg.log") }
+        #expect(error.exitCode == 2)
+    }
+
+    /// Many copies of the fixture, read in small blocks by two workers: block cuts and piece splits
+    /// land everywhere, and bursts that straddle them must still be whole.
+    @Test func parallelStreamingMatchesSerial() throws {
+        var big = Data()
+        for _ in 0..<40 { big.append(Self.original) }
+        let serial = try Self.analyse(big) { $0.jobs = 1 }
+        let parallel = try Self.analyse(big) { $0.jobs = 2; $0.blockSize = 1 << 20 }
+        let tiny = try Self.analyse(big) { $0.jobs = 2; $0.blockSize = 4096 }
+        for r in [parallel, tiny] {
+            #expect(r.summary.statements == 96 * 40)
+            #expect(r.summary.lines == serial.summary.lines)
+            #expect(r.summary.skippedLines == 0)
+            #expect(Dictionary(uniqueKeysWithValues: r.queries.map { ($0.fingerprint, $0.calls) })
+                    == Dictionary(uniqueKeysWithValues: serial.queries.map { ($0.fingerprint, $0.calls) }))
+            #expect(r.findings.map(\.calls) == serial.findings.map(\.calls))
+            #expect(r.findings.first?.details?["bursts"] == "40")
+            #expect(r.errors.map(\.count) == [40, 40, 40, 40])
+        }
+        #expect(serial.findings.first?.calls == 25 * 40)
+    }
+}

@@ -1,0 +1,173 @@
+import Foundation
+import Testing
+import PGAdviseCore
+import PGAdviseSources
+import PGAdviseTestSupport
+
+/// The same small workload logged by a real PostgreSQL 15 in every format (fixtures/logs/README.md):
+/// each reader must find the same statements, errors and events; totals are checked against sums
+/// taken independently from the files with grep/awk.
+@Suite struct LogsFixtureTests {
+    static func analyse(_ name: String, _ configure: (inout LogAnalysisOptions) -> Void = { _ in }) throws -> LogReport {
+        var options = LogAnalysisOptions()
+        configure(&options)
+        let analyzer = LogAnalyzer(options: options)
+        try analyzer.add(path: RepositoryPaths.fixture("logs/\(name)").path)
+        return try analyzer.report()
+    }
+
+    struct Case: Sendable, CustomStringConvertible {
+        var file: String
+        var format: String
+        var prefix: String?
+        var totalMs: Double
+        var hasSQLSTATE: Bool
+        var description: String { file }
+    }
+
+    static let cases: [Case] = [
+        Case(file: "stderr-default.log", format: "stderr", prefix: "%m [%p] ", totalMs: 1685.550, hasSQLSTATE: false),
+        Case(file: "stderr-pgbadger.log", format: "stderr", prefix: "%m [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ",
+             totalMs: 1655.174, hasSQLSTATE: false),
+        Case(file: "stderr-rds.log", format: "stderr", prefix: "%t:%r:%u@%d:[%p]:", totalMs: 1622.852, hasSQLSTATE: false),
+        Case(file: "stderr-session.log", format: "stderr", prefix: "%m [%c] %u@%d xid=%x state=%e qid=%Q ", totalMs: 1628.150,
+             hasSQLSTATE: true),
+        Case(file: "stderr-cloudsql-prefix.log", format: "stderr", prefix: "%m [%p]: [%l-1] db=%d,user=%u ", totalMs: 1624.981,
+             hasSQLSTATE: false),
+        Case(file: "csvlog.csv", format: "csvlog", prefix: nil, totalMs: 1917.487, hasSQLSTATE: true),
+        Case(file: "jsonlog.json", format: "jsonlog", prefix: nil, totalMs: 1682.834, hasSQLSTATE: true),
+        Case(file: "syslog.log", format: "syslog", prefix: "%m [%p] user=%u,db=%d,app=%a,client=%h ", totalMs: 1655.174,
+             hasSQLSTATE: false),
+        Case(file: "cloudnativepg.json", format: "cloudnativepg", prefix: nil, totalMs: 1917.487, hasSQLSTATE: true),
+        Case(file: "cloudsql.json", format: "cloudsql", prefix: "%m [%p]: [%l-1] db=%d,user=%u ", totalMs: 1624.981,
+             hasSQLSTATE: false),
+        Case(file: "stderr-auto-explain-text.log", format: "stderr", prefix: "%m [%p] ", totalMs: 1665.216, hasSQLSTATE: false),
+        Case(file: "stderr-auto-explain-json.log", format: "stderr", prefix: "%m [%p] ", totalMs: 1878.059, hasSQLSTATE: false),
+    ]
+
+    @Test(arguments: cases) func everyFormatFindsTheSameWorkload(_ c: Case) throws {
+        let r = try Self.analyse(c.file)
+        let s = r.summary
+        #expect(s.files.first?.format == c.format)
+        #expect(s.files.first?.prefix == c.prefix)
+        #expect(s.skippedLines == 0)
+        #expect(s.statements == 96)
+        #expect(s.timedStatements == 96)
+        #expect(s.distinctQueries == 23)
+        #expect(s.unparsedQueries == 0)
+        #expect(abs(s.durationTotalMs - c.totalMs) < 0.0005)
+        #expect(abs(r.queries.reduce(0) { $0 + $1.totalMs } - c.totalMs) < 0.0005)
+        #expect(s.parseBindSteps == 92)
+        #expect(s.errors == 4)
+        #expect(r.errors.count == 4)
+        #expect(Set(r.errors.compactMap(\.statement)) == ["SELECT * FROM missing_table WHERE id = 1;", "SELECT 1 / 0;",
+                                                          "SELEC broken syntax;", "INSERT INTO customers VALUES (1, 'dup', NULL);"])
+        if c.hasSQLSTATE {
+            #expect(Set(r.errors.compactMap(\.sqlstate)) == ["42P01", "22012", "42601", "23505"])
+        }
+        #expect(r.tempFiles.count == 1)
+        #expect(r.tempFiles.byStatement.map(\.normalized) == ["SELECT id FROM orders ORDER BY note, total DESC, id OFFSET $1"])
+        #expect(r.lockWaits.waits == 1)
+        #expect(r.lockWaits.acquired == 1)
+        #expect(r.lockWaits.byStatement.map(\.normalized) == ["SELECT count(*) FROM customers WHERE id > $1"])
+        #expect(r.lockWaits.byLockMode == ["AccessShareLock": 1])
+        #expect(r.checkpoints.completed == 2)
+        #expect(r.sessions.connectionsAuthorized == 15)
+        #expect(r.sessions.disconnections == 15)
+        #expect(r.autovacuum.vacuums >= 1)
+
+        let nPlusOne = r.findings.filter { $0.rule == "n-plus-one" }
+        #expect(nPlusOne.count == 1)
+        let finding = try #require(nPlusOne.first)
+        #expect(finding.severity == .warning)
+        #expect(finding.calls == 25)
+        #expect(finding.details?["largestBurst"] == "25")
+        #expect(finding.evidence == "SELECT id, name, email FROM customers WHERE id = $1;")
+        #expect(finding.fix?.contains("WHERE id = ANY($1)") == true)
+        #expect(finding.file?.hasSuffix(c.file) == true)
+        let query = try #require(r.queries.first { $0.fingerprint == finding.fingerprint })
+        #expect(query.calls == 25)
+    }
+
+    @Test func stderrAggregatesMatchTheLog() throws {
+        let r = try Self.analyse("stderr-default.log")
+        #expect(r.summary.firstTimestamp == "2026-11-23 13:04:19.362 UTC")
+        #expect(r.summary.lastTimestamp == "2026-11-23 13:04:24.783 UTC")
+        #expect(abs(r.summary.parseBindMs - 6.204) < 0.0005)
+        let burst = try #require(r.queries.first { $0.normalized == "SELECT id, name, email FROM customers WHERE id = $1;" })
+        #expect(burst.calls == 25)
+        #expect(abs(burst.totalMs - 1.444) < 0.0005)
+        #expect(burst.maxMs == 0.255)
+        #expect(burst.slowest?.durationMs == 0.255)
+        #expect(burst.slowest?.file?.hasSuffix("stderr-default.log") == true)
+        // Extended-protocol executions keep their bind values as the sample.
+        let bound = try #require(r.queries.first { $0.normalized == "SELECT id, total FROM orders WHERE customer_id = $1;" })
+        #expect(bound.calls == 25)
+        #expect(bound.slowest?.parameters?.count == 1)
+        #expect(bound.p50Ms != nil && bound.p95Ms != nil && bound.p99Ms != nil)
+        #expect(bound.minMs! <= bound.p50Ms! && bound.p50Ms! <= bound.p95Ms! && bound.p95Ms! <= bound.maxMs!)
+        // IN lists of different lengths are one query.
+        let inList = try #require(r.queries.first { $0.normalized.hasPrefix("UPDATE orders SET note = $1 WHERE id IN") })
+        #expect(inList.calls == 2)
+        // A multi-line statement keeps its lines (without the log's continuation tabs).
+        let report = try #require(r.queries.first { $0.normalized.hasPrefix("SELECT c.name,") })
+        #expect(report.slowest?.text.contains("\n  FROM customers c\n") == true)
+    }
+
+    @Test func csvAndJSONCarryDatabaseUserApplication() throws {
+        for file in ["csvlog.csv", "jsonlog.json", "cloudnativepg.json", "stderr-pgbadger.log"] {
+            let r = try Self.analyse(file)
+            let q = try #require(r.queries.first { $0.normalized == "SELECT id, total FROM orders WHERE customer_id = $1;" })
+            #expect(q.breakdown?["database"] == ["shop": 25], "\(file)")
+            #expect(q.breakdown?["user"] == ["postgres": 25], "\(file)")
+            #expect(q.breakdown?["application"] == ["pgbench": 25], "\(file)")
+        }
+    }
+
+    @Test func autoExplainPlansAreAttachedToTheirQuery() throws {
+        let text = try Self.analyse("stderr-auto-explain-text.log")
+        let t = try #require(text.queries.first { $0.normalized == "SELECT count(*) FROM customers WHERE id > $1" })
+        #expect(t.slowest?.plan?.hasPrefix("Query Text: SELECT count(*) FROM customers WHERE id > 100") == true)
+        #expect(t.slowest?.plan?.contains("Scan") == true)
+        let json = try Self.analyse("stderr-auto-explain-json.log")
+        let j = try #require(json.queries.first { $0.normalized == "SELECT count(*) FROM customers WHERE id > $1" })
+        #expect(j.slowest?.plan?.hasPrefix("{") == true)
+        #expect(j.slowest?.plan?.contains("\"Node Type\"") == true)
+        // The plan lines are not statements.
+        #expect(json.summary.statements == 96)
+    }
+
+    @Test func logStatementWithoutDurationsIsCountedNotTimed() throws {
+        let r = try Self.analyse("stderr-log-statement.log")
+        #expect(r.summary.statements == 99)
+        #expect(r.summary.timedStatements == 0)
+        #expect(r.summary.durationTotalMs == 0)
+        #expect(r.summary.notes.contains { $0.contains("log_min_duration_statement") })
+        #expect(r.findings.filter { $0.rule == "n-plus-one" }.count == 1)
+    }
+
+    @Test(arguments: ["gz", "bz2", "xz", "zst"]) func compressedFilesReadLikeThePlainOne(_ ext: String) throws {
+        let plain = try Self.analyse("stderr-default.log")
+        let packed = try Self.analyse("stderr-default.log.\(ext)")
+        #expect(packed.summary.files.first?.compression == ["gz": "gzip", "bz2": "bzip2", "xz": "xz", "zst": "zstd"][ext])
+        #expect(packed.summary.statements == plain.summary.statements)
+        #expect(packed.summary.durationTotalMs == plain.summary.durationTotalMs)
+        #expect(packed.queries.map(\.fingerprint) == plain.queries.map(\.fingerprint))
+        #expect(packed.summary.files.first?.bytes == 48652)
+    }
+
+    @Test func statedPrefixIsUsed() throws {
+        let r = try Self.analyse("stderr-rds.log") { $0.prefix = "%t:%r:%u@%d:[%p]:" }
+        #expect(r.summary.files.first?.prefix == "%t:%r:%u@%d:[%p]:")
+        #expect(r.summary.statements == 96)
+        let q = try #require(r.queries.first { $0.normalized == "SELECT id, total FROM orders WHERE customer_id = $1;" })
+        #expect(q.breakdown?["user"] == ["postgres": 25])
+    }
+
+    @Test func nPlusOneThresholdsAreRespected() throws {
+        let strict = try Self.analyse("stderr-default.log") { $0.nPlusOneMinCalls = 26 }
+        #expect(strict.findings.filter { $0.rule == "n-plus-one" }.isEmpty)
+        let tight = try Self.analyse("stderr-default.log") { $0.nPlusOneMaxGapMs = 0 }
+        #expect(tight.findings.filter { $0.rule == "n-plus-one" }.isEmpty)
+    }
+}
