@@ -357,7 +357,7 @@ public final class LogAnalyzer {
             if largest.lastMs != 0, let end = formatWall(largest.lastMs, zone: zone) { details["windowEnd"] = end }
             if !largest.samples.isEmpty { details["sampleValues"] = largest.samples.joined(separator: " | ") }
             findings.append(Finding(
-                rule: "n-plus-one", severity: .warning, category: .performance,
+                rule: "n-plus-one", severity: .warning, category: .workload,
                 message: "N+1 queries: the same statement ran \(largest.count) times in a row in session \(largest.sessionName) "
                     + "within \(formatWindow(window)), only its values changing\(burstsText).",
                 file: largest.file < files.count ? files[largest.file].path : nil, line: largest.line, fingerprint: fp,

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PGAdviseCore
 import PGAdviseReport
+import PGAdviseRules
 import PGAdviseSources
 
 extension LogFormat: ExpressibleByArgument {}
@@ -51,7 +52,8 @@ struct LogsCommand: ParsableCommand {
         options.nPlusOneMaxGapMs = nPlusOneMaxGapMs
         let analyzer = LogAnalyzer(options: options)
         for file in files { try analyzer.add(path: file) }
-        let report = try analyzer.report()
+        var report = try analyzer.report()
+        report.findings = (report.findings + queryRuleFindings(report)).sortedByImpact()
         let text: String
         switch output.format {
         case .json: text = try JSONOutput.encode(report)
@@ -59,5 +61,18 @@ struct LogsCommand: ParsableCommand {
         default: text = renderLogReportText(report, top: output.top, color: output.color)
         }
         try output.emit(text, findings: report.findings, inputs: files)
+    }
+
+    /// The query rules on every fingerprint the logs hold, pointed at the log line of its slowest run.
+    private func queryRuleFindings(_ report: LogReport) -> [Finding] {
+        let byFingerprint = Dictionary(report.queries.map { ($0.fingerprint, $0) }, uniquingKeysWith: { a, _ in a })
+        return RuleEngine.check(workload: report.workload).map { finding in
+            var finding = finding
+            if let fp = finding.fingerprint, let sample = byFingerprint[fp]?.slowest, finding.file == nil {
+                finding.file = sample.file
+                finding.line = sample.line
+            }
+            return finding
+        }
     }
 }
