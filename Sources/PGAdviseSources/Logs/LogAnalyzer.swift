@@ -86,11 +86,32 @@ public final class LogAnalyzer {
             } else {
                 cut = records.withUnsafeBufferPointer { buf in buf.count == 0 ? 0 : lastCompleteCut(reader, buf.baseAddress!, buf.count) }
             }
+            // The next block is read while this one is parsed, so reading is not a serial step.
+            var prefetched: [UInt8] = []
+            var prefetchedCount = 0
+            var prefetchError: Error?
+            let prefetch = DispatchGroup()
+            let readAhead = cut > 0 && !eof && converter == nil
+            if readAhead {
+                let blockSize = options.blockSize
+                prefetch.enter()
+                DispatchQueue.global().async {
+                    do { prefetchedCount = try input.read(into: &prefetched, count: blockSize) } catch { prefetchError = error }
+                    prefetch.leave()
+                }
+            }
             if cut > 0 {
                 nextLine = process(records, cut: cut, reader: reader, firstLine: nextLine)
-                records.removeSubrange(0..<cut)
             }
+            prefetch.wait()
+            if let prefetchError { throw prefetchError }
+            if cut > 0 { records.removeSubrange(0..<cut) }
             if eof && raw.isEmpty { break }
+            if readAhead {
+                if prefetchedCount == 0 { eof = true }
+                records.append(contentsOf: prefetched)
+                continue
+            }
             // Read more: either more raw bytes to convert, or more records.
             var chunk = raw
             raw = []
