@@ -8,12 +8,14 @@ public enum RuleEngine {
     public static func violations(in shape: QueryShape, catalog: Catalog?,
                                   rules: [any QueryRule] = RuleRegistry.queryRules) -> [(RuleDescription, Violation)] {
         guard shape.kind != .utility else { return [] }
-        let resolved = catalog.map { shape.resolved(with: $0) } ?? shape
+        let resolved = catalog.map { shape.hasUnresolvedColumns ? shape.resolved(with: $0) : shape } ?? shape
         let context = RuleContext(catalog: catalog)
         var out: [(RuleDescription, Violation)] = []
         for rule in rules {
+            let found = rule.check(resolved, in: context)
+            guard !found.isEmpty else { continue }
             let description = type(of: rule).description
-            for violation in rule.check(resolved, in: context) { out.append((description, violation)) }
+            for violation in found { out.append((description, violation)) }
         }
         return out
     }

@@ -121,7 +121,7 @@ struct ShapeBuilder {
             shape.kind = .insert
             let top = writeTarget(body, shape: &shape)
             if let select = body["selectStmt"]?["SelectStmt"] {
-                _ = selectBlock(select, context: .insertSource, parent: top, location: relative(firstLocation(select)))
+                _ = selectBlock(select, context: .insertSource, parent: top, location: relative(selectLocation(select)))
             }
             if let conflict = body["onConflictClause"] { walkSubLinks(conflict, block: top) }
         case "UpdateStmt", "DeleteStmt":
@@ -202,7 +202,7 @@ struct ShapeBuilder {
                 if type == "InsertStmt" {
                     if let relation = body["relation"] { addTable(relationRef(relation), to: block, exempt: false) }
                     if let select = body["selectStmt"]?["SelectStmt"] {
-                        _ = selectBlock(select, context: .insertSource, parent: block, location: relative(firstLocation(select)))
+                        _ = selectBlock(select, context: .insertSource, parent: block, location: relative(selectLocation(select)))
                     }
                 } else {
                     var ignored = QueryShape(kind: .utility, text: "")
@@ -220,7 +220,7 @@ struct ShapeBuilder {
         if let op = body["op"]?.string, op != "SETOP_NONE" {
             for armKey in ["larg", "rarg"] {
                 guard let arm = body[armKey] else { continue }
-                selectBlock(arm, context: .setOperationArm, parent: block, location: relative(firstLocation(arm)))
+                selectBlock(arm, context: .setOperationArm, parent: block, location: relative(selectLocation(arm)))
             }
             sortAndLimit(body, block: block)
             return block
@@ -326,7 +326,7 @@ struct ShapeBuilder {
             var exempt = lateral
             if let sub = body["subquery"]?["SelectStmt"] {
                 let child = selectBlock(sub, context: .derivedTable(alias: alias), parent: block,
-                                        location: relative(firstLocation(sub)))
+                                        location: relative(selectLocation(sub)))
                 if lateral { states[child].canCorrelate = true }
                 if sub["valuesLists"] != nil || blocks[child].returnsOneRow { exempt = true }
             }
@@ -862,6 +862,13 @@ struct ShapeBuilder {
             return
         }
     }
+}
+
+/// Where a SELECT's text starts, near enough for a finding: its first SELECT-list entry, found
+/// without walking the whole subquery (this runs for every CTE, derived table and set-operation arm).
+func selectLocation(_ select: JSONValue) -> Int? {
+    if let first = select["targetList"]?.array?.first?["ResTarget"]?["location"]?.int { return first }
+    return firstLocation(select)
 }
 
 /// The smallest `location` inside a node: where its text starts, near enough for a finding.

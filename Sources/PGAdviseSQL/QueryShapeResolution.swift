@@ -66,6 +66,31 @@ extension QueryShape {
     }
 }
 
+extension QueryShape {
+    /// True when some unqualified column is not yet attributed to a table, i.e. `resolved(with:)`
+    /// could change something.
+    public var hasUnresolvedColumns: Bool {
+        func open(_ c: ColumnRef) -> Bool { c.relation == nil && c.qualifier == nil }
+        for block in blocks {
+            for p in block.predicates {
+                if open(p.column) { return true }
+                if case let .column(c) = p.value, open(c) { return true }
+            }
+            for item in block.projection {
+                switch item {
+                case let .column(c): if open(c) { return true }
+                case let .expression(_, columns, _): if columns.contains(where: open) { return true }
+                case .star: continue
+                }
+            }
+            if block.orderBy.contains(where: { $0.column.map(open) ?? false }) || block.groupBy.contains(where: open) { return true }
+            if block.joins.contains(where: { open($0.left) || open($0.right) }) { return true }
+            if block.inLists.contains(where: { $0.column.map(open) ?? false }) { return true }
+        }
+        return false
+    }
+}
+
 extension Catalog {
     /// The table and column a resolved column reference names, when the catalog has them.
     public func lookup(_ column: ColumnRef) -> (table: Table, column: Column)? {
