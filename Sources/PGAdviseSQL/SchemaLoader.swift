@@ -220,7 +220,14 @@ public struct SchemaLoader: Sendable {
             guard let elem = param["IndexElem"] else { continue }
             let opclass = (elem["opclass"]?.array ?? []).compactMap(stringValue).last
             let descending = elem["ordering"]?.string == "SORTBY_DESC"
-            if let column = elem["name"]?.string {
+            let collation = (elem["collation"]?.array ?? []).compactMap(stringValue).map(quoteIdentifier).joined(separator: ".")
+            if !collation.isEmpty {
+                // A key with its own collation orders differently from the plain column: keep it as an
+                // expression so it is neither a duplicate of the column's index nor a plain leading column.
+                let base = elem["name"]?.string.map(quoteIdentifierIfNeeded) ?? elem["expr"].map { printer.operand($0) } ?? "?"
+                keys.append(Index.Key(expression: base + " COLLATE " + collation, descending: descending, opclass: opclass))
+                nameParts.append(elem["name"]?.string ?? "expr")
+            } else if let column = elem["name"]?.string {
                 keys.append(Index.Key(column: column, descending: descending, opclass: opclass))
                 nameParts.append(column)
             } else if let expr = elem["expr"] {

@@ -59,6 +59,19 @@ import Testing
         #expect(loader.location(ofIndex: "users_email_trgm", on: users.name) == SchemaLocation(file: "schema.sql", line: 17, column: 1))
     }
 
+    @Test func collatedKeysAreNotPlainColumns() throws {
+        var loader = SchemaLoader()
+        try loader.load(sql: """
+            CREATE TABLE t (name text, code text);
+            CREATE INDEX t_name_c ON t (name COLLATE "C");
+            CREATE INDEX t_code ON t (code DESC);
+            """, file: "t.sql").get()
+        let indexes = try #require(loader.catalog.table(QualifiedName("t"))).indexes
+        #expect(indexes[0].keys == [Index.Key(expression: "name COLLATE \"C\"")])
+        #expect(indexes[0].leadingColumns.isEmpty)
+        #expect(indexes[1].keys == [Index.Key(column: "code", descending: true)])
+    }
+
     @Test func unparsableSchemaIsAnError() {
         var loader = SchemaLoader()
         guard case let .failure(error) = loader.load(sql: "CREATE TABLE (", file: "x.sql") else {

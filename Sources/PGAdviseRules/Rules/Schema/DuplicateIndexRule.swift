@@ -48,6 +48,11 @@ public struct DuplicateIndexRule: CatalogRule {
             CREATE INDEX users_email_name_idx ON users (email, name);
             """),
             Example("""
+            CREATE TABLE users (id bigint PRIMARY KEY, name text);
+            CREATE INDEX users_name_idx ON users (name);
+            CREATE INDEX users_name_c_idx ON users (name COLLATE "C");
+            """),
+            Example("""
             CREATE TABLE docs (id bigint PRIMARY KEY, body jsonb);
             CREATE INDEX docs_body_idx ON docs USING gin (body);
             CREATE INDEX docs_body_path_idx ON docs USING gin (body jsonb_path_ops);
