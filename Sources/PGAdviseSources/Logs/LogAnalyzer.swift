@@ -39,6 +39,8 @@ public final class LogAnalyzer {
         return identity == perWorkerReaderSource
     }
 
+    static let longestRecord = 64 << 20
+
     public init(options: LogAnalysisOptions = LogAnalysisOptions()) {
         self.options = options
         workers = (0..<max(1, options.jobs)).map { _ in LogWorker(options: options) }
@@ -80,11 +82,14 @@ public final class LogAnalyzer {
         let skippedBefore = workers.reduce(0) { $0 + $1.skippedLines }
         var nextLine = 1
         while true {
-            let cut: Int
+            var cut: Int
             if eof && raw.isEmpty {
                 cut = records.count
             } else {
                 cut = records.withUnsafeBufferPointer { buf in buf.count == 0 ? 0 : lastCompleteCut(reader, buf.baseAddress!, buf.count) }
+                // A record longer than this (a line without an end, binary junk) is read in parts
+                // rather than held whole: memory stays bounded whatever the input.
+                if cut == 0, records.count >= LogAnalyzer.longestRecord { cut = records.count }
             }
             // The next block is read while this one is parsed, so reading is not a serial step.
             var prefetched: [UInt8] = []
@@ -118,7 +123,8 @@ public final class LogAnalyzer {
             let n = try input.read(into: &chunk, count: options.blockSize)
             if n == 0 { eof = true }
             if let converter {
-                let rawCut = eof ? chunk.count : (chunk.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0)
+                var rawCut = eof ? chunk.count : (chunk.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0)
+                if rawCut == 0, chunk.count >= LogAnalyzer.longestRecord { rawCut = chunk.count }
                 chunk.withUnsafeBufferPointer { buf in
                     if rawCut > 0 { converter.convert(buf.baseAddress!, 0, rawCut, into: &records, skipped: &convertedSkipped) }
                 }
