@@ -1,7 +1,7 @@
 /// A parsed JSON document. libpg_query hands its parse tree over as JSON; this reader turns it into
 /// values without Foundation, because the log and lint hot paths parse tens of thousands of trees a
 /// second. Object keys keep their order (pairs, not a dictionary) since trees are small and walked.
-public indirect enum JSONValue: Sendable, Equatable {
+public enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
     case number(Double)
@@ -115,6 +115,8 @@ struct JSONReader {
         try enter(); defer { depth -= 1 }
         index += 1
         var pairs: [(String, JSONValue)] = []
+        // Parse-tree nodes have a few keys: one allocation instead of growing 1, 2, 4, 8.
+        pairs.reserveCapacity(4)
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(pairs) }
         while true {

@@ -84,6 +84,9 @@ struct BlockState {
     var canCorrelate = false
 }
 
+/// Nodes that contain no expression (so no subquery and no aggregate): walks stop at them.
+let leafNodeTypes: Set<String> = ["ColumnRef", "A_Const", "ParamRef", "String", "A_Star", "TypeName"]
+
 let aggregateFunctions: Set<String> = [
     "count", "sum", "avg", "min", "max", "array_agg", "string_agg", "bool_and", "bool_or", "every",
     "json_agg", "jsonb_agg", "json_object_agg", "jsonb_object_agg", "bit_and", "bit_or", "xmlagg",
@@ -523,7 +526,7 @@ struct ShapeBuilder {
         switch node {
         case let .object(pairs):
             if pairs.count == 1 {
-                if pairs[0].0 == "SubLink" { return false }
+                if pairs[0].0 == "SubLink" || leafNodeTypes.contains(pairs[0].0) { return false }
                 if pairs[0].0 == "FuncCall" {
                     let call = pairs[0].1
                     if call["over"] == nil {
@@ -854,7 +857,7 @@ struct ShapeBuilder {
                 selectBlock(select, context: context, parent: block, location: location)
                 return
             }
-            if pairs.count == 1, pairs[0].0 == "SelectStmt" { return }
+            if pairs.count == 1, pairs[0].0 == "SelectStmt" || leafNodeTypes.contains(pairs[0].0) { return }
             for (_, v) in pairs { walkSubLinks(v, block: block) }
         case let .array(items):
             for item in items { walkSubLinks(item, block: block) }
