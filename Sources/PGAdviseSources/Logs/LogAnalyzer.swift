@@ -197,7 +197,18 @@ public final class LogAnalyzer {
             }
         }
         for run in segment.completed { bursts.append(run) }
+        // Sessions come and go (a pid per connection): keep memory bounded by closing the runs that
+        // have been quiet longest once there are very many. A burst is seconds long; these are not.
+        if openRuns.count > LogAnalyzer.maxOpenSessions {
+            let quiet = openRuns.sorted { $0.value.lastMs < $1.value.lastMs }.prefix(openRuns.count / 2)
+            for (session, run) in quiet {
+                closeRun(run)
+                openRuns.removeValue(forKey: session)
+            }
+        }
     }
+
+    static let maxOpenSessions = 100_000
 
     private func join(_ earlier: StatementRun?, _ later: StatementRun) -> StatementRun {
         guard var earlier else { return later }

@@ -181,7 +181,10 @@ final class LogWorker {
                 durationLine(message, ms, &event)
             } else if message.hasPrefix("statement: ") {
                 let idx = recordStatement(message.dropFirst(11), duration: nil, ms, event)
-                if !event.session.isEmpty { untimed[hashBytes(UnsafeRawBufferPointer(event.session.buffer))] = idx }
+                if !event.session.isEmpty {
+                    if untimed.count > 100_000 { untimed.removeAll(keepingCapacity: true) }   // bounded memory
+                    untimed[hashBytes(UnsafeRawBufferPointer(event.session.buffer))] = idx
+                }
             } else if message.hasPrefix("execute "), let colon = message.firstIndex(of: ": ") {
                 _ = recordStatement(message.dropFirst(colon + 2), duration: nil, ms, event)
             } else {

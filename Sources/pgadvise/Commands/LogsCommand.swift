@@ -21,7 +21,7 @@ struct LogsCommand: ParsableCommand {
     @Argument(help: "Log files, or - for standard input.")
     var files: [String] = []
 
-    @Option(name: .customLong("log-format"), help: "Force the input format: \(LogFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(name: .customLong("log-format"), help: "Force the input format instead of detecting it.")
     var logFormat: LogFormat?
 
     @Option(help: "The server's log_line_prefix, e.g. '%m [%p] ' (detected from the lines when omitted).")
