@@ -82,6 +82,7 @@ import PGAdviseTestSupport
         #expect(finding.severity == .warning)
         #expect(finding.calls == 25)
         #expect(finding.details?["largestBurst"] == "25")
+        #expect(finding.details?["sampleValues"] == "7 | 14 | 21")
         #expect(finding.evidence == "SELECT id, name, email FROM customers WHERE id = $1;")
         #expect(finding.fix?.contains("WHERE id = ANY($1)") == true)
         #expect(finding.file?.hasSuffix(c.file) == true)

@@ -78,6 +78,8 @@ struct StatementRun {
     var line: Int
     var sessionName: String
     var isFirstInPiece: Bool
+    /// The first execution's values when they are short (see `shortLiteralSample`).
+    var firstSample: String
 
     mutating func commitValue() {
         if count == 1 { firstValue = lastValue } else if lastValue != firstValue { varied = true }
@@ -335,7 +337,10 @@ final class LogWorker {
                 openRuns.values[i].lastMs = now
                 openRuns.values[i].totalMs += duration
                 openRuns.values[i].lastValue = valueHash
-                if run.count == 1 { openRuns.values[i].sessionName = event.session.string }
+                if run.count == 1 {
+                    openRuns.values[i].sessionName = event.session.string
+                    if !run.firstSample.isEmpty { openRuns.values[i].samples.append(run.firstSample) }
+                }
                 if run.count < 3 { openRuns.values[i].samples.append(literalSample(statement)) }
                 return
             }
@@ -352,7 +357,7 @@ final class LogWorker {
                         statement: ByteSlice, event: LogEvent, first: Bool) -> StatementRun {
         StatementRun(keyHash: key, session: session, count: 1, firstMs: now, lastMs: now, totalMs: duration,
                      firstValue: valueHash, lastValue: valueHash, varied: false, samples: [], file: fileIndex,
-                     line: event.line, sessionName: "", isFirstInPiece: first)
+                     line: event.line, sessionName: "", isFirstInPiece: first, firstSample: shortLiteralSample(statement))
     }
 
     private func close(_ run: StatementRun) {
@@ -386,6 +391,14 @@ final class LogWorker {
         return h
     }
 
+    /// The first execution's values, kept only when they fit in a String's inline storage (15 bytes):
+    /// every statement starts a run, so this must not allocate.
+    private func shortLiteralSample(_ statement: ByteSlice) -> String {
+        guard let base = statement.base, normalizer.literalCount == 1, let r = normalizer.literalRanges.first,
+              r.count <= 15, r.upperBound <= statement.count else { return "" }
+        return String(decoding: UnsafeBufferPointer(start: base + r.lowerBound, count: r.count), as: UTF8.self)
+    }
+
     private func literalSample(_ statement: ByteSlice) -> String {
         guard let base = statement.base else { return "" }
         return normalizer.literalRanges.filter { $0.upperBound <= statement.count }.map {
@@ -407,7 +420,7 @@ final class LogWorker {
                 if count >= 2, count <= 3, !openRuns.values[i].samples.isEmpty {
                     openRuns.values[i].samples[openRuns.values[i].samples.count - 1] = values.joined(separator: ", ")
                 } else if count == 1 {
-                    openRuns.values[i].samples = []
+                    openRuns.values[i].firstSample = values.count == 1 && values[0].utf8.count <= 15 ? values[0] : ""
                 }
             }
         case (.statement, .error(let group)):
