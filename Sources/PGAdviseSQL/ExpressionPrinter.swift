@@ -5,7 +5,7 @@ import PGAdviseCore
 /// around nested operators, lower-case function names, types as `format_type` prints them. Two
 /// spellings of the same expression (`LOWER( email )`, `lower((email))`) print the same, which is what
 /// lets a predicate be compared with an index expression.
-public struct ExpressionPrinter {
+public struct ExpressionPrinter: Sendable {
     /// Keep `o.` in `o.created_at` (evidence for people) or drop it (index expressions name bare columns).
     public var keepQualifiers: Bool
     /// Drop casts to text-like types: `pg_get_indexdef` prints `lower((email)::text)` for a varchar
@@ -389,4 +389,21 @@ func computeExpressionKey(_ expression: String) -> String? {
           let targets = select["targetList"]?.array, targets.count == 1,
           let value = targets[0]["ResTarget"]?["val"] else { return nil }
     return ExpressionPrinter(keepQualifiers: false, dropTextCasts: true, source: Array(("SELECT " + expression).utf8)).print(value)
+}
+
+/// A condition's parse-tree node and the printer for it: `Predicate.conditionText` on demand. Equal
+/// when the printed texts are equal, so Predicate's equality and hashing keep their meaning.
+struct ConditionText: Hashable, Sendable {
+    let node: JSONValue
+    let printer: ExpressionPrinter
+    /// `x NOT IN (SELECT ...)`: the NOT sits on a BoolExpr above the sublink that is printed.
+    var negatedMembership = false
+
+    var text: String {
+        let printed = printer.print(node)
+        return negatedMembership ? printed.replacingOccurrences(of: " IN (SELECT", with: " NOT IN (SELECT") : printed
+    }
+
+    static func == (a: ConditionText, b: ConditionText) -> Bool { a.text == b.text }
+    func hash(into hasher: inout Hasher) { hasher.combine(text) }
 }

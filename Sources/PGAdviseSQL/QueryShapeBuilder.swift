@@ -587,7 +587,7 @@ struct ShapeBuilder {
                 if let column = arg["ColumnRef"], !isStar(column) {
                     var p = Predicate(column: columnRef(column, block: block), op: "=", value: .constant(.boolean(false)),
                                       underOr: underOr, location: relative(body["location"]?.int), clause: clause)
-                    p.conditionText = evidence.print(node)
+                    p.condition = ConditionText(node: node, printer: evidence)
                     blocks[block].predicates.append(p)
                 } else if let sub = arg["SubLink"] {
                     subLinkCondition(sub, negated: true, block: block, clause: clause, underOr: underOr,
@@ -607,7 +607,7 @@ struct ShapeBuilder {
                 var p = Predicate(column: column, op: op, value: .none, wrappers: wrappers,
                                   expressionText: wrappers.isEmpty ? nil : canonical.print(arg), underOr: underOr,
                                   location: relative(body["location"]?.int), clause: clause)
-                p.conditionText = evidence.print(node)
+                p.condition = ConditionText(node: node, printer: evidence)
                 blocks[block].predicates.append(p)
             }
             walkSubLinks(arg, block: block)
@@ -618,7 +618,7 @@ struct ShapeBuilder {
             guard !isStar(body) else { return }
             var p = Predicate(column: columnRef(body, block: block), op: "=", value: .constant(.boolean(true)),
                               underOr: underOr, location: relative(body["location"]?.int), clause: clause)
-            p.conditionText = evidence.print(node)
+            p.condition = ConditionText(node: node, printer: evidence)
             blocks[block].predicates.append(p)
         default:
             walkSubLinks(node, block: block)
@@ -643,8 +643,8 @@ struct ShapeBuilder {
                 var p = Predicate(column: column, op: op, value: .subquery, wrappers: wrappers,
                                   expressionText: wrappers.isEmpty ? nil : canonical.print(test),
                                   underOr: underOr || (negated && !membership), location: location, clause: clause)
-                let printed = evidence.print(.object([("SubLink", body)]))
-                p.conditionText = negated && !isAll ? printed.replacingOccurrences(of: " IN (SELECT", with: " NOT IN (SELECT") : printed
+                p.condition = ConditionText(node: .object([("SubLink", body)]), printer: evidence,
+                                            negatedMembership: negated && !isAll)
                 blocks[block].predicates.append(p)
             }
             walkSubLinks(test, block: block)
@@ -677,7 +677,7 @@ struct ShapeBuilder {
                               expressionText: wrappers.isEmpty ? nil : canonical.print(columnNode),
                               underOr: underOr, location: location, clause: clause)
             p.valueType = valueType
-            p.conditionText = evidence.print(node)
+            p.condition = ConditionText(node: node, printer: evidence)
             blocks[block].predicates.append(p)
         }
 
