@@ -187,9 +187,3 @@ public struct LogEvent {
 public enum LogFormat: String, Codable, Sendable, CaseIterable {
     case stderr, csvlog, jsonlog, syslog, cloudnativepg, cloudsql
 }
-
-/// One consumer of events. The aggregator implements it; readers only produce.
-public protocol LogEventSink {
-    mutating func consume(_ event: inout LogEvent)
-    mutating func skipLine()
-}

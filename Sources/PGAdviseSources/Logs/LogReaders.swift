@@ -214,6 +214,9 @@ struct CSVReader: RecordReader {
         }
     }
 
+    /// A line starting with csvlog's timestamp column. Heuristic: a line inside a quoted multi-line
+    /// field that itself starts with a timestamp would be taken for a record start, and a block or core
+    /// split there would cut that record in two (its pieces then count as skipped lines).
     func nextRecordStart(_ p: UnsafePointer<UInt8>, from: Int, end: Int) -> Int {
         var i = from
         if i > 0, p[i - 1] != 0x0A { i = lineEnd(p, i, end) + 1 }
