@@ -136,7 +136,10 @@ struct ShapeBuilder {
             shape.kind = .merge
             let top = writeTarget(body, shape: &shape)
             if let sourceRelation = body["sourceRelation"] { _ = fromItem(sourceRelation, block: top) }
-            if let on = body["joinCondition"] { conditions(on, block: top, clause: .joinOn, underOr: false, joinType: "inner") }
+            if let on = body["joinCondition"] {
+                conditions(on, block: top, clause: .joinOn, underOr: false, joinType: "inner")
+                linkConjuncts(on, block: top)
+            }
             finishBlock(top)
         default:
             break
@@ -334,6 +337,8 @@ struct ShapeBuilder {
                 if sub["valuesLists"] != nil || blocks[child].returnsOneRow { exempt = true }
             }
             return [addNonTable(alias ?? "", to: block, exempt: exempt)]
+        case "RangeTableSample":
+            return body["relation"].map { fromItem($0, block: block) } ?? []
         case "RangeFunction":
             let alias = body["alias"]?["aliasname"]?.string
             walkSubLinks(body["functions"] ?? .null, block: block)

@@ -138,6 +138,12 @@ func offset(of needle: String, in text: String) -> Int {
         let insert = try shape("INSERT INTO archive SELECT * FROM orders WHERE id < 10")
         #expect(insert.kind == .insert)
         #expect(insert.blocks.map(\.context) == [.top, .insertSource])
+        let merge = try shape("MERGE INTO products p USING (SELECT 1 AS id) s ON p.id = s.id WHEN MATCHED THEN DELETE")
+        #expect(merge.kind == .merge && merge.target?.name.name == "products")
+        #expect(merge.blocks[0].unjoinedRelationPairs.isEmpty)
+        let sampled = try shape("SELECT id FROM users u TABLESAMPLE BERNOULLI (10) WHERE u.id > 5")
+        #expect(sampled.blocks[0].relations.map(\.exposedName) == ["u"])
+        #expect(sampled.blocks[0].predicates.first?.column.relation?.name.name == "users")
         let utility = try shape("CREATE INDEX ON t (a)")
         #expect(utility.kind == .utility && utility.blocks.isEmpty)
     }
