@@ -147,6 +147,11 @@ def main():
         print("pgadvise note: " + note, file=sys.stderr)
     ddls = [r["ddl"] for r in advice["recommendations"]]
     created, size, built = apply(ddls)
+    # Estimated (pg_stats) against built size, per recommended index.
+    size_lines = []
+    for r in advice["recommendations"]:
+        real = int(psql("SELECT coalesce(pg_relation_size(to_regclass('public.%s')), 0)" % r["name"]) or 0)
+        size_lines.append("    %-40s estimated %12s  built %12s" % (r["name"], "{:,}".format(r["sizeBytes"]), "{:,}".format(real)))
     rows.append(("pgadvise indexes", measure(), ddls, size, advise_s, advice))
     drop(created)
 
@@ -184,6 +189,8 @@ def main():
               % (advise_s, advice["workloadCostBefore"], advice["workloadCostAfter"],
                  100 * (1 - advice["workloadCostAfter"] / advice["workloadCostBefore"]),
                  100 * (1 - workload_ms(rows[1][1]) / total_base)))
+    print("pgadvise budget %s bytes; index sizes:" % "{:,}".format(advice["budgetBytes"]))
+    print("\n".join(size_lines))
     regressions = [name for name, _, _, _ in STATEMENTS if rows[1][1][name][0] > base[name][0] * 1.1 and rows[1][1][name][0] - base[name][0] > 0.05]
     print("Statements slower after pgadvise's indexes (>10%% and >0.05 ms): %s" % (", ".join(regressions) or "none"))
 
