@@ -38,6 +38,15 @@ func seededDatabase(_ name: String, schema: String) throws -> String {
     let dsn = try TestDatabase.freshDatabase(name, setupSQL: schema)
     let db = try TestDatabase.adminConnection(database: name)
     try db.execute("VACUUM ANALYZE")
+    // Index-only scans (and so covering proposals) need an all-visible map; a transaction of another
+    // suite running at the same moment can keep VACUUM from setting it, so vacuum until it holds.
+    for _ in 0..<10 {
+        let pending = try db.query("SELECT count(*) AS n FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace "
+                                   + "AND relallvisible < relpages").records.first?.int("n") ?? 0
+        if pending == 0 { break }
+        Thread.sleep(forTimeInterval: 1)
+        try db.execute("VACUUM")
+    }
     try db.query("SELECT pg_stat_reset()")
     return dsn
 }

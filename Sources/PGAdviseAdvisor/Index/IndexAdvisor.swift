@@ -379,14 +379,16 @@ public final class IndexAdvisor {
     }
 
     /// Without HypoPG every candidate was measured on its own, so one index and its widening can both
-    /// pass: keep the narrower unless the wider one measured at least 10% faster.
+    /// pass: keep the narrower unless the wider one measured at least 10% and 0.1 ms per call faster.
     private func narrowestSufficient(_ recs: [IndexRecommendation]) -> [IndexRecommendation] {
         var kept = recs
         for rec in recs {
             guard let narrow = candidate(of: rec), let narrowMs = rec.measured?.afterMs else { continue }
             for other in kept where other.name != rec.name {
                 guard let wide = candidate(of: other), narrow.isPrefix(of: wide), let wideMs = other.measured?.afterMs else { continue }
-                kept.removeAll { $0.name == (wideMs < narrowMs * 0.9 ? rec.name : other.name) }
+                // Sub-millisecond differences are run-to-run noise on a busy server.
+                let widerPays = wideMs < narrowMs * 0.9 && narrowMs - wideMs >= 0.1
+                kept.removeAll { $0.name == (widerPays ? rec.name : other.name) }
             }
         }
         return kept
