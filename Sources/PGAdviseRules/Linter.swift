@@ -31,7 +31,7 @@ public enum Linter {
         var loader = SchemaLoader()
         var findings: [Finding] = []
         // First pass: split every file and apply its DDL, so that queries anywhere see the whole schema.
-        var linted: [(source: LintSource, script: SplitScript, lines: LineIndex)] = []
+        var linted: [(source: LintSource, script: SplitScript, lines: LineIndex, ddl: [Int: ParseTree])] = []
         for (isSchema, source) in schema.map({ (true, $0) }) + sources.map({ (false, $0) }) {
             let lines = LineIndex(source.text)
             switch schemaStatements(of: source) {
@@ -41,18 +41,21 @@ public enum Linter {
                 for (span, tree) in trees {
                     loader.apply(tree, file: source.path, lines: lines, byteOffset: span.byteOffset)
                 }
-                if !isSchema { linted.append((source, script, lines)) }
+                if !isSchema {
+                    let ddl = Dictionary(trees.map { ($0.0.byteOffset, $0.1) }, uniquingKeysWith: { first, _ in first })
+                    linted.append((source, script, lines, ddl))
+                }
             }
         }
         let catalog = loader.catalog.isEmpty ? nil : loader.catalog
         // Second pass: one statement at a time, so memory stays flat however large the file.
         var statements = 0
-        for (source, script, lines) in linted {
-            var outcome = queryFindings(script, source: source, lines: lines, catalog: catalog, rules: queryRules)
+        for (source, script, lines, ddl) in linted {
+            var outcome = queryFindings(script, ddl: ddl, source: source, lines: lines, catalog: catalog, rules: queryRules)
             if outcome == nil {
                 // The scanner cut a statement wrongly (a BEGIN ATOMIC body): cut again with the parser.
                 if case let .success(exact) = PgQuery.splitStatements(source.text, exact: true) {
-                    outcome = queryFindings(exact, source: source, lines: lines, catalog: catalog, rules: queryRules)
+                    outcome = queryFindings(exact, ddl: [:], source: source, lines: lines, catalog: catalog, rules: queryRules)
                     statements += outcome == nil ? 0 : exact.spans.count
                 } else if case let .failure(error) = PgQuery.splitStatements(source.text, exact: true) {
                     findings.append(parseErrorFinding(error, in: source))
@@ -103,14 +106,33 @@ public enum Linter {
         return PgQuery.splitStatements(source.text, exact: true).map { ($0, parseDDL($0, strict: false) ?? []) }
     }
 
-    /// Query-rule findings of every non-DDL statement; nil when a statement does not parse.
-    static func queryFindings(_ script: SplitScript, source: LintSource, lines: LineIndex, catalog: Catalog?,
-                              rules: [any QueryRule]) -> [Finding]? {
+    /// Query-rule findings of every statement (DDL only for CREATE INDEX, whose locking migration rules
+    /// judge), in file order so that each knows the tables created before it; nil when a statement
+    /// does not parse. `ddl`: the DDL trees the first pass parsed, by byte offset.
+    static func queryFindings(_ script: SplitScript, ddl: [Int: ParseTree], source: LintSource, lines: LineIndex,
+                              catalog: Catalog?, rules: [any QueryRule]) -> [Finding]? {
         var findings: [Finding] = []
-        for span in script.spans where !schemaKeywords.contains(script.firstKeyword(span)) {
-            guard case let .success(tree) = PgQuery.parse(script.statementText(span)) else { return nil }
+        var created = Set<QualifiedName>()
+        for span in script.spans {
+            let isDDL = schemaKeywords.contains(script.firstKeyword(span))
+            let tree: ParseTree
+            if isDDL, let known = ddl[span.byteOffset] {
+                tree = known
+            } else if case let .success(parsed) = PgQuery.parse(script.statementText(span)) {
+                tree = parsed
+            } else {
+                return nil
+            }
+            if isDDL {
+                guard let (type, body) = tree.statements.first?.node.node else { continue }
+                if type == "CreateStmt" || type == "CreateTableAsStmt", let relation = body["relation"] ?? body["into"]?["rel"] {
+                    created.insert(QualifiedName(schema: relation["schemaname"]?.string ?? "public", relation["relname"]?.string ?? ""))
+                }
+                guard type == "IndexStmt" else { continue }
+            }
+            let context = RuleContext(catalog: catalog, tablesCreatedEarlierInFile: created)
             for shape in QueryShape.build(tree: tree) {
-                for (description, violation) in RuleEngine.violations(in: shape, catalog: catalog, rules: rules) {
+                for (description, violation) in RuleEngine.violations(in: shape, context: context, rules: rules) {
                     var finding = description.finding(violation)
                     let offset = span.byteOffset + shape.byteOffset + (violation.location ?? 0)
                     let position = lines.lineAndColumn(ofByteOffset: offset)

@@ -101,8 +101,14 @@ public struct RuleContext: Sendable {
     /// The schema, when known (`--schema`, DDL in the linted files, or a live scan). Rules that need
     /// types or indexes stay silent without it.
     public var catalog: Catalog?
+    /// When linting a file: the tables created earlier in the same file (a migration that creates a
+    /// table may index it at once: nobody uses it yet). Nil for statements from logs or a live scan.
+    public var tablesCreatedEarlierInFile: Set<QualifiedName>?
 
-    public init(catalog: Catalog? = nil) { self.catalog = catalog }
+    public init(catalog: Catalog? = nil, tablesCreatedEarlierInFile: Set<QualifiedName>? = nil) {
+        self.catalog = catalog
+        self.tablesCreatedEarlierInFile = tablesCreatedEarlierInFile
+    }
 }
 
 /// A rule about one statement. The shape it gets is already resolved against the catalog.

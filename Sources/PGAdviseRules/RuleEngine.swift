@@ -7,9 +7,13 @@ public enum RuleEngine {
     /// The query rules' violations for one statement, with the rule that found each.
     public static func violations(in shape: QueryShape, catalog: Catalog?,
                                   rules: [any QueryRule] = RuleRegistry.queryRules) -> [(RuleDescription, Violation)] {
-        guard shape.kind != .utility else { return [] }
-        let resolved = catalog.map { shape.hasUnresolvedColumns ? shape.resolved(with: $0) : shape } ?? shape
-        let context = RuleContext(catalog: catalog)
+        violations(in: shape, context: RuleContext(catalog: catalog), rules: rules)
+    }
+
+    public static func violations(in shape: QueryShape, context: RuleContext,
+                                  rules: [any QueryRule] = RuleRegistry.queryRules) -> [(RuleDescription, Violation)] {
+        guard shape.kind != .utility || shape.indexCreation != nil else { return [] }
+        let resolved = context.catalog.map { shape.hasUnresolvedColumns ? shape.resolved(with: $0) : shape } ?? shape
         var out: [(RuleDescription, Violation)] = []
         for rule in rules {
             let found = rule.check(resolved, in: context)

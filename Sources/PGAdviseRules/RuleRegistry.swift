@@ -29,6 +29,7 @@ public let ruleRegistry: [RegisteredRule] = [
     .query(LargeInListRule()),
     .query(UnfilteredWriteRule()),
     .query(CartesianJoinRule()),
+    .query(NonConcurrentIndexRule()),
     .catalog(MissingForeignKeyIndexRule()),
     .catalog(DuplicateIndexRule()),
     .described(NPlusOneRule.description),

@@ -15,6 +15,9 @@ public struct QueryShape: Sendable {
     public var blocks: [QueryBlock]
     /// INSERT/UPDATE/DELETE/MERGE target.
     public var target: RelationRef?
+    /// For a `CREATE INDEX` (a utility statement): what it builds, so that migration rules can judge
+    /// how it locks. Nil for every other statement.
+    public var indexCreation: IndexCreation? = nil
 
     public init(kind: StatementKind, text: String, byteOffset: Int = 0, blocks: [QueryBlock] = [], target: RelationRef? = nil) {
         self.kind = kind; self.text = text; self.byteOffset = byteOffset; self.blocks = blocks; self.target = target
@@ -266,5 +269,18 @@ public struct QueryBlock: Sendable {
     /// The relation a qualifier names in this block (alias first, then table name).
     public func relation(named qualifier: String) -> RelationRef? {
         relations.first { $0.alias == qualifier } ?? relations.first { $0.alias == nil && $0.name.name == qualifier }
+    }
+}
+
+/// A `CREATE INDEX` statement as migration rules see it.
+public struct IndexCreation: Hashable, Sendable {
+    /// The table, as named (location: where its name is in the statement).
+    public var table: RelationRef
+    public var name: String?
+    public var concurrently: Bool
+    public var unique: Bool
+
+    public init(table: RelationRef, name: String? = nil, concurrently: Bool, unique: Bool) {
+        self.table = table; self.name = name; self.concurrently = concurrently; self.unique = unique
     }
 }

@@ -132,6 +132,12 @@ struct ShapeBuilder {
             let top = newBlock(.top, parent: nil, location: 0)
             if let with = body["withClause"] { commonTableExpressions(with, parent: top) }
             dataModification(body, block: top, shape: &shape)
+        case "IndexStmt":
+            if let relation = body["relation"] {
+                shape.indexCreation = IndexCreation(table: relationRef(relation), name: body["idxname"]?.string,
+                                                    concurrently: body["concurrent"]?.bool == true,
+                                                    unique: body["unique"]?.bool == true)
+            }
         case "MergeStmt":
             shape.kind = .merge
             let top = writeTarget(body, shape: &shape)
