@@ -10,8 +10,8 @@ public struct NonConcurrentIndexRule: QueryRule {
         A plain CREATE INDEX takes a SHARE lock on the table: reads go on, but every INSERT, UPDATE and \
         DELETE waits until the whole table has been read and sorted, minutes or hours on a large table, \
         and the queue of waiting writers stalls the application. CREATE INDEX CONCURRENTLY builds the \
-        index without blocking writes. Not reported for a table created earlier in the same file (a new \
-        table has no traffic yet).
+        index without blocking writes. Checked in linted files (migrations), and not reported for a table \
+        created earlier in the same file (a new table has no traffic yet).
         """,
         solution: """
         Use CREATE INDEX CONCURRENTLY, outside a transaction block (most migration tools have a switch \
@@ -30,10 +30,11 @@ public struct NonConcurrentIndexRule: QueryRule {
     public init() {}
 
     public func check(_ query: QueryShape, in context: RuleContext) -> [Violation] {
-        guard let creation = query.indexCreation, !creation.concurrently else { return [] }
+        // Only in linted files (migrations): in a log, the table may be a session's temporary table.
+        guard let creation = query.indexCreation, !creation.concurrently,
+              let createdEarlier = context.tablesCreatedEarlierInFile else { return [] }
         let table = creation.table.name
-        let normalized = QualifiedName(schema: table.schema ?? "public", table.name)
-        if context.tablesCreatedEarlierInFile?.contains(normalized) == true { return [] }
+        if createdEarlier.contains(QualifiedName(schema: table.schema ?? "public", table.name)) { return [] }
         let unique = creation.unique ? "UNIQUE " : ""
         let name = creation.name.map { quoteIdentifierIfNeeded($0) + " " } ?? ""
         return [Violation(
