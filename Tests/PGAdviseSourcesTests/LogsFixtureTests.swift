@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import PGAdviseCore
 import PGAdviseSources
+import PGAdviseSQL
 import PGAdviseTestSupport
 
 /// The same small workload logged by a real PostgreSQL 15 in every format (fixtures/logs/README.md):
@@ -113,6 +114,36 @@ import PGAdviseTestSupport
         // A multi-line statement keeps its lines (without the log's continuation tabs).
         let report = try #require(r.queries.first { $0.normalized.hasPrefix("SELECT c.name,") })
         #expect(report.slowest?.text.contains("\n  FROM customers c\n") == true)
+    }
+
+    /// The pre-scan plus one libpg_query call per distinct key must group exactly as fingerprinting
+    /// every statement one by one does.
+    @Test func groupingEqualsFingerprintingEveryStatement() throws {
+        let text = try String(contentsOf: RepositoryPaths.fixture("logs/stderr-default.log"), encoding: .utf8)
+        var statements: [String] = []
+        var continuesStatement = false
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("\t") {
+                if continuesStatement, let last = statements.popLast() { statements.append(last + "\n" + line.dropFirst()) }
+                continue
+            }
+            continuesStatement = false
+            for marker in ["  statement: ", "  execute "] {
+                guard line.contains("LOG:  duration: "), let r = line.range(of: marker) else { continue }
+                var body = line[r.upperBound...]
+                if marker == "  execute ", let colon = body.range(of: ": ") { body = body[colon.upperBound...] }
+                statements.append(String(body))
+                continuesStatement = true
+            }
+        }
+        #expect(statements.count == 96)
+        var expected: [String: Int] = [:]
+        for statement in statements {
+            guard case .success(let fp) = PgQuery.fingerprint(statement) else { Issue.record("\(statement)"); continue }
+            expected[fp, default: 0] += 1
+        }
+        let r = try Self.analyse("stderr-default.log")
+        #expect(Dictionary(uniqueKeysWithValues: r.queries.map { ($0.fingerprint, $0.calls) }) == expected)
     }
 
     @Test func csvAndJSONCarryDatabaseUserApplication() throws {
