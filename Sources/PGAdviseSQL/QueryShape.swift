@@ -115,6 +115,9 @@ public struct Predicate: Hashable, Sendable {
     /// Operator as written, upper-cased for word operators: `=`, `<>`, `<`, `<=`, `>`, `>=`, `LIKE`,
     /// `ILIKE`, `NOT LIKE`, `IN`, `NOT IN`, `IS NULL`, `IS NOT NULL`, `BETWEEN`, `@>`, `<@`, `?`, `?|`,
     /// `?&`, `&&`, `@@`, `~`, `~*`, `IS DISTINCT FROM`...
+    /// The builder writes `x = ANY(...)` as `IN` and `x <> ALL(...)` as `NOT IN` (other quantified
+    /// comparisons as `> ANY`, `< ALL` ...); `5 < x` is turned around to `x > 5`. BETWEEN's value is
+    /// `.list(count: 2, ...)` when both bounds are constants, else `.expression("lo AND hi")`.
     public var op: String
     public var value: PredicateValue
     /// The wrappers around the column, outermost first (empty for a bare column).
