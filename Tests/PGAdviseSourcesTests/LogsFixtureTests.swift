@@ -188,6 +188,17 @@ import PGAdviseTestSupport
         #expect(packed.summary.files.first?.bytes == 48652)
     }
 
+    @Test func severalCompressedFilesInOneRun() throws {
+        let analyzer = LogAnalyzer()
+        for name in ["stderr-default.log.gz", "stderr-default.log.zst", "stderr-default.log.bz2", "csvlog.csv"] {
+            try analyzer.add(path: RepositoryPaths.fixture("logs/\(name)").path)
+        }
+        let r = try analyzer.report()
+        #expect(r.summary.statements == 4 * 96)
+        #expect(r.summary.files.map(\.compression) == ["gzip", "zstd", "bzip2", nil])
+        #expect(r.findings.first { $0.rule == "n-plus-one" }?.details?["bursts"] == "4")
+    }
+
     @Test func statedPrefixIsUsed() throws {
         let r = try Self.analyse("stderr-rds.log") { $0.prefix = "%t:%r:%u@%d:[%p]:" }
         #expect(r.summary.files.first?.prefix == "%t:%r:%u@%d:[%p]:")

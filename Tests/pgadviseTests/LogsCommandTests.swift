@@ -88,6 +88,14 @@ import PGAdviseTestSupport
         #expect(log.stderr.contains("log_line_prefix '%m [%p] '"))
     }
 
+    @Test func forcedFormatsOnEmptyInputAreExitTwo() throws {
+        for format in ["stderr", "csvlog", "jsonlog", "syslog", "cloudnativepg", "cloudsql"] {
+            let out = try runPGAdvise(["logs", "-", "--log-format", format], stdin: Data())
+            #expect(out.exitCode == 2, "\(format)")
+            #expect(out.stderr.contains("no SQL statement"), "\(format)")
+        }
+    }
+
     @Test func unreadableInputIsExitTwo() throws {
         let missing = try runPGAdvise(["logs", "/nonexistent/postgresql.log"])
         #expect(missing.exitCode == 2)

@@ -63,7 +63,9 @@ public final class LogAnalyzer {
         var raw = buffer
         if let converter {
             let cut = eof ? raw.count : (raw.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0)
-            raw.withUnsafeBufferPointer { converter.convert($0.baseAddress!, 0, cut, into: &records, skipped: &convertedSkipped) }
+            raw.withUnsafeBufferPointer { buf in
+                if cut > 0 { converter.convert(buf.baseAddress!, 0, cut, into: &records, skipped: &convertedSkipped) }
+            }
             raw.removeSubrange(0..<cut)
         } else {
             records = raw

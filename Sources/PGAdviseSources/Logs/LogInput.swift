@@ -51,7 +51,8 @@ final class LogInput {
     }
 
     deinit {
-        if fd > 0 { Foundation.close(fd) }
+        // Only a file we opened; a decompressor's pipe belongs to its FileHandle, and fd 0 to the process.
+        if fd > 0, process == nil { Foundation.close(fd) }
         if let process, process.isRunning { process.terminate() }
     }
 
