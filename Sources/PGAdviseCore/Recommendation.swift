@@ -61,9 +61,9 @@ public struct IndexMeasurement: Codable, Sendable, Equatable {
     }
 }
 
-/// The cost of keeping an index up to date, from the table's write counters.
+/// The cost of keeping an index up to date, from the workload's writes to the table.
 public struct WriteOverhead: Codable, Sendable, Equatable {
-    /// Rows inserted, plus rows updated without HOT, since the statistics were reset.
+    /// Rows the workload's INSERT, UPDATE, DELETE and MERGE statements wrote to the table.
     public var rowsWritten: Int64
     /// The same in planner cost units, on the scale of the statements' estimated costs.
     public var estimatedCost: Double

@@ -84,6 +84,7 @@ public final class IndexAdvisor {
         let session = WhatIfSession(connection: connection)
         if advice.hypopg { try session.reset() }
 
+        countWrites(workload)
         let statements = try costedStatements(workload, session: session, skipped: &advice.skipped)
         advice.statementsAnalyzed = statements.count
         guard !statements.isEmpty else {
@@ -251,10 +252,25 @@ public final class IndexAdvisor {
         return sizes.estimate(candidate, table: table)
     }
 
+    /// Rows the workload's own INSERT, UPDATE, DELETE and MERGE statements wrote to the table (their
+    /// `rows`, else their calls). Taken from the workload rather than pg_stat_user_tables because the
+    /// table counters usually cover a far longer window (often the initial load) than the statements'
+    /// calls, and the penalty must be on the same scale as the reads it is weighed against.
     func writePenalty(_ candidate: IndexCandidate) -> WriteOverhead {
-        guard let usage = catalog.table(candidate.table)?.usage else { return WriteOverhead(rowsWritten: 0, estimatedCost: 0) }
-        let rows = usage.inserts + max(0, usage.updates - usage.hotUpdates)
+        let rows = rowsWritten[candidate.table] ?? 0
         return WriteOverhead(rowsWritten: rows, estimatedCost: Double(rows) * Self.writeCostPerRow(candidate.method))
+    }
+
+    private var rowsWritten: [QualifiedName: Int64] = [:]
+
+    private func countWrites(_ workload: Workload) {
+        rowsWritten = [:]
+        for query in workload.queries where query.parsed {
+            guard let shape = buildShape(statementInsidePrepare(query.normalized)),
+                  [.insert, .update, .delete, .merge].contains(shape.kind),
+                  let target = shape.target, let table = catalog.table(target.name) else { continue }
+            rowsWritten[table.name, default: 0] += query.rows ?? Int64(query.calls)
+        }
     }
 
     private func uniqueName(_ candidate: IndexCandidate, names: inout Set<String>) -> String {
