@@ -17,6 +17,8 @@ public struct LogAnalysisOptions: Sendable {
     public var slowestCount: Int = 20
     /// Bytes read per block (the unit of streaming and of parallel work).
     public var blockSize: Int = 16 << 20
+    /// Called after each block with the input's name and the bytes read so far (for a progress line).
+    public var progress: (@Sendable (String, Int64) -> Void)?
 
     public init() {}
 }
@@ -109,6 +111,7 @@ public final class LogAnalyzer {
             }
             if cut > 0 {
                 nextLine = process(records, cut: cut, reader: reader, firstLine: nextLine)
+                options.progress?(input.displayName, input.bytesRead)
             }
             prefetch.wait()
             if let prefetchError { throw prefetchError }

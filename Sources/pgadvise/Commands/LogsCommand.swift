@@ -50,8 +50,15 @@ struct LogsCommand: ParsableCommand {
         if let jobs { options.jobs = jobs }
         options.nPlusOneMinCalls = nPlusOneMinCalls
         options.nPlusOneMaxGapMs = nPlusOneMaxGapMs
+        let showProgress = isatty(2) == 1
+        if showProgress {
+            options.progress = { name, bytes in
+                FileHandle.standardError.write(Data("\r\(name): \(formatBytes(bytes)) read\u{1B}[K".utf8))
+            }
+        }
         let analyzer = LogAnalyzer(options: options)
         for file in files { try analyzer.add(path: file) }
+        if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         var report = try analyzer.report()
         report.findings = (report.findings + queryRuleFindings(report)).sortedByImpact()
         let text: String
