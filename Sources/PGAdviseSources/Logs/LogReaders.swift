@@ -512,10 +512,17 @@ struct SyslogConverter: StderrConverter {
                 continue
             }
             var body = header.body
+            // PostgreSQL splits one message at its newlines into [N-1], [N-2], ...: a line of a
+            // multi-line statement starts with a tab (`#011` once rsyslog escapes it); a DETAIL or
+            // STATEMENT line of the same message starts with the prefix, like a line of its own.
+            var continuation = false
             if header.part > 1 {
-                out.append(0x09)
-                if body + 4 <= e, memcmp(p + body, "#011", 4) == 0 { body += 4 }
+                if body + 4 <= e, memcmp(p + body, "#011", 4) == 0 { body += 4; continuation = true }
+                if body < e, p[body] == 0x09 { continuation = true }
                 while body < e, p[body] == 0x09 { body += 1 }
+            }
+            if continuation {
+                out.append(0x09)
             } else {
                 // RFC 3339 header timestamps (rsyslog's high-precision format) carry the year: keep them.
                 if let tsEnd = scanTimestamp(p, e, from: i), p[i + 10] == 0x54 {
