@@ -222,7 +222,7 @@ func inferPrefix(fromSample sample: [UInt8]) -> String {
         "session": "%c", "sessionid": "%c", "session_id": "%c", "sid": "%c", "c": "%c",
         "xid": "%x", "txid": "%x", "x": "%x", "vxid": "%v", "v": "%v", "state": "%e", "sqlstate": "%e",
         "code": "%e", "e": "%e", "qid": "%Q", "query_id": "%Q", "queryid": "%Q", "line": "%l", "l": "%l",
-        "tag": "%i", "cmd": "%i", "i": "%i", "backend": "%b", "b": "%b",
+        "tag": "%i", "cmd": "%i", "i": "%i", "backend": "%b", "b": "%b", "sql_error_code": "%e",
     ]
     sample.withUnsafeBufferPointer { buf in
         guard let p = buf.baseAddress else { return }
@@ -238,8 +238,12 @@ func inferPrefix(fromSample sample: [UInt8]) -> String {
                 var j = i
                 while j < n, isIdentStart(p[j]) || isDigit(p[j]) { j += 1 }
                 let word = String(decoding: UnsafeBufferPointer(start: p + i, count: j - i), as: UTF8.self)
-                if j < n, p[j] == 0x3D, let placeholder = keyPlaceholders[word.lowercased()] {
-                    out += word + "=" + placeholder
+                // `key=value`, or `key = value` as Heroku writes `sql_error_code = 00000`.
+                let spaced = j + 2 < n && p[j] == 0x20 && p[j + 1] == 0x3D && p[j + 2] == 0x20
+                if (j < n && p[j] == 0x3D) || spaced, let placeholder = keyPlaceholders[word.lowercased()] {
+                    let separator = spaced ? " = " : "="
+                    out += word + separator + placeholder
+                    let j = spaced ? j + 2 : j
                     if placeholder == "%p" { hasPID = true }
                     var k = j + 1
                     while k < n, !isDelimiter(p[k]) { k += 1 }

@@ -549,17 +549,29 @@ struct SyslogConverter: StderrConverter {
         return months.contains(head) && p[start + 3] == 0x20 && p[start + 9] == 0x3A && p[start + 12] == 0x3A
     }
 
+    /// `ident[1234]: [N-M] ` (rsyslog) or Heroku logplex's `app[postgres.1234]: [COLOR] [N-M] `.
     static func parseHeader(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> (pid: Range<Int>, part: Int, body: Int)? {
-        // Find "]: [" after "ident[pid" and the "[N-M] " sequence marker.
         var i = start
         while i + 4 < end {
             guard let hit = memchr(p + i, 0x5D, end - i) else { return nil }
             let close = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - p
             if close + 3 < end, p[close + 1] == 0x3A, p[close + 2] == 0x20, p[close + 3] == 0x5B {
-                var open = close - 1
-                while open > start, isDigit(p[open]) { open -= 1 }
-                guard p[open] == 0x5B, open + 1 < close else { return nil }
-                var j = close + 4
+                var digits = close
+                while digits > start, isDigit(p[digits - 1]) { digits -= 1 }
+                var open = digits - 1
+                if open > start, p[open] == 0x2E {      // postgres.1234
+                    while open > start, p[open] != 0x5B, p[open] != 0x20 { open -= 1 }
+                }
+                guard open >= start, p[open] == 0x5B, digits < close else { return nil }
+                var j = close + 3
+                // Heroku puts the database's color name before the sequence: `[BRONZE] `.
+                if j + 1 < end, p[j + 1] >= 0x41, p[j + 1] <= 0x5A {
+                    var k = j + 1
+                    while k < end, p[k] != 0x5D { k += 1 }
+                    guard k + 2 < end, p[k + 1] == 0x20, p[k + 2] == 0x5B else { return nil }
+                    j = k + 2
+                }
+                j += 1
                 while j < end, isDigit(p[j]) { j += 1 }
                 guard j < end, p[j] == 0x2D else { return nil }
                 j += 1
@@ -568,7 +580,7 @@ struct SyslogConverter: StderrConverter {
                 guard j < end, p[j] == 0x5D else { return nil }
                 j += 1
                 if j < end, p[j] == 0x20 { j += 1 }
-                return (open + 1..<close, part, j)
+                return (digits..<close, part, j)
             }
             i = close + 1
         }
