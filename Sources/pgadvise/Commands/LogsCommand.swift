@@ -13,7 +13,7 @@ struct LogsCommand: ParsableCommand {
         abstract: "Analyse PostgreSQL logs offline: slow queries by fingerprint, N+1 bursts, errors, temp files, lock waits.",
         discussion: """
         Reads stderr logs with any log_line_prefix (detected, or given with --prefix), csvlog, jsonlog, syslog \
-        (rsyslog), CloudNativePG and Cloud SQL JSON; gzip, bzip2, xz and zstd files; `-` for standard input. \
+        (rsyslog, Heroku logplex), CloudNativePG and Cloud SQL JSON; gzip, bzip2, xz and zstd files; `-` for standard input. \
         Statements need log_min_duration_statement (or log_statement for counts). Exit codes: 0 success, \
         1 a finding reached --fail-on, 2 unreadable input or no statement found.
         """)
