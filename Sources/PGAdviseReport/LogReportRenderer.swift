@@ -25,7 +25,7 @@ public func renderLogReportText(_ report: LogReport, top: Int = 10, width: Int =
     facts.append(("Errors", formatCount(s.errors)))
     facts.append(("N+1 bursts", formatCount(s.nPlusOneBursts)))
     facts.append(("Temp files", "\(formatCount(report.tempFiles.count)), \(formatBytes(report.tempFiles.totalBytes)) in all"))
-    facts.append(("Lock waits", "\(formatCount(report.lockWaits.waits)) waits beyond deadlock_timeout"
+    facts.append(("Lock waits", "\(formatCount(report.lockWaits.waits)) beyond deadlock_timeout"
         + (report.lockWaits.acquired > 0 ? ", \(report.lockWaits.acquired) acquired after \(formatDuration(ms: report.lockWaits.acquiredWaitMs))" : "")))
     facts.append(("Checkpoints", "\(report.checkpoints.completed) completed, \(formatCount(report.checkpoints.buffersWritten)) buffers written"))
     facts.append(("Autovacuum", "\(report.autovacuum.vacuums) vacuums, \(report.autovacuum.analyzes) analyzes"))
