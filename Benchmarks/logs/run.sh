@@ -24,6 +24,7 @@ swift build -c release --scratch-path "$scratch" --product pgadvise >&2
 bin="$scratch/release/pgadvise"
 bytes=$(stat -c %s "$log")
 slice_bytes=$(stat -c %s "$slice")
+slice_label=$(awk -v b="$slice_bytes" 'BEGIN { printf "%.0f", b / 1048576 }')
 prefix='%m [%p] user=%u,db=%d,app=%a,client=%h '
 cat "$log" > /dev/null   # from the page cache, like every run below
 
@@ -52,15 +53,15 @@ read -r pgb2_s pgb2_rss < <(measure_once pgbadger -j 2 -f stderr --prefix "$pref
 one=$(mbps "$bytes" "$one_s"); two=$(mbps "$bytes" "$two_s")
 pgb1=$(mbps "$slice_bytes" "$pgb1_s"); pgb2=$(mbps "$slice_bytes" "$pgb2_s")
 cat <<TABLE
-$(nproc) cores, $(date -u +%Y-%m-%d), log of $((bytes / 1048576)) MB ($(wc -l < "$log") lines), pgBadger on its first $((slice_bytes / 1048576)) MB
+$(nproc) cores, $(date -u +%Y-%m-%d), log of $((bytes / 1048576)) MB ($(wc -l < "$log") lines), pgBadger on its first $slice_label MB
 
 | Reader | Time (s) | Throughput (MB/s) | Peak RSS (MB) |
 |---|---:|---:|---:|
 | \`wc -l\` (read limit) | $wc_s | $(mbps "$bytes" "$wc_s") | $((wc_rss / 1024)) |
 | pgadvise logs --jobs 1 | $one_s | $one | $((one_rss / 1024)) |
 | pgadvise logs --jobs 2 | $two_s | $two | $((two_rss / 1024)) |
-| pgBadger -j 1 ($((slice_bytes / 1048576)) MB slice) | $pgb1_s | $pgb1 | $((pgb1_rss / 1024)) |
-| pgBadger -j 2 ($((slice_bytes / 1048576)) MB slice) | $pgb2_s | $pgb2 | $((pgb2_rss / 1024)) |
+| pgBadger -j 1 ($slice_label MB slice) | $pgb1_s | $pgb1 | $((pgb1_rss / 1024)) |
+| pgBadger -j 2 ($slice_label MB slice) | $pgb2_s | $pgb2 | $((pgb2_rss / 1024)) |
 
 pgadvise --jobs 1 vs pgBadger -j 1: $(awk -v a="$one" -v b="$pgb1" 'BEGIN{printf "%.0fx", a/b}'); \
 --jobs 2 vs --jobs 1: $(awk -v a="$two" -v b="$one" 'BEGIN{printf "%.2fx", a/b}')
