@@ -64,7 +64,16 @@ psql_demo -d demo_shop -c "SELECT pg_stat_statements_reset()" >/dev/null
 wait_for_idle
 echo "==> pgadvise scan" >&2
 status=0
-"$pgadvise_bin" scan "host=127.0.0.1 port=$PGTEMP_PORT user=postgres dbname=demo_shop" ${scan_args[@]+"${scan_args[@]}"} || status=$?
+demo_dsn="host=127.0.0.1 port=$PGTEMP_PORT user=postgres dbname=demo_shop"
+"$pgadvise_bin" scan "$demo_dsn" ${scan_args[@]+"${scan_args[@]}"} || status=$?
+
+# The demo database is throwaway, so the recommendations can be proven here: --measure builds each
+# index in a transaction that is rolled back and times the statements it serves before and after.
+if [ "${#scan_args[@]}" -eq 0 ]; then
+  echo ""
+  echo "==> pgadvise indexes --measure (each index built in a rolled-back transaction, statements timed before and after)" >&2
+  "$pgadvise_bin" indexes "$demo_dsn" --measure || status=$?
+fi
 
 if [ "$keep" -eq 1 ]; then
   echo "==> the demo server keeps running: psql \"host=127.0.0.1 port=$PGTEMP_PORT user=postgres dbname=demo_shop\"" >&2

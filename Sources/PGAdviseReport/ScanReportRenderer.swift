@@ -43,7 +43,8 @@ public func renderScanText(_ report: ScanReport, width: Int = 100, color: Bool =
     sections.append("Findings (\(report.findings.count)\(counts.isEmpty ? "" : ": " + counts.joined(separator: ", "))), highest impact first\n\n"
                     + renderFindingsText(report.findings, width: width, color: color))
     if let advice = report.recommendations {
-        sections.append("Recommended indexes\n\n" + IndexAdviceRenderer.text(advice, width: width))
+        // The advice renders its own "Recommended indexes: N" heading.
+        sections.append(IndexAdviceRenderer.text(advice, width: width))
     }
     if !report.queries.isEmpty {
         let chosen = report.topPerRanking.map { "the top \($0) by total time, by calls and by mean time; " } ?? ""
@@ -90,7 +91,7 @@ public func renderScanMarkdown(_ report: ScanReport) -> String {
     }
     out += "\n## Findings\n\n" + renderFindingsMarkdown(report.findings)
     if let advice = report.recommendations {
-        out += "\n## Recommended indexes\n\n" + IndexAdviceRenderer.markdown(advice)
+        out += "\n" + IndexAdviceRenderer.markdown(advice)
     }
     if !report.queries.isEmpty {
         out += "\n## Statements considered\n\n| Fingerprint | Calls | Total | Mean | Share | Statement |\n|---|---:|---:|---:|---:|---|\n"

@@ -1,5 +1,8 @@
 -- The demo shop: a schema with the mistakes pgadvise scan exists to find. Each one is marked.
 CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
+-- HypoPG lets pgadvise cost hypothetical indexes (session-local, writes nothing); a production
+-- database needs it installed the same way, or `pgadvise indexes --create-extension`.
+CREATE EXTENSION IF NOT EXISTS hypopg;
 
 CREATE TABLE customers (
     id          bigint PRIMARY KEY,
