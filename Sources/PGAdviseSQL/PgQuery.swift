@@ -37,15 +37,6 @@ public enum PgQuery {
         return .success(String(cString: text))
     }
 
-    /// The parse tree as libpg_query's JSON (`{"version":..., "stmts":[{"stmt":{...}, "stmt_location":..}]}`).
-    public static func parseJSON(_ sql: String) -> Result<String, SQLParseError> {
-        let result = pg_query_parse(sql)
-        defer { pg_query_free_parse_result(result) }
-        if let error = parseError(result.error) { return .failure(error) }
-        guard let text = result.parse_tree else { return .failure(SQLParseError(message: "no parse tree", position: nil)) }
-        return .success(String(cString: text))
-    }
-
     /// The parse tree, read into values.
     public static func parse(_ sql: String) -> Result<ParseTree, SQLParseError> {
         let result = pg_query_parse(sql)

@@ -155,24 +155,19 @@ public final class PostgresConnection {
         let result: OpaquePointer? = pointers.withUnsafeMutableBufferPointer { buffer in
             PQexecParams(handle, sql, Int32(parameters.count), nil, buffer.baseAddress, nil, nil, 0)
         }
-        guard let result else {
-            throw connectionLost()
-        }
-        defer { PQclear(result) }
-        switch PQresultStatus(result) {
-        case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
-            return Self.read(result)
-        default:
-            if PQstatus(handle) != CONNECTION_OK { throw connectionLost() }
-            throw Self.error(from: result)
-        }
+        return try consume(result)
     }
 
     /// Runs a script of several statements with no parameters (`SET ...; BEGIN; ...`); returns the last result.
     @discardableResult
     public func execute(_ script: String) throws -> QueryResult {
         roundTrips += 1
-        guard let result = PQexec(handle, script) else { throw connectionLost() }
+        return try consume(PQexec(handle, script))
+    }
+
+    /// Reads and frees a result; a failed one becomes a PostgresError, a lost connection a PGAdviseError.
+    private func consume(_ result: OpaquePointer?) throws -> QueryResult {
+        guard let result else { throw connectionLost() }
         defer { PQclear(result) }
         switch PQresultStatus(result) {
         case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
