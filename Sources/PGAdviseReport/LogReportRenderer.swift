@@ -46,7 +46,7 @@ public func renderLogReportText(_ report: LogReport, top: Int = 10, width: Int =
                        q.p95Ms.map { formatDuration(ms: $0) } ?? "-", q.maxMs.map { formatDuration(ms: $0) } ?? "-",
                        (q.parsed ? "" : "[unparsed] ") + q.normalized])
         }
-        out.append(table.render(width: width - 2).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+        out.append(table.render(width: width, indent: "  "))
     }
     queryTable("Top queries by total time", Array(report.queries.prefix(top)))
     queryTable("Most frequent", Array(report.queries.sorted { ($0.calls, $1.fingerprint) > ($1.calls, $0.fingerprint) }.prefix(top)))
@@ -60,7 +60,7 @@ public func renderLogReportText(_ report: LogReport, top: Int = 10, width: Int =
             if let params = sample.parameters, !params.isEmpty { text += "  -- parameters: " + params.joined(separator: ", ") }
             table.add([sample.durationMs.map { formatDuration(ms: $0) } ?? "-", sample.timestamp ?? "", text])
         }
-        out.append(table.render(width: width - 2).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+        out.append(table.render(width: width, indent: "  "))
     }
 
     out.append("")
@@ -76,7 +76,7 @@ public func renderLogReportText(_ report: LogReport, top: Int = 10, width: Int =
             table.add([formatCount(e.count), e.sqlstate ?? "-", "\(e.severity): \(e.message)"])
             if let statement = e.statement { table.add(["", "", "  " + statement]) }
         }
-        out.append(table.render(width: width - 2).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+        out.append(table.render(width: width, indent: "  "))
     }
     if !report.tempFiles.byStatement.isEmpty {
         out.append("")
@@ -85,14 +85,14 @@ public func renderLogReportText(_ report: LogReport, top: Int = 10, width: Int =
         for t in report.tempFiles.byStatement.prefix(top) {
             table.add([formatCount(t.count), formatBytes(t.totalBytes), formatBytes(t.maxBytes), t.normalized])
         }
-        out.append(table.render(width: width - 2).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+        out.append(table.render(width: width, indent: "  "))
     }
     if !report.lockWaits.byStatement.isEmpty {
         out.append("")
         out.append("Lock waits by statement")
         var table = TextTable(headers: ["Waits", "Query"], alignments: [.right, .left])
         for l in report.lockWaits.byStatement.prefix(top) { table.add([formatCount(l.waits), l.normalized]) }
-        out.append(table.render(width: width - 2).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+        out.append(table.render(width: width, indent: "  "))
     }
     if !report.autovacuum.tables.isEmpty {
         out.append("")
@@ -101,7 +101,7 @@ public func renderLogReportText(_ report: LogReport, top: Int = 10, width: Int =
         for t in report.autovacuum.tables.prefix(top) {
             table.add([formatCount(t.vacuums), formatCount(t.analyzes), formatDuration(ms: t.elapsedSeconds * 1000), t.table])
         }
-        out.append(table.render(width: width - 2).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+        out.append(table.render(width: width, indent: "  "))
     }
     if !s.notes.isEmpty {
         out.append("")

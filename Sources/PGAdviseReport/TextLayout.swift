@@ -17,6 +17,11 @@ public struct TextTable {
 
     public mutating func add(_ row: [String]) { rows.append(row) }
 
+    /// The table with every line prefixed by `indent`, still fitting `width` columns in all.
+    public func render(width: Int, indent: String) -> String {
+        render(width: width - indent.count).split(separator: "\n").map { indent + $0 }.joined(separator: "\n")
+    }
+
     public func render(width: Int = 100) -> String {
         guard !headers.isEmpty else { return "" }
         var widths = headers.map(displayWidth)
