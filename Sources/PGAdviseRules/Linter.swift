@@ -6,10 +6,14 @@ public struct LintSource: Sendable {
     /// As the user named it; findings print it unchanged.
     public var path: String
     public var text: String
+    /// The file's resolved path: a file named twice (as `--schema` and again inside a linted
+    /// directory) builds the schema once, or every index would look like a duplicate of itself.
+    public var identity: String
 
-    public init(path: String, text: String) {
+    public init(path: String, text: String, identity: String? = nil) {
         self.path = path
         self.text = text
+        self.identity = identity ?? path
     }
 }
 
@@ -32,13 +36,17 @@ public enum Linter {
         var findings: [Finding] = []
         // First pass: split every file and apply its DDL, so that queries anywhere see the whole schema.
         var linted: [(source: LintSource, script: SplitScript, lines: LineIndex, ddl: [Int: ParseTree])] = []
+        var schemaApplied = Set<String>()
+        var lintedFiles = Set<String>()
         for (isSchema, source) in schema.map({ (true, $0) }) + sources.map({ (false, $0) }) {
+            if !isSchema && !lintedFiles.insert(source.identity).inserted { continue }
+            let appliesSchema = schemaApplied.insert(source.identity).inserted
             let lines = LineIndex(source.text)
             switch schemaStatements(of: source) {
             case let .failure(error):
                 findings.append(parseErrorFinding(error, in: source))
             case let .success((script, trees)):
-                for (span, tree) in trees {
+                for (span, tree) in trees where appliesSchema {
                     loader.apply(tree, file: source.path, lines: lines, byteOffset: span.byteOffset)
                 }
                 if !isSchema {

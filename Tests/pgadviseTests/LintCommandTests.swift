@@ -68,6 +68,20 @@ import Testing
         #expect(byRule["select-star@2"]?.solution == "List the columns the caller uses; all of them are: id, email, name, country, created_at, deleted_at.")
     }
 
+    /// The common layout: `--schema` names a file that also sits inside the linted tree. Its DDL must
+    /// build the schema once; loaded twice, every index would be reported as a duplicate of itself.
+    @Test func schemaFileInsideTheLintedTreeIsLoadedOnce() throws {
+        let out = try lint(["fixtures/sql", "--schema", "fixtures/sql/schema.sql", "--format", "json"])
+        let report = try JSONDecoder().decode(LintReport.self, from: Data(out.stdout.utf8))
+        let duplicates = report.findings.filter { $0.rule == "duplicate-index" }
+        #expect(duplicates.allSatisfy { !$0.message.contains("\($0.index ?? "-") has the same keys as \($0.index ?? "-")") })
+        #expect(duplicates.map { "\(relative($0.file ?? "-")):\($0.line ?? 0) \($0.index ?? "-")" }.sorted() == [
+            "fixtures/sql/migrations/0002_invoice_lookups.sql:1 invoices_number_idx",
+            "fixtures/sql/schema.sql:47 sessions_user_id_idx1",
+        ])
+        #expect(report.findings.filter { $0.rule == "missing-fk-index" }.count == 1)
+    }
+
     @Test func migrationsBuildTheirOwnSchema() throws {
         let out = try lint(["fixtures/sql/migrations", "--format", "json"])
         let report = try JSONDecoder().decode(LintReport.self, from: Data(out.stdout.utf8))

@@ -67,7 +67,8 @@ struct LintCommand: ParsableCommand {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw PGAdviseError(.input, "cannot read \(path): permission denied or not a regular file")
         }
-        return LintSource(path: path, text: String(decoding: data, as: UTF8.self))
+        let identity = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+        return LintSource(path: path, text: String(decoding: data, as: UTF8.self), identity: identity)
     }
 }
 
