@@ -19,7 +19,7 @@ public func renderFindingsText(_ findings: [Finding], width: Int = 100, color: B
         if let table = f.table { whereParts.append("table \(table)") }
         if let index = f.index { whereParts.append("index \(index)") }
         if let fp = f.fingerprint { whereParts.append("query \(fp)") }
-        if let calls = f.calls { whereParts.append("\(formatCount(calls)) calls") }
+        if let calls = f.calls { whereParts.append(calls == 1 ? "1 call" : "\(formatCount(calls)) calls") }
         if let total = f.totalMs { whereParts.append("\(formatDuration(ms: total)) total") }
         if !whereParts.isEmpty { lines.append(wrap(whereParts.joined(separator: ", "), width: width, indent: "    ")) }
         if let evidence = f.evidence { lines.append("    > " + truncate(evidence, to: width - 6)) }
