@@ -168,6 +168,20 @@ struct PostgresCollectorTests {
         #expect(activity.longestIdleInTransactionMs != nil)
     }
 
+    @Test func catalogReusesTheExtensionsTheServerInfoRead() throws {
+        let connection = try connect()
+        let server = try ServerInfoCollector(connection: connection).collect()
+        let start = connection.roundTrips
+        let reading = try CatalogCollector(connection: connection).collect()
+        let readingTrips = connection.roundTrips - start
+        let reusing = try CatalogCollector(connection: connection, server: server).collect()
+        let reusingTrips = connection.roundTrips - start - readingTrips
+        #expect(reusingTrips == readingTrips - 1)
+        #expect(reusing.extensions == reading.extensions)
+        #expect(reusing.extensions["pg_stat_statements"] != nil)
+        #expect(reusing.availableExtensions == reading.availableExtensions)
+    }
+
     @Test func readOnlySessionsRefuseWrites() throws {
         let connection = try connect()
         #expect(throws: PostgresError.self) { try connection.execute("CREATE TABLE scan_should_fail (id int)") }

@@ -13,8 +13,19 @@ public struct CatalogCollection: Sendable {
 /// for ten tables or ten thousand. System schemas and extension-owned tables are left out.
 public struct CatalogCollector {
     public let connection: PostgresConnection
+    /// The extensions `ServerInfoCollector` already read, so a scan does not ask twice; nil reads them.
+    public let knownExtensions: (installed: [String: String], available: [String: String])?
 
-    public init(connection: PostgresConnection) { self.connection = connection }
+    public init(connection: PostgresConnection) { self.init(connection: connection, knownExtensions: nil) }
+
+    public init(connection: PostgresConnection, server: ServerInfo) {
+        self.init(connection: connection, knownExtensions: (server.extensions, server.availableExtensions))
+    }
+
+    private init(connection: PostgresConnection, knownExtensions: (installed: [String: String], available: [String: String])?) {
+        self.connection = connection
+        self.knownExtensions = knownExtensions
+    }
 
     public func collect() throws -> Catalog { try collectWithNotes().catalog }
 
@@ -86,7 +97,7 @@ public struct CatalogCollector {
                 histogramBounds: r.textArray("histogram"))
         }
         let searchPath = try connection.query(pgadviseStatementMarker + "SELECT current_schemas(false) AS path").records.first?.textArray("path") ?? ["public"]
-        let extensions = try readExtensions(connection)
+        let extensions = try knownExtensions ?? readExtensions(connection)
         if !unreadable.isEmpty {
             let sample = unreadable.prefix(3).joined(separator: ", ") + (unreadable.count > 3 ? ", ..." : "")
             skipped.append(ScanSkip(

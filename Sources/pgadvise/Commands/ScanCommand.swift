@@ -81,7 +81,7 @@ struct LiveScan {
         let infoCollector = ServerInfoCollector(connection: connection)
         let database = optional("database statistics (pg_stat_database)") { try infoCollector.databaseStats() } ?? nil
         let activity = optional("session snapshot (pg_stat_activity)") { try infoCollector.activity() }
-        let collection = try essential("the catalog") { try CatalogCollector(connection: connection).collectWithNotes() }
+        let collection = try essential("the catalog") { try CatalogCollector(connection: connection, server: server).collectWithNotes() }
         skipped += collection.skipped
         let catalog = collection.catalog
         let statements = try essential("pg_stat_statements") { try PgStatStatementsCollector(connection: connection).collect(limit: top) }
