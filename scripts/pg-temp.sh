@@ -4,6 +4,8 @@
 # (fsync off) because nothing here needs to survive. Source this file, then:
 #   pg_temp_start [extra postgresql.conf lines...]   # sets PGTEMP_DSN, PGTEMP_PORT, PGTEMP_DIR
 #   pg_temp_stop
+#   pg_temp_start_standby [PRIMARY_PORT]   # a streaming standby of it: sets PGTEMP_STANDBY_DSN, _PORT, _DIR
+#   pg_temp_stop_standby
 # initdb refuses to run as root, so as root the server runs as the postgres user.
 
 PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
@@ -22,11 +24,32 @@ pg_temp_free_port() {
   return 1
 }
 
+# A new directory under /tmp that the server's owner may write: pg_temp_new_dir NAME-PREFIX.
+pg_temp_new_dir() {
+  local dir
+  dir=$(mktemp -d "/tmp/$1.XXXXXX") || return 1
+  chmod 755 "$dir"
+  if [ "$(id -u)" -eq 0 ]; then chown postgres:postgres "$dir"; fi
+  echo "$dir"
+}
+
+# Starts the cluster in DIR/data, logging to DIR/server.log, and waits until it accepts connections.
+pg_temp_launch() {
+  pg_temp_as_owner "$PG_BIN/pg_ctl" -D "$1/data" -l "$1/server.log" -w -t 60 start >/dev/null \
+    || { cat "$1/server.log" >&2; return 1; }
+}
+
+# Stops the cluster in DIR/data at once and removes DIR.
+pg_temp_discard() {
+  if [ -n "$1" ] && [ -d "$1/data" ]; then
+    pg_temp_as_owner "$PG_BIN/pg_ctl" -D "$1/data" -m immediate -w stop >/dev/null 2>&1 || true
+    rm -rf "$1"
+  fi
+}
+
 pg_temp_start() {
   PGTEMP_PORT=$(pg_temp_free_port) || { echo "no free port for PostgreSQL" >&2; return 1; }
-  PGTEMP_DIR=$(mktemp -d /tmp/pgadvise-pg.XXXXXX)
-  chmod 755 "$PGTEMP_DIR"
-  if [ "$(id -u)" -eq 0 ]; then chown postgres:postgres "$PGTEMP_DIR"; fi
+  PGTEMP_DIR=$(pg_temp_new_dir pgadvise-pg) || return 1
   pg_temp_as_owner "$PG_BIN/initdb" -D "$PGTEMP_DIR/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$PGTEMP_DIR/initdb.log" 2>&1 \
     || { cat "$PGTEMP_DIR/initdb.log" >&2; return 1; }
   {
@@ -44,15 +67,39 @@ pg_temp_start() {
     echo "log_destination = 'stderr'"
     for line in "$@"; do echo "$line"; done
   } | pg_temp_as_owner tee -a "$PGTEMP_DIR/data/postgresql.conf" >/dev/null
-  pg_temp_as_owner "$PG_BIN/pg_ctl" -D "$PGTEMP_DIR/data" -l "$PGTEMP_DIR/server.log" -w -t 60 start >/dev/null \
-    || { cat "$PGTEMP_DIR/server.log" >&2; return 1; }
+  pg_temp_launch "$PGTEMP_DIR" || return 1
   PGTEMP_DSN="host=127.0.0.1 port=$PGTEMP_PORT user=postgres dbname=postgres"
   export PGTEMP_PORT PGTEMP_DIR PGTEMP_DSN
 }
 
 pg_temp_stop() {
-  if [ -n "${PGTEMP_DIR:-}" ] && [ -d "$PGTEMP_DIR/data" ]; then
-    pg_temp_as_owner "$PG_BIN/pg_ctl" -D "$PGTEMP_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
-    rm -rf "$PGTEMP_DIR"
-  fi
+  pg_temp_discard "${PGTEMP_DIR:-}"
+}
+
+# A hot standby of the temp server on PRIMARY_PORT (default: the one pg_temp_start started), cloned with
+# pg_basebackup -R into its own temp dir and started on another free port. PostgreSQL 15's defaults
+# (wal_level = replica, max_wal_senders = 10) and initdb's pg_hba.conf (trust for replication from
+# 127.0.0.1) are all it needs.
+pg_temp_start_standby() {
+  local primary_port="${1:-${PGTEMP_PORT:-}}"
+  [ -n "$primary_port" ] || { echo "pg_temp_start_standby: no primary (run pg_temp_start or pass its port)" >&2; return 1; }
+  PGTEMP_STANDBY_PORT=$(pg_temp_free_port $((primary_port + 1))) || { echo "no free port for the standby" >&2; return 1; }
+  PGTEMP_STANDBY_DIR=$(pg_temp_new_dir pgadvise-pg-standby) || return 1
+  # --no-sync: like fsync = off on the primary, nothing here must survive a crash.
+  pg_temp_as_owner "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$primary_port" -U postgres -D "$PGTEMP_STANDBY_DIR/data" \
+    -R -X stream -c fast --no-sync >"$PGTEMP_STANDBY_DIR/basebackup.log" 2>&1 \
+    || { cat "$PGTEMP_STANDBY_DIR/basebackup.log" >&2; return 1; }
+  # The copied postgresql.conf names the primary's port and socket directory; the last setting wins.
+  {
+    echo "port = $PGTEMP_STANDBY_PORT"
+    echo "unix_socket_directories = '$PGTEMP_STANDBY_DIR'"
+    echo "hot_standby = on"
+  } | pg_temp_as_owner tee -a "$PGTEMP_STANDBY_DIR/data/postgresql.conf" >/dev/null
+  pg_temp_launch "$PGTEMP_STANDBY_DIR" || return 1
+  PGTEMP_STANDBY_DSN="host=127.0.0.1 port=$PGTEMP_STANDBY_PORT user=postgres dbname=postgres"
+  export PGTEMP_STANDBY_PORT PGTEMP_STANDBY_DIR PGTEMP_STANDBY_DSN
+}
+
+pg_temp_stop_standby() {
+  pg_temp_discard "${PGTEMP_STANDBY_DIR:-}"
 }

@@ -52,12 +52,52 @@ public struct IndexMeasurement: Codable, Sendable, Equatable {
     public var builtSizeBytes: Int64?
     /// Fingerprints of statements whose median got slower by more than 10%.
     public var regressions: [String]
+    /// Over the workload's calls: milliseconds the statements it serves save (calls x median change),
+    /// and milliseconds its write statements that got slower beyond noise add.
+    public var readMsSaved: Double?
+    public var writeMsAdded: Double?
+    /// Fingerprints of the write statements that got slower beyond noise (part of `regressions`).
+    public var writeRegressions: [String]
 
     public init(beforeMs: Double, afterMs: Double, beforeBuffers: Double, afterBuffers: Double, runs: Int,
-                builtSizeBytes: Int64? = nil, regressions: [String] = []) {
+                builtSizeBytes: Int64? = nil, regressions: [String] = [], readMsSaved: Double? = nil,
+                writeMsAdded: Double? = nil, writeRegressions: [String] = []) {
         self.beforeMs = beforeMs; self.afterMs = afterMs; self.beforeBuffers = beforeBuffers
         self.afterBuffers = afterBuffers; self.runs = runs; self.builtSizeBytes = builtSizeBytes
-        self.regressions = regressions
+        self.regressions = regressions; self.readMsSaved = readMsSaved; self.writeMsAdded = writeMsAdded
+        self.writeRegressions = writeRegressions
+    }
+
+    /// Milliseconds the index saves the workload, net of what its writes lose.
+    public var netMsSaved: Double? { readMsSaved.map { $0 - (writeMsAdded ?? 0) } }
+}
+
+/// One workload statement that writes the index's table, and what the index adds to it.
+public struct WriteStatement: Codable, Sendable, Equatable {
+    public var fingerprint: String
+    public var text: String
+    /// `insert`, `update`, `delete` or `merge`.
+    public var kind: String
+    public var calls: Int
+    public var rows: Int64
+    /// An UPDATE that is HOT-eligible today (it sets no column an existing index mentions) but sets a
+    /// column this index mentions: with the index, each row it updates gets a new entry in every index
+    /// of the table instead of none.
+    public var losesHot: Bool
+    /// Index entries written per row because of the index: 1, or every index of the table when the
+    /// statement loses HOT.
+    public var indexesMaintained: Int
+    /// Planner cost units over the workload's rows.
+    public var estimatedCost: Double
+    /// Real execution before and after the index, with `--measure` (INSERT and UPDATE; a DELETE
+    /// writes no index entry when it runs).
+    public var measured: StatementMeasurement?
+
+    public init(fingerprint: String, text: String, kind: String, calls: Int, rows: Int64, losesHot: Bool,
+                indexesMaintained: Int, estimatedCost: Double, measured: StatementMeasurement? = nil) {
+        self.fingerprint = fingerprint; self.text = text; self.kind = kind; self.calls = calls; self.rows = rows
+        self.losesHot = losesHot; self.indexesMaintained = indexesMaintained; self.estimatedCost = estimatedCost
+        self.measured = measured
     }
 }
 
@@ -65,12 +105,27 @@ public struct IndexMeasurement: Codable, Sendable, Equatable {
 public struct WriteOverhead: Codable, Sendable, Equatable {
     /// Rows the workload's INSERT, UPDATE, DELETE and MERGE statements wrote to the table.
     public var rowsWritten: Int64
-    /// The same in planner cost units, on the scale of the statements' estimated costs.
+    /// The same in planner cost units, on the scale of the statements' estimated costs: one entry
+    /// per row for the statements that maintain the index, every index of the table per row for
+    /// those that lose HOT.
     public var estimatedCost: Double
+    /// The workload's statements that write an entry in this index (HOT updates that stay HOT are
+    /// not listed).
+    public var statements: [WriteStatement]
+    /// `workload` (its own DML, same window as the reads) or `pg_stat_user_tables` (the table's
+    /// counters, when the workload holds no DML for it, scaled to the workload's window).
+    public var source: String
+    /// How counters were scaled to the workload's window, when they were: an extrapolation.
+    public var extrapolation: String?
 
-    public init(rowsWritten: Int64, estimatedCost: Double) {
-        self.rowsWritten = rowsWritten; self.estimatedCost = estimatedCost
+    public init(rowsWritten: Int64, estimatedCost: Double, statements: [WriteStatement] = [], source: String = "workload",
+                extrapolation: String? = nil) {
+        self.rowsWritten = rowsWritten; self.estimatedCost = estimatedCost; self.statements = statements
+        self.source = source; self.extrapolation = extrapolation
     }
+
+    /// The UPDATEs this index stops being HOT.
+    public var losingHot: [WriteStatement] { statements.filter(\.losesHot) }
 }
 
 public struct IndexRecommendation: Codable, Sendable, Equatable {

@@ -18,6 +18,16 @@ public struct QueryShape: Sendable {
     /// For a `CREATE INDEX` (a utility statement): what it builds, so that migration rules can judge
     /// how it locks. Nil for every other statement.
     public var indexCreation: IndexCreation? = nil
+    /// What the statement assigns to columns of `target`: UPDATE's SET, INSERT ... ON CONFLICT DO UPDATE
+    /// SET, MERGE's WHEN MATCHED THEN UPDATE SET. Whether an UPDATE can stay HOT depends on them.
+    public var assignments: [Assignment] = []
+
+    /// The distinct columns `assignments` set, in order.
+    public var assignedColumns: [String] {
+        var names: [String] = []
+        for a in assignments where !names.contains(a.column) { names.append(a.column) }
+        return names
+    }
 
     public init(kind: StatementKind, text: String, byteOffset: Int = 0, blocks: [QueryBlock] = [], target: RelationRef? = nil) {
         self.kind = kind; self.text = text; self.byteOffset = byteOffset; self.blocks = blocks; self.target = target
@@ -221,6 +231,17 @@ public enum BlockContext: Hashable, Sendable {
     case setOperationArm
     /// The SELECT feeding `INSERT ... SELECT`.
     case insertSource
+}
+
+/// One `column = value` of a SET list. The value is a parameter, a constant, or `.expression` for
+/// anything else (`SET (a, b) = (SELECT ...)` gives each column `.subquery`).
+public struct Assignment: Sendable, Equatable {
+    public var column: String
+    public var value: PredicateValue
+
+    public init(column: String, value: PredicateValue) {
+        self.column = column; self.value = value
+    }
 }
 
 /// One query level with its own FROM scope.

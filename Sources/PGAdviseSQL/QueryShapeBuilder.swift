@@ -85,7 +85,12 @@ struct BlockState {
 }
 
 /// Nodes that contain no expression (so no subquery and no aggregate): walks stop at them.
-let leafNodeTypes: Set<String> = ["ColumnRef", "A_Const", "ParamRef", "String", "A_Star", "TypeName"]
+func isLeafNode(_ type: JSONKey) -> Bool {
+    switch type {
+    case "ColumnRef", "A_Const", "ParamRef", "String", "A_Star", "TypeName": return true
+    default: return false
+    }
+}
 
 let aggregateFunctions: Set<String> = [
     "count", "sum", "avg", "min", "max", "array_agg", "string_agg", "bool_and", "bool_or", "every",
@@ -126,9 +131,13 @@ struct ShapeBuilder {
             if let select = body["selectStmt"]?["SelectStmt"] {
                 _ = selectBlock(select, context: .insertSource, parent: top, location: relative(selectLocation(select)))
             }
-            if let conflict = body["onConflictClause"] { walkSubLinks(conflict, block: top) }
+            if let conflict = body["onConflictClause"] {
+                shape.assignments = assignments(conflict["OnConflictClause"]?["targetList"] ?? conflict["targetList"])
+                walkSubLinks(conflict, block: top)
+            }
         case "UpdateStmt", "DeleteStmt":
             shape.kind = type == "UpdateStmt" ? .update : .delete
+            shape.assignments = assignments(body["targetList"])
             let top = newBlock(.top, parent: nil, location: 0)
             if let with = body["withClause"] { commonTableExpressions(with, parent: top) }
             dataModification(body, block: top, shape: &shape)
@@ -142,6 +151,10 @@ struct ShapeBuilder {
             shape.kind = .merge
             let top = writeTarget(body, shape: &shape)
             if let sourceRelation = body["sourceRelation"] { _ = fromItem(sourceRelation, block: top) }
+            for clause in body["mergeWhenClauses"]?.array ?? [] {
+                guard let when = clause["MergeWhenClause"], when["commandType"]?.string == "CMD_UPDATE" else { continue }
+                shape.assignments += assignments(when["targetList"])
+            }
             if let on = body["joinCondition"] {
                 conditions(on, block: top, clause: .joinOn, underOr: false, joinType: "inner")
                 linkConjuncts(on, block: top)
@@ -152,6 +165,26 @@ struct ShapeBuilder {
         }
         shape.blocks = blocks
         return shape
+    }
+
+    /// A SET list's assignments. `SET (a, b) = ROW($1, $2)` arrives as one target per column, each
+    /// holding the whole source and its position in it.
+    func assignments(_ targetList: JSONValue?) -> [Assignment] {
+        (targetList?.array ?? []).compactMap { target in
+            guard let res = target["ResTarget"], let column = res["name"]?.string else { return nil }
+            var source = res["val"] ?? .null
+            if let multi = source["MultiAssignRef"] {
+                let position = (multi["colno"]?.int ?? 1) - 1
+                let row = multi["source"]?["RowExpr"]?["args"]?.array ?? []
+                guard row.indices.contains(position) else { return Assignment(column: column, value: .subquery) }
+                source = row[position]
+            }
+            if let constant = constantValue(source) { return Assignment(column: column, value: .constant(constant)) }
+            if let p = source["ParamRef"] ?? source["TypeCast"]?["arg"]?["ParamRef"] {
+                return Assignment(column: column, value: .parameter(p["number"]?.int ?? 0))
+            }
+            return Assignment(column: column, value: .expression(evidence.print(source)))
+        }
     }
 
     /// The top block of an INSERT or MERGE: its CTEs and its target table.
@@ -230,8 +263,8 @@ struct ShapeBuilder {
         let block = newBlock(context, parent: parent, location: location)
         if let with = body["withClause"] { commonTableExpressions(with, parent: block) }
         if let op = body["op"]?.string, op != "SETOP_NONE" {
-            for armKey in ["larg", "rarg"] {
-                guard let arm = body[armKey] else { continue }
+            for arm in [body["larg"], body["rarg"]] {
+                guard let arm else { continue }
                 selectBlock(arm, context: .setOperationArm, parent: block, location: relative(selectLocation(arm)))
             }
             sortAndLimit(body, block: block)
@@ -446,11 +479,11 @@ struct ShapeBuilder {
     /// how a correlated EXISTS links two outer tables). Unqualified columns inside a subquery are
     /// taken to be the subquery's own.
     func collectQualifiers(_ node: JSONValue, insideSubquery: Bool, qualifiers: inout [String], unqualified: inout Int) {
-        switch node {
-        case let .object(pairs):
-            if pairs.count == 1, pairs[0].0 == "ColumnRef" {
-                let fields = (pairs[0].1["fields"]?.array ?? []).compactMap(stringValue)
-                let star = pairs[0].1["fields"]?.array?.last?["A_Star"] != nil
+        var entering = insideSubquery
+        if let (type, body) = node.nodeKey {
+            if type == "ColumnRef" {
+                let fields = (body["fields"]?.array ?? []).compactMap(stringValue)
+                let star = isStar(body)
                 if fields.count >= 2 || (star && fields.count >= 1) {
                     qualifiers.append(fields[fields.count >= 2 && !star ? fields.count - 2 : fields.count - 1])
                 } else if !insideSubquery {
@@ -458,16 +491,10 @@ struct ShapeBuilder {
                 }
                 return
             }
-            let entering = insideSubquery || (pairs.count == 1 && pairs[0].0 == "SubLink")
-            for (_, value) in pairs {
-                collectQualifiers(value, insideSubquery: entering, qualifiers: &qualifiers, unqualified: &unqualified)
-            }
-        case let .array(items):
-            for item in items {
-                collectQualifiers(item, insideSubquery: insideSubquery, qualifiers: &qualifiers, unqualified: &unqualified)
-            }
-        default:
-            return
+            if type == "SubLink" { entering = true }
+        }
+        for child in node.children {
+            collectQualifiers(child, insideSubquery: entering, qualifiers: &qualifiers, unqualified: &unqualified)
         }
     }
 
@@ -516,42 +543,27 @@ struct ShapeBuilder {
     }
 
     func collectColumns(_ node: JSONValue, block: Int, into columns: inout [ColumnRef]) {
-        switch node {
-        case let .object(pairs):
-            if pairs.count == 1 {
-                if pairs[0].0 == "SubLink" { return }
-                if pairs[0].0 == "ColumnRef" {
-                    if !isStar(pairs[0].1) { columns.append(columnRef(pairs[0].1, block: block)) }
-                    return
-                }
+        if let (type, body) = node.nodeKey {
+            if type == "SubLink" { return }
+            if type == "ColumnRef" {
+                if !isStar(body) { columns.append(columnRef(body, block: block)) }
+                return
             }
-            for (_, v) in pairs { collectColumns(v, block: block, into: &columns) }
-        case let .array(items):
-            for item in items { collectColumns(item, block: block, into: &columns) }
-        default:
-            return
         }
+        for child in node.children { collectColumns(child, block: block, into: &columns) }
     }
 
     func containsAggregate(_ node: JSONValue) -> Bool {
-        switch node {
-        case let .object(pairs):
-            if pairs.count == 1 {
-                if pairs[0].0 == "SubLink" || leafNodeTypes.contains(pairs[0].0) { return false }
-                if pairs[0].0 == "FuncCall" {
-                    let call = pairs[0].1
-                    if call["over"] == nil {
-                        if call["agg_star"]?.bool == true || call["agg_filter"] != nil || call["agg_order"] != nil { return true }
-                        if let name = call["funcname"]?.array?.last.flatMap(stringValue), aggregateFunctions.contains(name) { return true }
-                    }
+        if let (type, call) = node.nodeKey {
+            if type == "SubLink" || isLeafNode(type) { return false }
+            if type == "FuncCall" {
+                if call["over"] == nil {
+                    if call["agg_star"]?.bool == true || call["agg_filter"] != nil || call["agg_order"] != nil { return true }
+                    if let name = call["funcname"]?.array?.last.flatMap(stringValue), aggregateFunctions.contains(name) { return true }
                 }
             }
-            return pairs.contains { containsAggregate($0.1) }
-        case let .array(items):
-            return items.contains(where: containsAggregate)
-        default:
-            return false
         }
+        return node.children.contains(where: containsAggregate)
     }
 
     // MARK: columns
@@ -601,7 +613,7 @@ struct ShapeBuilder {
                     p.condition = ConditionText(node: node, printer: evidence)
                     blocks[block].predicates.append(p)
                 } else if let sub = arg["SubLink"] {
-                    subLinkCondition(sub, negated: true, block: block, clause: clause, underOr: underOr,
+                    subLinkCondition(sub, node: arg, negated: true, block: block, clause: clause, underOr: underOr,
                                      location: relative(body["location"]?.int))
                 } else {
                     conditions(arg, block: block, clause: clause, underOr: true, joinType: joinType)
@@ -623,7 +635,7 @@ struct ShapeBuilder {
             }
             walkSubLinks(arg, block: block)
         case "SubLink":
-            subLinkCondition(body, negated: false, block: block, clause: clause, underOr: underOr,
+            subLinkCondition(body, node: node, negated: false, block: block, clause: clause, underOr: underOr,
                              location: relative(body["location"]?.int))
         case "ColumnRef":
             guard !isStar(body) else { return }
@@ -636,7 +648,8 @@ struct ShapeBuilder {
         }
     }
 
-    mutating func subLinkCondition(_ body: JSONValue, negated: Bool, block: Int, clause: Predicate.Clause,
+    /// `node` is the SubLink node itself (`{"SubLink": body}`), which the condition's evidence prints.
+    mutating func subLinkCondition(_ body: JSONValue, node: JSONValue, negated: Bool, block: Int, clause: Predicate.Clause,
                                    underOr: Bool, location: Int) {
         let select = body["subselect"]?["SelectStmt"]
         let operatorName = (body["operName"]?.array ?? []).compactMap(stringValue).last ?? "="
@@ -654,7 +667,7 @@ struct ShapeBuilder {
                 var p = Predicate(column: column, op: op, value: .subquery, wrappers: wrappers,
                                   expressionText: wrappers.isEmpty ? nil : canonical.print(test),
                                   underOr: underOr || (negated && !membership), location: location, clause: clause)
-                p.condition = ConditionText(node: .object([("SubLink", body)]), printer: evidence,
+                p.condition = ConditionText(node: node, printer: evidence,
                                             negatedMembership: negated && !isAll)
                 blocks[block].predicates.append(p)
             }
@@ -850,10 +863,8 @@ struct ShapeBuilder {
 
     /// Creates blocks for the subqueries anywhere inside an expression, in the context their link type gives.
     mutating func walkSubLinks(_ node: JSONValue, block: Int) {
-        switch node {
-        case let .object(pairs):
-            if pairs.count == 1, pairs[0].0 == "SubLink" {
-                let body = pairs[0].1
+        if let (type, body) = node.nodeKey {
+            if type == "SubLink" {
                 if let test = body["testexpr"] { walkSubLinks(test, block: block) }
                 guard let select = body["subselect"]?["SelectStmt"] else { return }
                 let location = relative(body["location"]?.int)
@@ -868,13 +879,9 @@ struct ShapeBuilder {
                 selectBlock(select, context: context, parent: block, location: location)
                 return
             }
-            if pairs.count == 1, pairs[0].0 == "SelectStmt" || leafNodeTypes.contains(pairs[0].0) { return }
-            for (_, v) in pairs { walkSubLinks(v, block: block) }
-        case let .array(items):
-            for item in items { walkSubLinks(item, block: block) }
-        default:
-            return
+            if type == "SelectStmt" || isLeafNode(type) { return }
         }
+        for child in node.children { walkSubLinks(child, block: block) }
     }
 }
 
@@ -887,19 +894,14 @@ func selectLocation(_ select: JSONValue) -> Int? {
 
 /// The smallest `location` inside a node: where its text starts, near enough for a finding.
 func firstLocation(_ node: JSONValue) -> Int? {
-    switch node {
-    case let .object(pairs):
-        var best: Int?
-        for (key, value) in pairs {
+    var best: Int?
+    if node.kind == .object {
+        for (key, value) in node.members {
             if key == "location", let v = value.int, v >= 0 { best = Swift.min(best ?? v, v) }
             else if let inner = firstLocation(value) { best = Swift.min(best ?? inner, inner) }
         }
-        return best
-    case let .array(items):
-        var best: Int?
-        for item in items { if let v = firstLocation(item) { best = Swift.min(best ?? v, v) } }
-        return best
-    default:
-        return nil
+    } else {
+        for item in node.children { if let v = firstLocation(item) { best = Swift.min(best ?? v, v) } }
     }
+    return best
 }

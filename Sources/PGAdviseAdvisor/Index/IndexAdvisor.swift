@@ -35,16 +35,6 @@ public final class IndexAdvisor {
     /// workload lacks. Small databases get at least `minimumDefaultBudget`.
     public static let defaultBudgetShare = 0.25
     public static let minimumDefaultBudget: Int64 = 16 << 20
-    /// Planner cost units charged per written row for maintaining one more index: about one leaf
-    /// page touch (seq_page_cost = 1) for a B-tree, a range summary update for BRIN, several entries
-    /// for GIN.
-    static func writeCostPerRow(_ method: String) -> Double {
-        switch method {
-        case "brin": return 0.05
-        case "gin": return 3
-        default: return 1
-        }
-    }
     /// An index that does not save at least this share of the measured time is withdrawn: run-to-run
     /// noise on a quiet server is a few percent.
     static let requiredMeasuredGain = 0.1
@@ -58,6 +48,8 @@ public final class IndexAdvisor {
         self.connection = connection
         self.catalog = catalog
         self.options = options
+        self.writes = WriteCostModel(catalog: catalog, workload: Workload(source: .pgStatStatements, queries: []),
+                                     workloadWindowSeconds: nil, tableWindowSeconds: nil)
     }
 
     public var budget: Int64 {
@@ -84,7 +76,7 @@ public final class IndexAdvisor {
         let session = WhatIfSession(connection: connection)
         if advice.hypopg { try session.reset() }
 
-        countWrites(workload)
+        try countWrites(workload, notes: &advice.notes)
         let statements = try costedStatements(workload, session: session, skipped: &advice.skipped)
         advice.statementsAnalyzed = statements.count
         guard !statements.isEmpty else {
@@ -111,7 +103,8 @@ public final class IndexAdvisor {
         var recommendations: [IndexRecommendation] = []
         if advice.hypopg {
             let selector = IndexSelector(session: session, statements: statements, fullCandidates: costable,
-                                         size: { self.estimatedSize($0) }, writePenalty: { self.writePenalty($0).estimatedCost },
+                                         size: { self.estimatedSize($0) },
+                                         writeCost: { [writes] in writes.cost(of: $0, tables: [$1]) },
                                          budget: budget)
             let chosen = options.strategy == .extend ? try selector.select()
                 : try DexterRuleBaseline(session: session, statements: statements, catalog: catalog).select()
@@ -147,7 +140,7 @@ public final class IndexAdvisor {
         if options.measure {
             var kept: [IndexRecommendation] = []
             for rec in recommendations {
-                let (verdict, withdrawal) = try verify(rec, statements: statements)
+                let (verdict, withdrawal) = try verify(rec, statements: statements, session: session)
                 if let withdrawal { advice.withdrawn.append(withdrawal) } else { kept.append(verdict) }
             }
             recommendations = advice.hypopg ? kept : narrowestSufficient(kept)
@@ -252,25 +245,49 @@ public final class IndexAdvisor {
         return sizes.estimate(candidate, table: table)
     }
 
-    /// Rows the workload's own INSERT, UPDATE, DELETE and MERGE statements wrote to the table (their
-    /// `rows`, else their calls). Taken from the workload rather than pg_stat_user_tables because the
-    /// table counters usually cover a far longer window (often the initial load) than the statements'
-    /// calls, and the penalty must be on the same scale as the reads it is weighed against.
-    func writePenalty(_ candidate: IndexCandidate) -> WriteOverhead {
-        let rows = rowsWritten[candidate.table] ?? 0
-        return WriteOverhead(rowsWritten: rows, estimatedCost: Double(rows) * Self.writeCostPerRow(candidate.method))
+    // MARK: - Writes
+
+    /// Index maintenance is charged from the workload's own INSERT, UPDATE, DELETE and MERGE rows
+    /// (their `rows`, else their calls) rather than from pg_stat_user_tables, because the table
+    /// counters usually cover a far longer window (often the initial load) than the statements'
+    /// calls, and the penalty must be on the same scale as the reads it is weighed against. A table
+    /// the workload does not write but whose counters show writes is charged its counters scaled to
+    /// the workload's window, when both windows are known.
+    private(set) var writes: WriteCostModel
+
+    private func countWrites(_ workload: Workload, notes: inout [String]) throws {
+        let workloadWindow = workload.source == .pgStatStatements ? try statementStatsWindowSeconds() : nil
+        let tableWindow = try tableStatsWindowSeconds()
+        writes = WriteCostModel(catalog: catalog, workload: workload, workloadWindowSeconds: workloadWindow,
+                                tableWindowSeconds: tableWindow)
+        let uncharged = writes.uncharged(workloadWindowSeconds: workloadWindow, tableWindowSeconds: tableWindow)
+        if !uncharged.isEmpty {
+            notes.append("pg_stat_user_tables shows writes to \(uncharged.map(\.description).joined(separator: ", ")) that no "
+                         + "statement of the workload makes, and the window they were counted over "
+                         + (workloadWindow == nil ? "(the workload's, from pg_stat_statements_info.stats_reset)"
+                            : "(pg_stat_database.stats_reset)")
+                         + " is unknown, so their index maintenance is not charged.")
+        }
     }
 
-    private var rowsWritten: [QualifiedName: Int64] = [:]
+    /// Seconds since pg_stat_statements was last reset entirely (pg_stat_statements_info, 14+); nil
+    /// when unknown.
+    private func statementStatsWindowSeconds() throws -> Double? {
+        let schema = try connection.query("SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+                                          + "WHERE e.extname = 'pg_stat_statements'").rows.first?.first ?? nil
+        guard let schema else { return nil }
+        let info = try connection.query("SELECT to_regclass($1) IS NOT NULL AS present",
+                                        [quoteIdentifier(schema) + ".pg_stat_statements_info"]).records.first?.bool("present")
+        guard info == true else { return nil }
+        return try? connection.query("SELECT extract(epoch FROM now() - stats_reset)::float8 AS seconds FROM "
+                                     + quoteIdentifier(schema) + ".pg_stat_statements_info").records.first?.double("seconds")
+    }
 
-    private func countWrites(_ workload: Workload) {
-        rowsWritten = [:]
-        for query in workload.queries where query.parsed {
-            guard let shape = buildShape(statementInsidePrepare(query.normalized)),
-                  [.insert, .update, .delete, .merge].contains(shape.kind),
-                  let target = shape.target, let table = catalog.table(target.name) else { continue }
-            rowsWritten[table.name, default: 0] += query.rows ?? Int64(query.calls)
-        }
+    /// Seconds since this database's table counters were reset; nil when they never were (then they
+    /// count since the cluster was created, which says nothing about a rate).
+    private func tableStatsWindowSeconds() throws -> Double? {
+        try connection.query("SELECT extract(epoch FROM now() - stats_reset)::float8 AS seconds FROM pg_stat_database "
+                             + "WHERE datname = current_database()").records.first?.double("seconds")
     }
 
     private func uniqueName(_ candidate: IndexCandidate, names: inout Set<String>) -> String {
@@ -304,7 +321,7 @@ public final class IndexAdvisor {
             predicate: index.predicate, statements: served,
             estimatedCostBefore: zip(served, weights).reduce(0) { $0 + $1.1 * ($1.0.estimatedCostBefore ?? 0) },
             estimatedCostAfter: zip(served, weights).reduce(0) { $0 + $1.1 * ($1.0.estimatedCostAfter ?? 0) },
-            sizeBytes: estimatedSize(index), sizeSource: "pg_stats", writeOverhead: writePenalty(index),
+            sizeBytes: estimatedSize(index), sizeSource: "pg_stats", writeOverhead: writes.overhead(of: index, chosen: chosen),
             verified: true)
     }
 
@@ -315,7 +332,8 @@ public final class IndexAdvisor {
             table: candidate.table.description, method: candidate.method, columns: candidate.keys.map(\.sql),
             include: candidate.include, predicate: candidate.predicate,
             statements: served.map { ServedStatement(fingerprint: $0.query.fingerprint, text: $0.displayText, calls: $0.query.calls) },
-            sizeBytes: estimatedSize(candidate), sizeSource: "pg_stats", writeOverhead: writePenalty(candidate), verified: false)
+            sizeBytes: estimatedSize(candidate), sizeSource: "pg_stats", writeOverhead: writes.overhead(of: candidate, chosen: []),
+            verified: false)
     }
 
     /// GIN proposals: HypoPG cannot simulate them, so they are proposed, unverified, only for statements
@@ -341,7 +359,20 @@ public final class IndexAdvisor {
 
     // MARK: - Measurement
 
-    private func verify(_ rec: IndexRecommendation, statements: [CostedStatement]) throws -> (IndexRecommendation, WithdrawnRecommendation?) {
+    /// A statement got slower when its median grew by more than this share and ...
+    static let regressionShare = 0.1
+    /// ... by more than this many milliseconds per call: sub-millisecond statements move by a few
+    /// hundredths of a millisecond between runs of the same plan. Reads, whose plans change, use the
+    /// wider bound; writes, whose plan stays and whose change is index maintenance, the narrower.
+    static let readRegressionMs = 0.05
+    static let writeRegressionMs = 0.02
+
+    static func isRegression(_ m: StatementMeasurement, thresholdMs: Double) -> Bool {
+        m.afterMs > m.beforeMs * (1 + regressionShare) && m.afterMs - m.beforeMs > thresholdMs
+    }
+
+    private func verify(_ rec: IndexRecommendation, statements: [CostedStatement], session: WhatIfSession) throws
+        -> (IndexRecommendation, WithdrawnRecommendation?) {
         var rec = rec
         let byFingerprint = Dictionary(statements.map { ($0.query.fingerprint, $0) }, uniquingKeysWith: { a, _ in a })
         var runnable: [(CostedStatement, [String])] = []
@@ -357,12 +388,21 @@ public final class IndexAdvisor {
             rec.notes.append("Not measured: none of its statements could be run with representative values.")
             return (rec, nil)
         }
+        let servedFingerprints = Set(rec.statements.map(\.fingerprint))
+        var runnableWrites: [(CostedStatement, [[String]])] = []
+        for write in writes.writesMaintaining(candidate) where !servedFingerprints.contains(write.query.fingerprint) {
+            if let measurable = try measurableWrite(write, id: statements.count + runnableWrites.count, session: session) {
+                runnableWrites.append(measurable)
+            } else {
+                rec.notes.append("Write statement \(write.query.fingerprint) not measured: no representative values for its parameters.")
+            }
+        }
         let verifier = MeasuredVerifier(connection: connection, runs: options.measureRuns, lockTimeoutMs: options.lockTimeoutMs)
-        let outcome = try verifier.measure(candidate, name: rec.name, statements: runnable)
+        let outcome = try verifier.measure(candidate, name: rec.name, statements: runnable, writes: runnableWrites)
         for (fingerprint, reason) in outcome.unmeasured.sorted(by: { $0.key < $1.key }) {
             rec.notes.append("Statement \(fingerprint) could not be run: \(reason)")
         }
-        var weightSum = 0.0, before = 0.0, after = 0.0, beforeBuffers = 0.0, afterBuffers = 0.0
+        var weightSum = 0.0, before = 0.0, after = 0.0, beforeBuffers = 0.0, afterBuffers = 0.0, readMsSaved = 0.0
         var regressions: [String] = []
         for i in rec.statements.indices {
             guard let m = outcome.perStatement[rec.statements[i].fingerprint] else { continue }
@@ -370,12 +410,29 @@ public final class IndexAdvisor {
             let w = Double(max(1, rec.statements[i].calls))
             weightSum += w; before += w * m.beforeMs; after += w * m.afterMs
             beforeBuffers += w * m.beforeBuffers; afterBuffers += w * m.afterBuffers
-            if m.afterMs > m.beforeMs * 1.1 && m.afterMs - m.beforeMs > 0.05 { regressions.append(rec.statements[i].fingerprint) }
+            readMsSaved += w * (m.beforeMs - m.afterMs)
+            if Self.isRegression(m, thresholdMs: Self.readRegressionMs) { regressions.append(rec.statements[i].fingerprint) }
         }
         guard weightSum > 0 else { return (rec, nil) }
+        // A write within noise adds nothing; one beyond it adds its whole measured change per call.
+        var writeMsAdded = 0.0
+        var writeRegressions: [String] = []
+        if var overhead = rec.writeOverhead {
+            for i in overhead.statements.indices {
+                guard let m = outcome.perStatement[overhead.statements[i].fingerprint] else { continue }
+                overhead.statements[i].measured = m
+                guard Self.isRegression(m, thresholdMs: Self.writeRegressionMs) else { continue }
+                writeRegressions.append(overhead.statements[i].fingerprint)
+                writeMsAdded += Double(max(1, overhead.statements[i].calls)) * (m.afterMs - m.beforeMs)
+            }
+            rec.writeOverhead = overhead
+        }
+        let measuredWrites = !runnableWrites.isEmpty
         let measurement = IndexMeasurement(beforeMs: before / weightSum, afterMs: after / weightSum,
                                            beforeBuffers: beforeBuffers / weightSum, afterBuffers: afterBuffers / weightSum,
-                                           runs: options.measureRuns, builtSizeBytes: outcome.builtSizeBytes, regressions: regressions)
+                                           runs: options.measureRuns, builtSizeBytes: outcome.builtSizeBytes,
+                                           regressions: regressions + writeRegressions, readMsSaved: readMsSaved,
+                                           writeMsAdded: measuredWrites ? writeMsAdded : nil, writeRegressions: writeRegressions)
         rec.measured = measurement
         if let built = outcome.builtSizeBytes { rec.sizeBytes = built; rec.sizeSource = "measured" }
         let figures = "\(String(format: "%.3f", measurement.beforeMs)) ms before, \(String(format: "%.3f", measurement.afterMs)) ms after "
@@ -390,8 +447,38 @@ public final class IndexAdvisor {
         if measurement.afterMs > measurement.beforeMs * (1 - Self.requiredMeasuredGain) {
             return (rec, WithdrawnRecommendation(recommendation: rec, reason: "not measurably faster: \(figures)"))
         }
+        if readMsSaved - writeMsAdded <= 0 {
+            return (rec, WithdrawnRecommendation(recommendation: rec, reason: "its write cost exceeds its read gain: over the workload's "
+                                                 + "calls its reads save \(String(format: "%.1f", readMsSaved)) ms and its writes "
+                                                 + "(\(writeRegressions.joined(separator: ", "))) add \(String(format: "%.1f", writeMsAdded)) ms "
+                                                 + "(median of \(options.measureRuns) runs each)"))
+        }
         rec.verified = true
         return (rec, nil)
+    }
+
+    /// A write statement ready to be measured, with one value set per run (before and after): its
+    /// normalized text with values from pg_stats and its logged sample, so runs write different
+    /// rows; else the logged sample itself (the same row every run, before and after alike). Nil
+    /// when neither can run.
+    private func measurableWrite(_ write: TableWrite, id: Int, session: WhatIfSession) throws -> (CostedStatement, [[String]])? {
+        let sets = 2 * (options.measureRuns + 1)
+        let sample = write.query.slowest.flatMap { buildShape($0.text) }
+        var attempts: [(String, PlanMode)] = [(write.displayText, .generic)]
+        if let logged = write.query.slowest, sample != nil {
+            if let bound = logged.parameters, !bound.isEmpty { attempts.append((logged.text, .boundValues(bound))) }
+            else { attempts.append((logged.text, .literal)) }
+        }
+        for (text, mode) in attempts {
+            guard let shape = buildShape(text)?.resolved(with: catalog),
+                  let parameters = try? session.parameterCount(of: text), mode != .literal || parameters == 0 else { continue }
+            let statement = CostedStatement(id: id, query: write.query, shape: shape, text: text, mode: mode,
+                                            tables: [write.table], parameterCount: parameters)
+            if let values = representativeWriteValueSets(for: statement, catalog: catalog, sample: sample, count: sets) {
+                return (statement, values)
+            }
+        }
+        return nil
     }
 
     /// Without HypoPG every candidate was measured on its own, so one index and its widening can both

@@ -13,13 +13,15 @@ func trace(_ message: @autoclosure () -> String) {
 /// Chooses indexes for the whole workload in the style of Extend (Schlosser, Kossmann, Boissier 2019):
 /// each step adds the one index, or widens one already chosen, that gives the best estimated benefit
 /// per byte, under the storage budget, until nothing pays. Benefits are HypoPG estimates weighted by
-/// calls, minus a write penalty for keeping the index up to date.
+/// calls, minus what the step adds to index maintenance under the workload's writes (HOT-aware: a
+/// step that makes an UPDATE lose HOT is charged every index of the table for its rows).
 final class IndexSelector {
     let session: WhatIfSession
     let statements: [CostedStatement]
     let options: [IndexCandidate]
     let size: (IndexCandidate) -> Int64
-    let writePenalty: (IndexCandidate) -> Double
+    /// Index maintenance of the workload's writes to `table` under a set of chosen indexes.
+    let writeCost: (_ configuration: [IndexCandidate], _ table: QualifiedName) -> Double
     let budget: Int64
     /// Keep an index only if some statement's estimated cost falls by at least this share ...
     static let requiredGain = 0.2
@@ -35,11 +37,12 @@ final class IndexSelector {
     private(set) var rejected: [IndexCandidate: String] = [:]
 
     init(session: WhatIfSession, statements: [CostedStatement], fullCandidates: [IndexCandidate],
-         size: @escaping (IndexCandidate) -> Int64, writePenalty: @escaping (IndexCandidate) -> Double, budget: Int64) {
+         size: @escaping (IndexCandidate) -> Int64,
+         writeCost: @escaping (_ configuration: [IndexCandidate], _ table: QualifiedName) -> Double, budget: Int64) {
         self.session = session
         self.statements = statements
         self.size = size
-        self.writePenalty = writePenalty
+        self.writeCost = writeCost
         self.budget = budget
         // Every leading prefix of a full candidate is a step the search may take; INCLUDE columns and
         // partial predicates ride only on the full key list they were generated for.
@@ -79,7 +82,7 @@ final class IndexSelector {
                 let sizeDelta = size(option) - replaced.reduce(0) { $0 + size($1) }
                 guard used + sizeDelta <= budget else { trace("over budget: \(option) \(sizeDelta)"); continue }
                 guard let step = try evaluate(from: chosen, to: next, option: option) else { continue }
-                let benefit = step.saving - writePenalty(option) + replaced.reduce(0) { $0 + writePenalty($1) }
+                let benefit = step.saving - writePenalty(from: chosen, to: next, table: option.table)
                 trace("option \(option) saving \(Int(step.saving)) benefit \(Int(benefit)) size \(sizeDelta) gates \(step.passesGates)")
                 guard step.passesGates, benefit > Self.minimumWorkloadShare * workloadCost else { continue }
                 let ratio = benefit / Double(max(sizeDelta, 8192))
@@ -92,6 +95,11 @@ final class IndexSelector {
             used = chosen.reduce(0) { $0 + size($1) }
         }
         return try pruned(chosen)
+    }
+
+    /// What going from `current` to `next` adds to the maintenance of `table`'s indexes.
+    func writePenalty(from current: [IndexCandidate], to next: [IndexCandidate], table: QualifiedName) -> Double {
+        writeCost(next, table) - writeCost(current, table)
     }
 
     struct Step {
@@ -132,7 +140,7 @@ final class IndexSelector {
         for index in chosen.reversed() {
             let without = kept.filter { $0 != index }
             if let step = try evaluate(from: without, to: kept, option: index),
-               step.passesGates, step.saving > writePenalty(index) { continue }
+               step.passesGates, step.saving > writePenalty(from: without, to: kept, table: index.table) { continue }
             trace("pruned \(index)")
             kept = without
         }

@@ -4,7 +4,8 @@ import PGAdviseSQL
 import PGAdviseSources
 
 /// Builds one index for real inside a transaction that is always rolled back, and times the statements
-/// it serves before and after with EXPLAIN ANALYZE. Writes: meant for a staging copy.
+/// it serves, and the write statements it adds index maintenance to, before and after with EXPLAIN
+/// ANALYZE. Writes: meant for a staging copy.
 struct MeasuredVerifier {
     let connection: PostgresConnection
     let runs: Int
@@ -26,16 +27,23 @@ struct MeasuredVerifier {
     }
 
     /// `statements` pairs each statement with the values for its `$n` (empty when it has none).
-    func measure(_ candidate: IndexCandidate, name: String, statements: [(CostedStatement, [String])]) throws -> Outcome {
+    /// `writes` pairs each write statement with one value set per run, warm-up included, before and
+    /// then after (2 x (runs + 1) sets; see `time`).
+    func measure(_ candidate: IndexCandidate, name: String, statements: [(CostedStatement, [String])],
+                 writes: [(CostedStatement, [[String]])] = []) throws -> Outcome {
+        let runsPerSide = runs + 1
+        let all: [(CostedStatement, before: [[String]], after: [[String]])] =
+            statements.map { ($0.0, Array(repeating: $0.1, count: runsPerSide), Array(repeating: $0.1, count: runsPerSide)) }
+            + writes.map { ($0.0, Array($0.1.prefix(runsPerSide)), Array($0.1.dropFirst(runsPerSide).prefix(runsPerSide))) }
         try connection.execute("BEGIN")
         defer { _ = try? connection.execute("ROLLBACK") }
         try connection.query("SELECT set_config('lock_timeout', $1, true), set_config('plan_cache_mode', 'force_custom_plan', true)",
                              [String(lockTimeoutMs)])
         var before: [String: Timing] = [:]
         var unmeasured: [String: String] = [:]
-        for (statement, values) in statements {
+        for (statement, values, _) in all {
             do {
-                before[statement.query.fingerprint] = try time(statement, values: values)
+                before[statement.query.fingerprint] = try time(statement, valueSets: values)
             } catch let error as PostgresError {
                 unmeasured[statement.query.fingerprint] = error.message
                 // A failed statement aborts the transaction; start it again so the others can run.
@@ -56,13 +64,13 @@ struct MeasuredVerifier {
         }
         var results: [String: StatementMeasurement] = [:]
         var usedBy = Set<String>()
-        for (statement, values) in statements {
+        for (statement, _, values) in all {
             guard let first = before[statement.query.fingerprint] else { continue }
-            let after = try time(statement, values: values)
+            let after = try time(statement, valueSets: values)
             if after.indexNames.contains(name) { usedBy.insert(statement.query.fingerprint) }
             results[statement.query.fingerprint] = StatementMeasurement(
                 beforeMs: first.ms, afterMs: after.ms, beforeBuffers: first.buffers, afterBuffers: after.buffers,
-                runs: runs, parameters: values)
+                runs: runs, parameters: values.first ?? [])
         }
         let size = try connection.query("SELECT pg_relation_size(c.oid) AS bytes FROM pg_class c WHERE c.relname = $1 AND c.relkind = 'i'",
                                         [name]).records.first?.int("bytes")
@@ -70,9 +78,14 @@ struct MeasuredVerifier {
     }
 
     /// Median execution time and buffers of `runs` runs, after one warm-up run that is not counted,
-    /// so the before and after figures both start from a warm cache. Each run sits in a savepoint
-    /// that is rolled back, so UPDATE and DELETE see the same rows every time.
-    private func time(_ statement: CostedStatement, values: [String]) throws -> Timing {
+    /// so the before and after figures both start from a warm cache. Run `i` uses `valueSets[i]`.
+    /// Each run sits in a savepoint that is rolled back, so every run sees the same committed rows;
+    /// but a rolled-back UPDATE still leaves its new row version (and, when not HOT, its index
+    /// entries) behind on the page until the page is pruned. Running one UPDATE on the same row again
+    /// and again would fill that page, so later runs, and all the "after" runs, would no longer find
+    /// room for a HOT update and would measure a page state production never has. Writes therefore
+    /// get a different row per run, before and after alike, drawn from the same pool of values.
+    private func time(_ statement: CostedStatement, valueSets: [[String]]) throws -> Timing {
         let body = WhatIfSession.statementBody(statement.text)
         let name = "pgadvise_measure_\(statement.id)"
         let explain: String
@@ -84,12 +97,14 @@ struct MeasuredVerifier {
             }
             // The extended protocol refuses more than one statement, whatever a logged text holds.
             try connection.query("PREPARE \(name) AS \(body)")
-            explain = "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE \(name)(" + values.map(quoteLiteral).joined(separator: ", ") + ")"
+            explain = "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE \(name)"
         }
         var timings: [Timing] = []
         for run in 0...runs {
+            let values = valueSets.isEmpty ? [] : valueSets[run % valueSets.count]
+            let arguments = values.isEmpty ? "" : "(" + values.map(quoteLiteral).joined(separator: ", ") + ")"
             try connection.execute("SAVEPOINT pgadvise_run")
-            let json = try connection.query(explain).rows.first?.first ?? nil
+            let json = try connection.query(explain + arguments).rows.first?.first ?? nil
             try connection.execute("ROLLBACK TO SAVEPOINT pgadvise_run")
             guard let json, let timing = Self.timing(explainAnalyzeJSON: json) else {
                 throw PGAdviseError(.database, "EXPLAIN ANALYZE returned no timing for \(statement.query.fingerprint)")
@@ -128,10 +143,11 @@ func median(_ values: [Double]) -> Double {
 /// `pg_stats`: a middle most-common value for equality, histogram bounds near the ends for ranges
 /// (a selective range, as lookups usually are), 10 for LIMIT and 0 for OFFSET. Nil when some
 /// parameter has no representative value, so the statement is not measured with made-up input.
-func representativeValues(for statement: CostedStatement, catalog: Catalog) -> [String]? {
+/// `known`: values already chosen for some parameters (a write's SET values).
+func representativeValues(for statement: CostedStatement, catalog: Catalog, known: [Int: String] = [:]) -> [String]? {
     if case .boundValues(let bound) = statement.mode { return bound.map { $0 ?? "" } }
     if statement.mode == .literal || statement.parameterCount == 0 { return [] }
-    var values: [Int: String] = [:]
+    var values = known
     for block in statement.shape.blocks {
         if case .parameter(let n) = block.limit { values[n] = "10" }
         if case .parameter(let n) = block.offset { values[n] = "0" }
@@ -143,11 +159,7 @@ func representativeValues(for statement: CostedStatement, catalog: Catalog) -> [
             let bounds = stats.histogramBounds
             switch p.op {
             case "=", "IN":
-                if !stats.mostCommonValues.isEmpty {
-                    values[n] = stats.mostCommonValues[stats.mostCommonValues.count / 2]
-                } else if !bounds.isEmpty {
-                    values[n] = bounds[bounds.count / 2]
-                }
+                if let value = stats.middleValue { values[n] = value }
             case ">", ">=":
                 if !bounds.isEmpty { values[n] = bounds[bounds.count * 9 / 10] }
             case "<", "<=":
@@ -163,4 +175,73 @@ func representativeValues(for statement: CostedStatement, catalog: Catalog) -> [
         out.append(v)
     }
     return out
+}
+
+/// One value set per run for a write statement's `$n`. A parameter that picks the rows by equality
+/// walks values that match about as many rows each (see `ColumnStats.valuesOfSimilarFrequency`), so
+/// each run writes other rows of the same kind and number (see `MeasuredVerifier.time`); other WHERE
+/// parameters take the values reads get.
+/// A SET parameter takes the value the logged sample assigned to that column, else a middle
+/// most-common value, else a middle histogram bound. Nil when some parameter has no such value.
+func representativeWriteValueSets(for statement: CostedStatement, catalog: Catalog, sample: QueryShape?, count: Int) -> [[String]]? {
+    if case .boundValues(let bound) = statement.mode { return [bound.map { $0 ?? "" }] }
+    if statement.mode == .literal || statement.parameterCount == 0 { return [[]] }
+    guard let target = statement.shape.target, let table = catalog.table(target.name) else { return nil }
+    var fixed: [Int: String] = [:]
+    var pools: [Int: [String]] = [:]
+    let sampled = Dictionary((sample?.assignments ?? []).compactMap { a -> (String, String)? in
+        guard case .constant(let c) = a.value, let text = c.sqlValue else { return nil }
+        return (a.column.lowercased(), text)
+    }, uniquingKeysWith: { first, _ in first })
+    for assignment in statement.shape.assignments {
+        guard case .parameter(let n) = assignment.value else { continue }
+        let stats = table.column(assignment.column)?.stats
+        if let value = sampled[assignment.column.lowercased()] ?? stats?.middleValue { fixed[n] = value }
+    }
+    for block in statement.shape.blocks {
+        for p in block.predicates where p.op == "=" {
+            guard case .parameter(let n) = p.value, p.column.relation?.name == table.name || p.column.relation == nil,
+                  let stats = table.column(p.column.name)?.stats else { continue }
+            if let pool = stats.valuesOfSimilarFrequency, pool.count >= 2 { pools[n] = pool }
+        }
+    }
+    let readValues = representativeValues(for: statement, catalog: catalog, known: fixed)
+    guard let readValues else { return nil }
+    return (0..<max(1, count)).map { run in
+        readValues.enumerated().map { i, value in
+            guard let pool = pools[i + 1] else { return value }
+            // Spread the runs over the pool, so their rows sit on different pages.
+            return pool.count >= count ? pool[run * pool.count / count] : pool[run % pool.count]
+        }
+    }
+}
+
+extension ColumnStats {
+    /// Values that each match about as many rows as the others: the histogram bounds when no value
+    /// is common (a unique key, an even spread), else the most-common values within 25% of the middle
+    /// one's frequency. Nil when there are none.
+    var valuesOfSimilarFrequency: [String]? {
+        if mostCommonValues.isEmpty { return histogramBounds.isEmpty ? nil : histogramBounds }
+        guard mostCommonFrequencies.count == mostCommonValues.count else { return nil }
+        let middle = mostCommonFrequencies[mostCommonFrequencies.count / 2]
+        return zip(mostCommonValues, mostCommonFrequencies).filter { $0.1 >= middle * 0.8 && $0.1 <= middle * 1.25 }.map(\.0)
+    }
+
+    /// A typical value: the middle most-common value, else the middle histogram bound.
+    var middleValue: String? {
+        if !mostCommonValues.isEmpty { return mostCommonValues[mostCommonValues.count / 2] }
+        return histogramBounds.isEmpty ? nil : histogramBounds[histogramBounds.count / 2]
+    }
+}
+
+extension Constant {
+    /// The constant as a parameter value; nil for NULL.
+    var sqlValue: String? {
+        switch self {
+        case .integer(let n): return String(n)
+        case .numeric(let s), .string(let s): return s
+        case .boolean(let b): return b ? "true" : "false"
+        case .null: return nil
+        }
+    }
 }
