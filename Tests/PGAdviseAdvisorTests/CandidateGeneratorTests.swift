@@ -111,6 +111,11 @@ struct CandidateGeneratorTests {
         #expect(definitions(out).contains("CREATE INDEX ON public.orders (customer_id)"))
         #expect(definitions(out).contains("CREATE INDEX ON public.customers (country)"))
     }
+
+    @Test func aHavingConditionOnAnAggregateEarnsNoExpressionIndex() throws {
+        let out = try candidates("SELECT customer_id FROM orders GROUP BY customer_id HAVING sum(id) > 300")
+        #expect(definitions(out).isEmpty)
+    }
 }
 
 struct SizeEstimatorTests {

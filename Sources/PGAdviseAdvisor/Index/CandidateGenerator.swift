@@ -46,7 +46,11 @@ public struct CandidateGenerator {
     // MARK: - One relation of one block
 
     private func collect(block: QueryBlock, relation: RelationRef, table: Table, kind: StatementKind, into out: inout Output) {
-        let mine = block.predicates.filter { !$0.underOr && belongs($0.column, to: relation, in: block, table: table) }
+        // A HAVING condition filters groups after aggregation (`sum(l_quantity) > 300`): no index on
+        // the table's rows can apply it.
+        let mine = block.predicates.filter {
+            !$0.underOr && $0.clause != .having && belongs($0.column, to: relation, in: block, table: table)
+        }
         let rows = table.rowEstimate ?? 0
 
         // Equality columns, most selective first; join and correlation keys behave as equality for
