@@ -112,6 +112,33 @@ struct CandidateGeneratorTests {
         #expect(definitions(out).contains("CREATE INDEX ON public.customers (country)"))
     }
 
+    @Test func columnsJoinedToOneRelationEarnAnIndexOnAllOfThem() throws {
+        let stock = Table(name: QualifiedName(schema: "public", "stock"), columns: [
+            Column(name: "product_id", type: "integer", stats: ColumnStats(averageWidth: 4, nDistinct: 20_000)),
+            Column(name: "warehouse_id", type: "integer", stats: ColumnStats(averageWidth: 4, nDistinct: 50)),
+            Column(name: "quantity", type: "integer", stats: ColumnStats(averageWidth: 4, nDistinct: 100)),
+        ], primaryKey: ["product_id", "warehouse_id"], rowEstimate: 100_000)
+        let movements = Table(name: QualifiedName(schema: "public", "movements"), columns: [
+            Column(name: "id", type: "integer", stats: ColumnStats(averageWidth: 4, nDistinct: -1)),
+            Column(name: "warehouse_id", type: "integer", stats: ColumnStats(averageWidth: 4, nDistinct: 50)),
+            Column(name: "product_id", type: "integer", stats: ColumnStats(averageWidth: 4, nDistinct: 20_000)),
+            Column(name: "moved_on", type: "date", stats: ColumnStats(averageWidth: 4, nDistinct: 2_000)),
+        ], primaryKey: ["id"], rowEstimate: 5_000_000)
+        let catalog = Catalog(tables: [stock, movements])
+        // A join on both columns, and a correlated subquery on both with a range (TPC-H Q9 and Q20).
+        let joined = try candidates("SELECT s.quantity FROM stock s JOIN movements m ON m.warehouse_id = s.warehouse_id "
+                                    + "AND m.product_id = s.product_id WHERE s.quantity < $1", catalog: catalog)
+        #expect(definitions(joined).contains("CREATE INDEX ON public.movements (product_id, warehouse_id)"))
+        let correlated = try candidates("SELECT product_id FROM stock s WHERE quantity > (SELECT count(*) FROM movements m "
+                                        + "WHERE m.product_id = s.product_id AND m.warehouse_id = s.warehouse_id "
+                                        + "AND m.moved_on >= $1)", catalog: catalog)
+        #expect(definitions(correlated).contains("CREATE INDEX ON public.movements (product_id, warehouse_id, moved_on)"))
+        // Each column joined to a different relation is not a composite key.
+        let separate = try candidates("SELECT m.id FROM movements m JOIN stock a ON a.product_id = m.product_id "
+                                      + "JOIN stock b ON b.warehouse_id = m.warehouse_id", catalog: catalog)
+        #expect(!definitions(separate).contains { $0.contains("movements (product_id, warehouse_id") })
+    }
+
     @Test func aHavingConditionOnAnAggregateEarnsNoExpressionIndex() throws {
         let out = try candidates("SELECT customer_id FROM orders GROUP BY customer_id HAVING sum(id) > 300")
         #expect(definitions(out).isEmpty)

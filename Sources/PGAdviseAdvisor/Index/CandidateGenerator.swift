@@ -97,6 +97,15 @@ public struct CandidateGenerator {
             full.append([.column(join)])
             if !eqKeys.isEmpty { full.append(eqKeys + [.column(join)]) }
         }
+        for columns in compositeJoinKeys(mine, block: block, relation: relation, table: table, excluding: equality) {
+            let ordered = columns.sorted { a, b in
+                let da = distinct(a, in: table, rows: rows), db = distinct(b, in: table, rows: rows)
+                return da != db ? da > db : a < b
+            }
+            var keys = eqKeys + ordered.map { CandidateKey.column($0) }
+            if let range = ranges.first(where: { !equality.contains($0) && !columns.contains($0) }) { keys.append(.column(range)) }
+            full.append(keys)
+        }
 
         var plain = full.map { IndexCandidate(table: table.name, keys: Array($0.prefix(maxColumns))) }
         if kind == .select, let covered = coveringColumns(block: block, relation: relation, table: table) {
@@ -137,6 +146,28 @@ public struct CandidateGenerator {
         guard table.column(column.name) != nil else { return false }
         let owners = block.relations.filter { catalog.table($0.name)?.column(column.name) != nil }
         return owners.count == 1
+    }
+
+    /// Columns of `relation` joined (or correlated) to the same other relation, when there are at least
+    /// two: a composite key such as `lineitem (l_partkey, l_suppkey)` against `partsupp`'s
+    /// `(ps_partkey, ps_suppkey)`, or a correlated subquery's several outer columns. One index on all of
+    /// them finds the matching rows where an index on any one of them only narrows them down.
+    func compositeJoinKeys(_ predicates: [Predicate], block: QueryBlock, relation: RelationRef, table: Table,
+                           excluding equality: [String]) -> [[String]] {
+        var byPartner: [String: [String]] = [:]
+        func pair(_ mine: ColumnRef, _ other: ColumnRef) {
+            guard !equality.contains(mine.name), belongs(mine, to: relation, in: block, table: table) else { return }
+            let partner = other.relation.map { "\($0.name)/\($0.exposedName)" } ?? other.qualifier ?? ""
+            if !(byPartner[partner] ?? []).contains(mine.name) { byPartner[partner, default: []].append(mine.name) }
+        }
+        for p in predicates where p.isEquality {
+            if case .column(let other) = p.value { pair(p.column, other) }
+        }
+        for join in block.joins where join.op == "=" {
+            pair(join.left, join.right)
+            pair(join.right, join.left)
+        }
+        return byPartner.sorted { $0.key < $1.key }.map(\.value).filter { $0.count >= 2 }
     }
 
     private func distinct(_ column: String, in table: Table, rows: Double) -> Double {
