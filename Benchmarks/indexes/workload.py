@@ -8,7 +8,10 @@ baseline (`pgadvise indexes --strategy dexter-rule`). For each, it builds the in
 every statement (median of RUNS EXPLAIN ANALYZE executions after one warm-up), weights by calls, sums
 the bytes built, and drops the indexes again. Usage: workload.py DSN PGADVISE_BINARY
 """
-import json, os, statistics, subprocess, sys, tempfile, time
+import os, statistics, subprocess, sys, tempfile, time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from advisorbench import Database, pgadvise  # noqa: E402
 
 DSN, PGADVISE = sys.argv[1], sys.argv[2]
 # The server log: the fill phase is logged with every statement's duration and values, and both
@@ -46,12 +49,8 @@ STATEMENTS = [
 FILL_SHARE = float(os.environ.get("FILL_SHARE", "0.01"))
 
 
-def psql(sql, quiet=True):
-    out = subprocess.run(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", DSN, "-f", "-"], input=sql,
-                         capture_output=True, text=True)
-    if out.returncode != 0:
-        raise SystemExit("psql failed: %s\n%s" % (out.stderr, sql[:300]))
-    return out.stdout
+DB = Database(DSN)
+psql = DB.psql
 
 
 def fill():
@@ -67,22 +66,15 @@ def fill():
         psql("ALTER DATABASE bench RESET log_min_duration_statement;")
 
 
-def timing(sql):
-    wrapped = "BEGIN;\nEXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) %s;\nROLLBACK;\n" % sql
-    plan = json.loads(psql(wrapped))[0]
-    root = plan["Plan"]
-    return plan["Execution Time"], root.get("Shared Hit Blocks", 0) + root.get("Shared Read Blocks", 0)
-
-
 def measure():
     """Per statement: median execution time (ms) and buffers over RUNS runs after one warm-up per variant."""
     result = {}
     for name, calls, _, variants in STATEMENTS:
         times, buffers = [], []
         for v in variants:
-            timing(v)
+            DB.timing(v)
         for i in range(RUNS):
-            ms, b = timing(variants[i % len(variants)])
+            ms, b = DB.timing(variants[i % len(variants)])
             times.append(ms); buffers.append(b)
         result[name] = (statistics.median(times), statistics.median(buffers))
     return result
@@ -92,41 +84,8 @@ def workload_ms(per_statement):
     return sum(calls * per_statement[name][0] for name, calls, _, _ in STATEMENTS)
 
 
-def user_indexes():
-    return set(psql("SELECT indexname FROM pg_indexes WHERE schemaname = 'public'").split())
-
-
-def apply(ddls):
-    before = user_indexes()
-    started = time.time()
-    for ddl in ddls:
-        psql(ddl.replace(" CONCURRENTLY", "") + ";")
-    psql("ANALYZE;")
-    built = time.time() - started
-    created = sorted(user_indexes() - before)
-    size = int(psql("SELECT coalesce(sum(pg_relation_size(c.oid)), 0) FROM pg_class c WHERE c.relname = ANY(ARRAY[%s]::text[])"
-                    % ",".join("'%s'" % n for n in created)) or 0) if created else 0
-    return created, size, built
-
-
-def drop(created):
-    for name in created:
-        psql('DROP INDEX "%s";' % name)
-    psql("ANALYZE;")
-
-
-def pgadvise(extra):
-    logs = ["--logs", LOG_FILE] if LOG_FILE else []
-    out = subprocess.run([PGADVISE, "indexes", DSN, "--format", "json", "--statement-timeout", "600000"] + logs + extra,
-                         capture_output=True, text=True)
-    if out.returncode != 0:
-        raise SystemExit("pgadvise failed: " + out.stderr)
-    return json.loads(out.stdout)
-
-
-def qualstats_ddls():
-    doc = json.loads(psql("SELECT pg_qualstats_index_advisor(min_filter => 50, min_selectivity => 30);"))
-    return [d for d in (doc.get("indexes") or [])]
+def advise(extra):
+    return pgadvise(PGADVISE, DSN, LOG_FILE, extra)
 
 
 def main():
@@ -139,32 +98,32 @@ def main():
     rows = [("no new index", base, [], 0, 0.0, None)]
 
     started = time.time()
-    advice = pgadvise([])
+    advice = advise([])
     advise_s = time.time() - started
     for skipped in advice["skipped"]:
         print("pgadvise skipped %s: %s" % (skipped["text"][:80], skipped["reason"]), file=sys.stderr)
     for note in advice["notes"]:
         print("pgadvise note: " + note, file=sys.stderr)
     ddls = [r["ddl"] for r in advice["recommendations"]]
-    created, size, built = apply(ddls)
+    created, size, built = DB.apply(ddls)
     # Estimated (pg_stats) against built size, per recommended index.
     size_lines = []
     for r in advice["recommendations"]:
-        real = int(psql("SELECT coalesce(pg_relation_size(to_regclass('public.%s')), 0)" % r["name"]) or 0)
+        real = DB.index_size(r["name"])
         size_lines.append("    %-40s estimated %12s  built %12s" % (r["name"], "{:,}".format(r["sizeBytes"]), "{:,}".format(real)))
     rows.append(("pgadvise indexes", measure(), ddls, size, advise_s, advice))
-    drop(created)
+    DB.drop(created)
 
-    dexter = pgadvise(["--strategy", "dexter-rule"])
+    dexter = advise(["--strategy", "dexter-rule"])
     ddls = [r["ddl"] for r in dexter["recommendations"]]
-    created, size, built = apply(ddls)
+    created, size, built = DB.apply(ddls)
     rows.append(("Dexter rule (halve the cost, 1-2 column B-trees)", measure(), ddls, size, 0, None))
-    drop(created)
+    DB.drop(created)
 
-    ddls = qualstats_ddls()
-    created, size, built = apply(ddls)
+    ddls = DB.qualstats_ddls()
+    created, size, built = DB.apply(ddls)
     rows.append(("pg_qualstats_index_advisor()", measure(), ddls, size, 0, None))
-    drop(created)
+    DB.drop(created)
 
     total_base = workload_ms(base)
     print("| Configuration | Workload time (ms, calls x median) | vs. none | Index bytes built | Indexes |")
