@@ -1,0 +1,76 @@
+import Foundation
+import PGAdviseAdvisor
+import PGAdviseCore
+import PGAdviseSources
+import PGAdviseTestSupport
+import Testing
+
+/// `--measure` on the writes an index adds work to. `ledger` leaves half of each page free
+/// (fillfactor 50), so an UPDATE that sets no indexed column is HOT; each of its 100 batches holds
+/// 1,000 rows spread over the whole table. An index on `account` makes `UPDATE ledger SET account =
+/// $1 WHERE batch = $2` lose HOT: every row it updates then gets a new entry in all three indexes.
+/// The workload comes as a log would give it: calls without rows, so the estimate charges one row
+/// per call and only measurement finds the thousand.
+@Suite(.enabled(if: TestDatabase.isAvailable), .serialized)
+struct IndexWriteMeasurementTests {
+    static let schema = """
+        CREATE EXTENSION hypopg;
+        CREATE TABLE ledger (id int PRIMARY KEY, batch int NOT NULL, account int NOT NULL, amount int NOT NULL)
+          WITH (fillfactor = 50);
+        INSERT INTO ledger SELECT i, i % 100, i % 5000, i % 977 FROM generate_series(1, 100000) i;
+        CREATE INDEX ledger_batch_idx ON ledger (batch);
+        """
+
+    static let seeded: Result<String, Error> = Result { try seededDatabase("pgadvise_index_write_measure", schema: schema) }
+
+    static let lookup = "SELECT id, amount FROM ledger WHERE account = $1"
+    static let rebalance = "UPDATE ledger SET account = $1 WHERE batch = $2"
+    /// Sets a column no index mentions: stays HOT, so the index adds it nothing to measure.
+    static let annotate = "UPDATE ledger SET amount = $1 WHERE batch = $2"
+
+    func advise(lookups: Int, rebalances: Int) throws -> IndexAdvice {
+        let dsn = try Self.seeded.get()
+        let connection = try PostgresConnection(conninfo: dsn, options: SessionOptions(statementTimeoutMs: 120_000, readOnly: false))
+        let catalog = try CatalogCollector(connection: connection).collect()
+        let workload = Workload(source: .logs, queries: [
+            statement(Self.lookup, calls: lookups),
+            statement(Self.rebalance, calls: rebalances),
+            statement(Self.annotate, calls: rebalances),
+        ])
+        let advice = try IndexAdvisor(connection: connection, catalog: catalog,
+                                      options: IndexAdvisorOptions(maxColumns: 1, measure: true, measureRuns: 3)).advise(workload)
+        if traceIndexTests { print(String(decoding: try JSONEncoder().encode(advice), as: UTF8.self)) }
+        return advice
+    }
+
+    @Test func aWriteThatLosesHOTIsMeasuredAndWeighedAgainstTheReadGain() throws {
+        let advice = try advise(lookups: 100_000, rebalances: 1)
+        #expect(advice.recommendations.map(\.ddl) == ["CREATE INDEX CONCURRENTLY ledger_account_idx ON public.ledger (account)"])
+        let rec = try #require(advice.recommendations.first)
+        let overhead = try #require(rec.writeOverhead)
+        #expect(overhead.statements.map(\.text) == [Self.rebalance])
+        #expect(overhead.losingHot.map(\.indexesMaintained) == [3])
+        let write = try #require(overhead.statements.first?.measured)
+        #expect(write.runs == 3)
+        #expect(write.afterMs > write.beforeMs * 1.1, "\(write)")
+        let measured = try #require(rec.measured)
+        #expect(measured.writeRegressions == [try #require(overhead.statements.first?.fingerprint)])
+        let saved = try #require(measured.readMsSaved), added = try #require(measured.writeMsAdded)
+        #expect(added > 0)
+        #expect(saved > added)
+    }
+
+    @Test func anIndexWhoseMeasuredWriteCostExceedsItsReadGainIsWithdrawn() throws {
+        let advice = try advise(lookups: 1, rebalances: 40)
+        #expect(advice.recommendations.isEmpty)
+        #expect(advice.withdrawn.map(\.recommendation.name) == ["ledger_account_idx"])
+        let withdrawn = try #require(advice.withdrawn.first)
+        #expect(withdrawn.reason.hasPrefix("its write cost exceeds its read gain"), "\(withdrawn.reason)")
+        let measured = try #require(withdrawn.recommendation.measured)
+        let saved = try #require(measured.readMsSaved), added = try #require(measured.writeMsAdded)
+        #expect(added > saved)
+        // The read itself got faster: only the writes withdrew it.
+        #expect(measured.afterMs < measured.beforeMs * 0.9)
+        #expect(withdrawn.recommendation.writeOverhead?.losingHot.map(\.text) == [Self.rebalance])
+    }
+}
