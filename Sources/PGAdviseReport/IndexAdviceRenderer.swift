@@ -88,8 +88,10 @@ public enum IndexAdviceRenderer {
             lines.append("   - \(s.fingerprint) \(figures)")
             lines.append("     > " + truncate(s.text, to: width - 7))
         }
-        for w in rec.writeOverhead?.statements ?? [] {
-            lines.append(truncate("   - \(w.fingerprint) \(writeFigures(w))", to: width))
+        let writes = rec.writeOverhead?.statements ?? []
+        if !writes.isEmpty { lines.append("   Writes that must maintain it:") }
+        for w in writes {
+            lines.append("   " + truncate("- \(w.fingerprint) \(writeFigures(w))", to: width - 3))
             lines.append("     > " + truncate(w.text, to: width - 7))
         }
         for note in rec.notes { lines.append(wrap("Note: " + note, width: width, indent: "   ")) }
@@ -106,10 +108,10 @@ public enum IndexAdviceRenderer {
     }
 
     /// `update, 2,000 calls, loses HOT (4 indexes per row), 0.33 ms -> 0.39 ms`.
-    static func writeFigures(_ w: WriteStatement) -> String {
+    static func writeFigures(_ w: WriteStatement, arrow: String = "->") -> String {
         var s = "\(w.kind), \(formatCount(w.calls)) call\(w.calls == 1 ? "" : "s")"
         s += w.losesHot ? ", loses HOT (\(w.indexesMaintained) indexes per row)" : ", maintains it"
-        if let m = w.measured { s += ", \(formatDuration(ms: m.beforeMs)) -> \(formatDuration(ms: m.afterMs))" }
+        if let m = w.measured { s += ", \(formatDuration(ms: m.beforeMs)) \(arrow) \(formatDuration(ms: m.afterMs))" }
         return s
     }
 
@@ -140,7 +142,7 @@ public enum IndexAdviceRenderer {
                 out += "- Write overhead: \(writeOverheadSummary(w))\n"
                 if let extrapolation = w.extrapolation { out += "- Write rate extrapolated: \(extrapolation)\n" }
                 for s in w.statements {
-                    out += "  - `\(s.fingerprint)` \(writeFigures(s)): "
+                    out += "  - `\(s.fingerprint)` \(writeFigures(s, arrow: "→")): "
                         + "`\(markdownCell(truncate(s.text, to: 120)).replacingOccurrences(of: "`", with: "'"))`\n"
                 }
             }
