@@ -117,6 +117,9 @@ public struct WriteOverhead: Codable, Sendable, Equatable {
     public var source: String
     /// How counters were scaled to the workload's window, when they were: an extrapolation.
     public var extrapolation: String?
+    /// Why no UPDATE is said to lose HOT although one sets a column the index mentions, when the
+    /// table's updates are not HOT today.
+    public var hotNote: String?
 
     public init(rowsWritten: Int64, estimatedCost: Double, statements: [WriteStatement] = [], source: String = "workload",
                 extrapolation: String? = nil) {

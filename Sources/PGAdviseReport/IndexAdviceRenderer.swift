@@ -75,6 +75,7 @@ public enum IndexAdviceRenderer {
         if let extrapolation = rec.writeOverhead?.extrapolation {
             lines.append(wrap("   Write rate extrapolated: " + extrapolation, width: width, indent: "   "))
         }
+        if let hotNote = rec.writeOverhead?.hotNote { lines.append(wrap("   HOT: " + hotNote, width: width, indent: "   ")) }
         if let m = rec.measured {
             lines.append(wrap("   Measured \(formatDuration(ms: m.beforeMs)) -> \(formatDuration(ms: m.afterMs)) per call, "
                               + "buffers \(formatCount(Int(m.beforeBuffers))) -> \(formatCount(Int(m.afterBuffers))) "
@@ -141,6 +142,7 @@ public enum IndexAdviceRenderer {
             if let w = rec.writeOverhead, w.rowsWritten > 0 {
                 out += "- Write overhead: \(writeOverheadSummary(w))\n"
                 if let extrapolation = w.extrapolation { out += "- Write rate extrapolated: \(extrapolation)\n" }
+                if let hotNote = w.hotNote { out += "- HOT: \(hotNote)\n" }
                 for s in w.statements {
                     out += "  - `\(s.fingerprint)` \(writeFigures(s, arrow: "→")): "
                         + "`\(markdownCell(truncate(s.text, to: 120)).replacingOccurrences(of: "`", with: "'"))`\n"

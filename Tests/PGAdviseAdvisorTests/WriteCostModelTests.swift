@@ -88,6 +88,20 @@ private func summary(_ overhead: WriteOverhead) -> [WriteSummary] {
         #expect(((both - after) * 100).rounded() / 100 == 2000 + 500 + 1000 + 100)
     }
 
+    /// After a load at fillfactor 100 no page has room for a new row version: 50 updates, none HOT.
+    @Test func onATableWhoseUpdatesAreNeverHOTNoUpdateLosesHOT() {
+        var catalog = writeCatalog
+        catalog.tables[0].usage = TableUsage(updates: 50, hotUpdates: 0)
+        let full = WriteCostModel(catalog: catalog, workload: writeWorkload, workloadWindowSeconds: nil, tableWindowSeconds: nil)
+        let overhead = full.overhead(of: pendingByDate, chosen: [pendingByDate])
+        #expect(overhead.losingHot.isEmpty)
+        // Every UPDATE writes an entry in every index, the one of `note` included.
+        #expect(overhead.statements.map(\.indexesMaintained) == [1, 1, 1, 1, 1])
+        #expect(overhead.statements.filter { $0.kind == "update" }.count == 3)
+        #expect(overhead.hotNote?.hasPrefix("none of the 50 updates pg_stat_user_tables counted on shop.orders was HOT") == true)
+        #expect(model.overhead(of: pendingByDate, chosen: [pendingByDate]).hotNote == nil)
+    }
+
     @Test func countersAreScaledToTheWorkloadWindowAndSaidSo() {
         let audit = IndexCandidate(table: auditTable, keys: [.column("actor")])
         let overhead = model.overhead(of: audit, chosen: [audit])

@@ -157,10 +157,21 @@ struct WriteCostModel {
         return result
     }
 
+    /// Updates this few say nothing about whether the table's updates can be HOT.
+    static let updatesToJudgeHot: Int64 = 10
+
+    /// False when pg_stat_user_tables counted updates on the table and none was HOT: its pages have no
+    /// room for a new row version (fillfactor 100 after a load, dead rows not yet pruned), so every
+    /// UPDATE, whatever it sets, writes an entry in every index and no index can make one lose HOT.
+    func updatesCanBeHot(_ table: Table) -> Bool {
+        guard let usage = table.usage, usage.updates >= Self.updatesToJudgeHot else { return true }
+        return usage.hotUpdates > 0
+    }
+
     /// True when the write adds an entry to every index under `indexes`: anything but an UPDATE that
-    /// sets no indexed column.
-    private func maintainsEveryIndex(_ write: TableWrite, columnsIndexed: Set<String>) -> Bool {
-        guard write.kind == .update else { return true }
+    /// sets no indexed column on a table whose updates can be HOT.
+    private func maintainsEveryIndex(_ write: TableWrite, columnsIndexed: Set<String>, hotPossible: Bool) -> Bool {
+        guard write.kind == .update, hotPossible else { return true }
         return !write.assigned.isDisjoint(with: columnsIndexed)
     }
 
@@ -171,7 +182,8 @@ struct WriteCostModel {
         for name in tables {
             guard let table = catalog.table(name) else { continue }
             let all = indexes(of: table, with: configuration)
-            for write in writes[name] ?? [] where maintainsEveryIndex(write, columnsIndexed: all.columns) {
+            let hotPossible = updatesCanBeHot(table)
+            for write in writes[name] ?? [] where maintainsEveryIndex(write, columnsIndexed: all.columns, hotPossible: hotPossible) {
                 total += Double(write.rows) * all.costPerRow
             }
             if let c = counters[name] {
@@ -191,15 +203,22 @@ struct WriteCostModel {
         let mine = columns(of: candidate, table: table)
         let ownCost = Self.costPerRow(method: candidate.method, rowShare: candidate.predicateRowShare)
         var overhead = WriteOverhead(rowsWritten: 0, estimatedCost: 0)
+        let hotPossible = updatesCanBeHot(table)
         for write in writes[table.name] ?? [] {
             overhead.rowsWritten += write.rows
-            let losesHot = write.kind == .update && write.assigned.isDisjoint(with: existing.columns) && !write.assigned.isDisjoint(with: mine)
-            guard losesHot || maintainsEveryIndex(write, columnsIndexed: existing.columns) else { continue }
+            let losesHot = hotPossible && write.kind == .update && write.assigned.isDisjoint(with: existing.columns)
+                && !write.assigned.isDisjoint(with: mine)
+            guard losesHot || maintainsEveryIndex(write, columnsIndexed: existing.columns, hotPossible: hotPossible) else { continue }
             let cost = Double(write.rows) * (losesHot ? withAll.costPerRow : ownCost)
             overhead.estimatedCost += cost
             overhead.statements.append(WriteStatement(
                 fingerprint: write.query.fingerprint, text: write.displayText, kind: write.kind.rawValue, calls: write.query.calls,
                 rows: write.rows, losesHot: losesHot, indexesMaintained: losesHot ? withAll.count : 1, estimatedCost: cost))
+        }
+        if !hotPossible, let usage = table.usage, overhead.statements.contains(where: { $0.kind == "update" }) {
+            overhead.hotNote = "none of the \(usage.updates) updates pg_stat_user_tables counted on \(table.name) was HOT (its pages "
+                + "have no room for a new row version: fillfactor 100 after a load, or dead rows not yet pruned), so every UPDATE "
+                + "writes an entry in each index, this one included, and none loses HOT because of it"
         }
         if let c = counters[table.name] {
             overhead.rowsWritten = Int64((c.inserts + c.deletes + c.nonHotUpdates + c.hotUpdates).rounded())
