@@ -231,14 +231,10 @@ struct WriteCostModel {
         return overhead
     }
 
-    /// The workload's writes whose execution the index adds work to (it is measured on them).
+    /// The workload's writes whose execution the index adds work to, as `--measure` times them. A
+    /// DELETE is left out: it writes no index entry when it runs (vacuum removes them later).
     func writesMaintaining(_ candidate: IndexCandidate) -> [TableWrite] {
-        overheadStatements(candidate).compactMap { fingerprint in
-            writes[candidate.table]?.first { $0.query.fingerprint == fingerprint && $0.kind != .delete }
-        }
-    }
-
-    private func overheadStatements(_ candidate: IndexCandidate) -> [String] {
-        overhead(of: candidate, chosen: []).statements.map(\.fingerprint)
+        let listed = Set(overhead(of: candidate, chosen: []).statements.map(\.fingerprint))
+        return (writes[candidate.table] ?? []).filter { listed.contains($0.query.fingerprint) && $0.kind != .delete }
     }
 }
