@@ -35,7 +35,9 @@ struct CounterWrites {
 /// predicate column (BRIN included until 16). So an index costs an INSERT one entry, costs an UPDATE
 /// that is already not HOT one entry, and costs an UPDATE that it alone stops being HOT one entry in
 /// every index of the table. An UPDATE that sets none of the indexed columns stays HOT and pays
-/// nothing (when the page has room, which a table that is updated in place usually keeps).
+/// nothing (when the page has room, which a table that is updated in place usually keeps). An UPDATE
+/// that sets a column to the value the row already holds is still HOT; the statement's text cannot
+/// tell, so setting the column counts as changing it, which errs on the side of the writes.
 /// DELETE writes no index entry, but vacuum must later remove its rows' entries from every index,
 /// so deleted rows are charged like inserted ones.
 struct WriteCostModel {
