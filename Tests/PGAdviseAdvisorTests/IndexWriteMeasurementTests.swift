@@ -74,3 +74,34 @@ struct IndexWriteMeasurementTests {
         #expect(withdrawn.recommendation.writeOverhead?.losingHot.map(\.text) == [Self.rebalance])
     }
 }
+
+/// The partial index the seeded `orders` needs (`WHERE status = 'pending'`) against the workload's
+/// UPDATEs: the one that sets `status` loses HOT with it, the one that sets `note` stays HOT.
+@Suite(.enabled(if: TestDatabase.isAvailable), .serialized)
+struct IndexHotLossIntegrationTests {
+    static let shipping = "UPDATE orders SET status = $1 WHERE id = $2"
+    static let annotating = "UPDATE orders SET note = $1 WHERE id = $2"
+
+    @Test func theUpdateOfTheStatusLosesHOTWithThePartialIndexAndTheOtherStaysHOT() throws {
+        let dsn = try IndexAdvisorIntegrationTests.seeded.get()
+        let connection = try PostgresConnection(conninfo: dsn, options: SessionOptions(statementTimeoutMs: 120_000))
+        let catalog = try CatalogCollector(connection: connection).collect()
+        let workload = Workload(source: .logs, queries: [
+            statement("SELECT * FROM orders WHERE status = $1 ORDER BY created_at LIMIT 50", calls: 5000,
+                      sample: "SELECT * FROM orders WHERE status = 'pending' ORDER BY created_at LIMIT 50"),
+            statement(Self.shipping, calls: 1000),
+            statement(Self.annotating, calls: 3000),
+        ])
+        let advice = try IndexAdvisor(connection: connection, catalog: catalog, options: IndexAdvisorOptions(budgetBytes: 64 << 20))
+            .advise(workload)
+        #expect(advice.recommendations.map(\.ddl)
+                == ["CREATE INDEX CONCURRENTLY orders_created_at_partial_idx ON public.orders (created_at) WHERE status = 'pending'"])
+        let overhead = try #require(advice.recommendations.first?.writeOverhead)
+        #expect(overhead.statements.map(\.text) == [Self.shipping])
+        #expect(overhead.losingHot.map(\.text) == [Self.shipping])
+        // The primary key, orders_customer_id_idx and the new index.
+        #expect(overhead.losingHot.map(\.indexesMaintained) == [3])
+        #expect(overhead.rowsWritten == 4000)
+        #expect(overhead.hotNote == nil)
+    }
+}
