@@ -105,3 +105,45 @@ struct IndexHotLossIntegrationTests {
         #expect(overhead.hotNote == nil)
     }
 }
+
+/// A table the workload only reads, whose pg_stat_user_tables counters show inserts since this
+/// database's statistics were reset: the index is charged those inserts scaled to the workload's
+/// window (pg_stat_statements' stats_reset), and says so.
+@Suite(.enabled(if: TestDatabase.isAvailable), .serialized)
+struct IndexWriteCountersIntegrationTests {
+    static let schema = """
+        CREATE EXTENSION pg_stat_statements;
+        CREATE EXTENSION hypopg;
+        CREATE TABLE audit (id int PRIMARY KEY, actor int NOT NULL, body text NOT NULL);
+        INSERT INTO audit SELECT i, i % 3000, repeat('b', 50) FROM generate_series(1, 100000) i;
+        """
+
+    @Test func countersOfATableTheWorkloadDoesNotWriteAreScaledAndSaidSo() throws {
+        let dsn = try seededDatabase("pgadvise_index_write_counters", schema: Self.schema)
+        do {
+            let writer = try TestDatabase.adminConnection(database: "pgadvise_index_write_counters")
+            try writer.execute("INSERT INTO audit SELECT i, i % 3000, 'late' FROM generate_series(100001, 105000) i")
+        }
+        // The writer's counters reach pg_stat_user_tables when its backend exits.
+        let monitor = try TestDatabase.adminConnection(database: "pgadvise_index_write_counters")
+        for _ in 0..<50 {
+            let inserted = try monitor.query("SELECT n_tup_ins AS n FROM pg_stat_user_tables WHERE relname = 'audit'").records.first?.int("n")
+            if inserted == 5000 { break }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        let connection = try PostgresConnection(conninfo: dsn, options: SessionOptions(statementTimeoutMs: 120_000))
+        let catalog = try CatalogCollector(connection: connection).collect()
+        // Calls enough that the lookup pays whatever the server's uptime makes of the scale.
+        let workload = Workload(source: .pgStatStatements, queries: [statement("SELECT id, body FROM audit WHERE actor = $1", calls: 10_000_000)])
+        let advice = try IndexAdvisor(connection: connection, catalog: catalog, options: IndexAdvisorOptions(maxColumns: 1)).advise(workload)
+        #expect(advice.recommendations.map(\.ddl) == ["CREATE INDEX CONCURRENTLY audit_actor_idx ON public.audit (actor)"])
+        let overhead = try #require(advice.recommendations.first?.writeOverhead)
+        #expect(overhead.source == "pg_stat_user_tables")
+        #expect(overhead.statements.isEmpty)
+        #expect(overhead.estimatedCost > 0)
+        let extrapolation = try #require(overhead.extrapolation)
+        #expect(extrapolation.hasPrefix("no statement of the workload writes public.audit; pg_stat_user_tables counted 5000 inserts, "
+                                        + "0 updates (0 HOT) and 0 deletes in "), "\(extrapolation)")
+        #expect(extrapolation.contains(", scaled to the workload's "))
+    }
+}
