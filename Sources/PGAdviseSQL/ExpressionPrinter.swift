@@ -173,11 +173,11 @@ public struct ExpressionPrinter: Sendable {
     }
 
     func operatorText(_ body: JSONValue) -> String {
-        let op = (body["name"]?.array ?? []).compactMap(stringValue).last ?? "?"
+        let op = lastName(body["name"]) ?? "?"
         // `a || b || c` is left-associative: its left operand needs no parentheses to read the same.
         let left = body["lexpr"].map { lexpr -> String in
             if let inner = lexpr["A_Expr"], inner["kind"]?.string == "AEXPR_OP", body["kind"]?.string == "AEXPR_OP",
-               (inner["name"]?.array ?? []).compactMap(stringValue).last == op, inner["lexpr"] != nil {
+               lastName(inner["name"]) == op, inner["lexpr"] != nil {
                 return print(lexpr)
             }
             return operand(lexpr)
@@ -212,7 +212,7 @@ public struct ExpressionPrinter: Sendable {
             let test = body["testexpr"].map(operand) ?? ""
             return test + " IN (SELECT ...)"
         case "ALL_SUBLINK":
-            let op = (body["operName"]?.array ?? []).compactMap(stringValue).last ?? "="
+            let op = lastName(body["operName"]) ?? "="
             return (body["testexpr"].map(operand) ?? "") + " " + op + " ALL (SELECT ...)"
         case "ARRAY_SUBLINK": return "ARRAY(SELECT ...)"
         default: return "(SELECT ...)"
@@ -236,6 +236,16 @@ func likeOperatorName(_ op: String) -> String {
 let textLikeTypes: Set<String> = ["text", "character varying", "varchar", "name"]
 
 func stringValue(_ node: JSONValue) -> String? { node["String"]?["sval"]?.string }
+
+/// The last `String` of a name list (`["pg_catalog", "lower"]` gives `lower`), without collecting
+/// the others: operator and function names are read for every condition.
+func lastName(_ list: JSONValue?) -> String? {
+    var last: JSONValue?
+    for item in list?.children ?? JSONValue.null.children {
+        if let name = item["String"]?["sval"], name.kind == .string { last = name }
+    }
+    return last?.string
+}
 
 /// A constant from an `A_Const` body. libpg_query's JSON omits a zero (and, in 15-4.0.0, a negative)
 /// integer's value, so such integers are read back from the statement text at the constant's location.

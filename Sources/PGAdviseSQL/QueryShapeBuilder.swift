@@ -85,11 +85,9 @@ struct BlockState {
 }
 
 /// Nodes that contain no expression (so no subquery and no aggregate): walks stop at them.
-func isLeafNode(_ type: JSONKey) -> Bool {
-    switch type {
-    case "ColumnRef", "A_Const", "ParamRef", "String", "A_Star", "TypeName": return true
-    default: return false
-    }
+func isLeafNode(_ tree: JSONValue, at position: Int) -> Bool {
+    tree.isNode(at: position, "ColumnRef") || tree.isNode(at: position, "A_Const") || tree.isNode(at: position, "ParamRef")
+        || tree.isNode(at: position, "String") || tree.isNode(at: position, "A_Star") || tree.isNode(at: position, "TypeName")
 }
 
 let aggregateFunctions: Set<String> = [
@@ -428,7 +426,7 @@ struct ShapeBuilder {
     func firstFunctionName(_ functions: JSONValue) -> String? {
         for entry in functions.array ?? [] {
             for item in entry["List"]?["items"]?.array ?? [] {
-                if let name = item["FuncCall"]?["funcname"]?.array?.last.flatMap(stringValue) { return name }
+                if let name = item["FuncCall"]?["funcname"]?.lastChild.flatMap(stringValue) { return name }
             }
         }
         return nil
@@ -464,7 +462,7 @@ struct ShapeBuilder {
         }
         var qualifiers: [String] = []
         var unqualified = 0
-        collectQualifiers(condition, insideSubquery: false, qualifiers: &qualifiers, unqualified: &unqualified)
+        collectQualifiers(condition, qualifiers: &qualifiers, unqualified: &unqualified)
         let scope = states[block].scope
         guard scope.count > 1 else { return }
         let items = Set(qualifiers.compactMap { q in scope.firstIndex { $0.exposedName == q } })
@@ -478,23 +476,25 @@ struct ShapeBuilder {
     /// Qualifiers of every column a condition reads, including those inside its subqueries (which is
     /// how a correlated EXISTS links two outer tables). Unqualified columns inside a subquery are
     /// taken to be the subquery's own.
-    func collectQualifiers(_ node: JSONValue, insideSubquery: Bool, qualifiers: inout [String], unqualified: inout Int) {
-        var entering = insideSubquery
-        if let (type, body) = node.nodeKey {
-            if type == "ColumnRef" {
-                let fields = (body["fields"]?.array ?? []).compactMap(stringValue)
-                let star = isStar(body)
-                if fields.count >= 2 || (star && fields.count >= 1) {
-                    qualifiers.append(fields[fields.count >= 2 && !star ? fields.count - 2 : fields.count - 1])
-                } else if !insideSubquery {
+    func collectQualifiers(_ node: JSONValue, qualifiers: inout [String], unqualified: inout Int) {
+        // Everything before this position, from the last SubLink seen, is inside a subquery.
+        var subqueryEnd = node.index
+        var i = node.index
+        while i < node.end {
+            if node.isNode(at: i, "ColumnRef") {
+                let fields = ColumnRefFields(node.at(i + 2))
+                if fields.names >= 2 || (fields.star && fields.names >= 1) {
+                    if let qualifier = (fields.names >= 2 && !fields.star ? fields.previous : fields.last)?.string {
+                        qualifiers.append(qualifier)
+                    }
+                } else if i >= subqueryEnd {
                     unqualified += 1
                 }
-                return
+                i = node.end(of: i)
+                continue
             }
-            if type == "SubLink" { entering = true }
-        }
-        for child in node.children {
-            collectQualifiers(child, insideSubquery: entering, qualifiers: &qualifiers, unqualified: &unqualified)
+            if node.isNode(at: i, "SubLink") { subqueryEnd = Swift.max(subqueryEnd, node.end(of: i)) }
+            i += 1
         }
     }
 
@@ -543,37 +543,64 @@ struct ShapeBuilder {
     }
 
     func collectColumns(_ node: JSONValue, block: Int, into columns: inout [ColumnRef]) {
-        if let (type, body) = node.nodeKey {
-            if type == "SubLink" { return }
-            if type == "ColumnRef" {
+        var i = node.index
+        while i < node.end {
+            if node.isNode(at: i, "ColumnRef") {
+                let body = node.at(i + 2)
                 if !isStar(body) { columns.append(columnRef(body, block: block)) }
-                return
+                i = node.end(of: i)
+            } else if node.isNode(at: i, "SubLink") {
+                i = node.end(of: i)
+            } else {
+                i += 1
             }
         }
-        for child in node.children { collectColumns(child, block: block, into: &columns) }
     }
 
     func containsAggregate(_ node: JSONValue) -> Bool {
-        if let (type, call) = node.nodeKey {
-            if type == "SubLink" || isLeafNode(type) { return false }
-            if type == "FuncCall" {
+        var i = node.index
+        while i < node.end {
+            if node.isNode(at: i, "SubLink") || isLeafNode(node, at: i) {
+                i = node.end(of: i)
+                continue
+            }
+            if node.isNode(at: i, "FuncCall") {
+                let call = node.at(i + 2)
                 if call["over"] == nil {
                     if call["agg_star"]?.bool == true || call["agg_filter"] != nil || call["agg_order"] != nil { return true }
-                    if let name = call["funcname"]?.array?.last.flatMap(stringValue), aggregateFunctions.contains(name) { return true }
+                    if let name = call["funcname"]?.lastChild.flatMap(stringValue), aggregateFunctions.contains(name) { return true }
                 }
             }
+            i += 1
         }
-        return node.children.contains(where: containsAggregate)
+        return false
     }
 
     // MARK: columns
 
-    func isStar(_ columnRef: JSONValue) -> Bool { columnRef["fields"]?.array?.last?["A_Star"] != nil }
+    /// A ColumnRef's name parts as the walks need them, without collecting them into an array.
+    struct ColumnRefFields {
+        /// How many `String` parts (`a.b.c` has 3; `t.*` has 1).
+        var names = 0
+        var last: JSONValue?
+        var previous: JSONValue?
+        /// Ends in `*`.
+        var star = false
+
+        init(_ columnRef: JSONValue) {
+            for field in columnRef["fields"]?.children ?? JSONValue.null.children {
+                star = field["A_Star"] != nil
+                if let name = field["String"]?["sval"], name.kind == .string { previous = last; last = name; names += 1 }
+            }
+        }
+    }
+
+    func isStar(_ columnRef: JSONValue) -> Bool { columnRef["fields"]?.lastChild?["A_Star"] != nil }
 
     func columnRef(_ body: JSONValue, block: Int) -> ColumnRef {
-        let fields = (body["fields"]?.array ?? []).compactMap(stringValue)
-        let name = fields.last ?? ""
-        let qualifier = fields.count >= 2 ? fields[fields.count - 2] : nil
+        let fields = ColumnRefFields(body)
+        let name = fields.last?.string ?? ""
+        let qualifier = fields.names >= 2 ? fields.previous?.string : nil
         return ColumnRef(qualifier: qualifier, name: name, relation: resolve(qualifier, block: block),
                          location: relative(body["location"]?.int))
     }
@@ -652,7 +679,7 @@ struct ShapeBuilder {
     mutating func subLinkCondition(_ body: JSONValue, node: JSONValue, negated: Bool, block: Int, clause: Predicate.Clause,
                                    underOr: Bool, location: Int) {
         let select = body["subselect"]?["SelectStmt"]
-        let operatorName = (body["operName"]?.array ?? []).compactMap(stringValue).last ?? "="
+        let operatorName = lastName(body["operName"]) ?? "="
         switch body["subLinkType"]?.string {
         case "EXISTS_SUBLINK":
             if let select { selectBlock(select, context: .exists(negated: negated), parent: block, location: location) }
@@ -683,7 +710,7 @@ struct ShapeBuilder {
 
     mutating func comparison(_ body: JSONValue, node: JSONValue, block: Int, clause: Predicate.Clause,
                              underOr: Bool, joinType: String) {
-        let name = (body["name"]?.array ?? []).compactMap(stringValue).last ?? ""
+        let name = lastName(body["name"]) ?? ""
         let kind = body["kind"]?.string ?? "AEXPR_OP"
         let location = relative(body["location"]?.int)
         let lexpr = body["lexpr"]
@@ -835,7 +862,7 @@ struct ShapeBuilder {
             return (column, [.collate(name)] + inner)
         case "FuncCall":
             guard body["over"] == nil else { return nil }
-            let name = (body["funcname"]?.array ?? []).compactMap(stringValue).last ?? "?"
+            let name = lastName(body["funcname"]) ?? "?"
             for arg in body["args"]?.array ?? [] {
                 if let (column, inner) = columnSide(arg, block: block) { return (column, [.function(name: name)] + inner) }
             }
@@ -848,7 +875,7 @@ struct ShapeBuilder {
             return nil
         case "A_Expr":
             guard body["kind"]?.string == "AEXPR_OP" else { return nil }
-            let op = (body["name"]?.array ?? []).compactMap(stringValue).last ?? "?"
+            let op = lastName(body["name"]) ?? "?"
             for side in [body["lexpr"], body["rexpr"]] {
                 if let side, let (column, inner) = columnSide(side, block: block) { return (column, [.arithmetic(op: op)] + inner) }
             }
@@ -863,25 +890,33 @@ struct ShapeBuilder {
 
     /// Creates blocks for the subqueries anywhere inside an expression, in the context their link type gives.
     mutating func walkSubLinks(_ node: JSONValue, block: Int) {
-        if let (type, body) = node.nodeKey {
-            if type == "SubLink" {
-                if let test = body["testexpr"] { walkSubLinks(test, block: block) }
-                guard let select = body["subselect"]?["SelectStmt"] else { return }
-                let location = relative(body["location"]?.int)
-                let operatorName = (body["operName"]?.array ?? []).compactMap(stringValue).last ?? "="
-                let context: BlockContext
-                switch body["subLinkType"]?.string {
-                case "EXISTS_SUBLINK": context = .exists(negated: false)
-                case "ANY_SUBLINK" where operatorName == "=": context = .inSubquery(negated: false)
-                case "ALL_SUBLINK" where operatorName == "<>": context = .inSubquery(negated: true)
-                default: context = .scalarSubquery
-                }
-                selectBlock(select, context: context, parent: block, location: location)
-                return
+        var i = node.index
+        while i < node.end {
+            if node.isNode(at: i, "SubLink") {
+                subLink(node.at(i + 2), block: block)
+                i = node.end(of: i)
+            } else if node.isNode(at: i, "SelectStmt") || isLeafNode(node, at: i) {
+                i = node.end(of: i)
+            } else {
+                i += 1
             }
-            if type == "SelectStmt" || isLeafNode(type) { return }
         }
-        for child in node.children { walkSubLinks(child, block: block) }
+    }
+
+    /// A subquery inside an expression: its block, in the context its link type gives.
+    mutating func subLink(_ body: JSONValue, block: Int) {
+        if let test = body["testexpr"] { walkSubLinks(test, block: block) }
+        guard let select = body["subselect"]?["SelectStmt"] else { return }
+        let location = relative(body["location"]?.int)
+        let operatorName = lastName(body["operName"]) ?? "="
+        let context: BlockContext
+        switch body["subLinkType"]?.string {
+        case "EXISTS_SUBLINK": context = .exists(negated: false)
+        case "ANY_SUBLINK" where operatorName == "=": context = .inSubquery(negated: false)
+        case "ALL_SUBLINK" where operatorName == "<>": context = .inSubquery(negated: true)
+        default: context = .scalarSubquery
+        }
+        selectBlock(select, context: context, parent: block, location: location)
     }
 }
 
@@ -895,13 +930,10 @@ func selectLocation(_ select: JSONValue) -> Int? {
 /// The smallest `location` inside a node: where its text starts, near enough for a finding.
 func firstLocation(_ node: JSONValue) -> Int? {
     var best: Int?
-    if node.kind == .object {
-        for (key, value) in node.members {
-            if key == "location", let v = value.int, v >= 0 { best = Swift.min(best ?? v, v) }
-            else if let inner = firstLocation(value) { best = Swift.min(best ?? inner, inner) }
-        }
-    } else {
-        for item in node.children { if let v = firstLocation(item) { best = Swift.min(best ?? v, v) } }
+    var i = node.index
+    while i < node.end {
+        if node.isKey(at: i, "location"), let v = node.at(i + 1).int, v >= 0 { best = Swift.min(best ?? v, v) }
+        i += 1
     }
     return best
 }

@@ -46,9 +46,9 @@ public enum ExplainJSONParser {
         guard let type = value["Node Type"]?.string else {
             throw PGAdviseError(.input, "not an EXPLAIN JSON plan: a plan node has no \"Node Type\"")
         }
-        func number(_ key: String) -> Double? { value[key]?.double }
-        func text(_ key: String) -> String? { value[key]?.string }
-        func blocks(_ key: String) -> Int64? { value[key]?.int.map(Int64.init) }
+        func number(_ key: StaticString) -> Double? { value[key]?.double }
+        func text(_ key: StaticString) -> String? { value[key]?.string }
+        func blocks(_ key: StaticString) -> Int64? { value[key]?.int.map(Int64.init) }
         let children = try (value["Plans"]?.array ?? []).map(node)
         // Index, bitmap and join nodes each name their condition differently; one field keeps what
         // a rule needs to know: how rows were found.
