@@ -38,32 +38,37 @@ public struct JSONValue: Sendable {
 
     /// The member named `key` of an object (the first, if the name repeats); nil for other values.
     public subscript(key: StaticString) -> JSONValue? {
-        let entries = document.entries
-        let container = entries[index]
-        guard container.kind == .object else { return nil }
-        return key.withUTF8Buffer { wanted in
-            var i = index + 1
-            while i < container.next {
-                if document.string(at: i, equals: wanted) { return JSONValue(document: document, index: i + 1) }
-                i = entries[i + 1].next
-            }
-            return nil
-        }
+        key.withUTF8Buffer { memberValue(named: $0) }.map { JSONValue(document: document, index: $0) }
     }
 
     /// The member named `key`, for a name known only at run time.
     public func member(_ key: String) -> JSONValue? {
         var key = key
-        return key.withUTF8 { wanted in
-            let entries = document.entries
+        return key.withUTF8 { memberValue(named: $0) }.map { JSONValue(document: document, index: $0) }
+    }
+
+    /// The position of the value of the first member named `wanted`. This is the reader's hottest
+    /// loop (every question a walk asks), so it reads entries and bytes without bounds checks: every
+    /// position it visits comes from the tokenizer, which only records positions inside the document.
+    private func memberValue(named wanted: UnsafeBufferPointer<UInt8>) -> Int? {
+        document.entries.withUnsafeBufferPointer { entries in
             let container = entries[index]
             guard container.kind == .object else { return nil }
-            var i = index + 1
-            while i < container.next {
-                if document.string(at: i, equals: wanted) { return JSONValue(document: document, index: i + 1) }
-                i = entries[i + 1].next
+            return document.bytes.withUnsafeBufferPointer { bytes in
+                var i = index + 1
+                while i < container.next {
+                    let key = entries[i]
+                    if key.escaped {
+                        if document.string(at: i, equals: wanted) { return i + 1 }
+                    } else if key.end - key.start == wanted.count {
+                        var j = 0
+                        while j < wanted.count, bytes[key.start + j] == wanted[j] { j += 1 }
+                        if j == wanted.count { return i + 1 }
+                    }
+                    i = entries[i + 1].next
+                }
+                return nil
             }
-            return nil
         }
     }
 
