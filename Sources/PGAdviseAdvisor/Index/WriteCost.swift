@@ -104,24 +104,14 @@ struct WriteCostModel {
         return perEntry * min(1, max(0, rowShare))
     }
 
-    /// Lower-cased columns of `table` that `text` (an index expression or predicate) mentions. Words
-    /// inside string literals are not columns; a function named like a column is counted, which only
+    /// Lower-cased columns of `table` that `text` (an index expression or predicate) mentions, as
+    /// libpg_query reads it. Text that does not parse is taken to mention every column, which only
     /// makes the estimate more cautious.
     static func columnsMentioned(in text: String?, of table: Table) -> Set<String> {
         guard let text, !text.isEmpty else { return [] }
-        let withoutLiterals = text.replacingOccurrences(of: #"'([^']|'')*'"#, with: " ", options: .regularExpression)
-        let names = Set(table.columns.map { $0.name.lowercased() })
-        var found = Set<String>()
-        var word = ""
-        for ch in withoutLiterals.lowercased() + " " {
-            if ch.isLetter || ch.isNumber || ch == "_" || ch == "$" || ch == "\"" {
-                if ch != "\"" { word.append(ch) }
-            } else {
-                if names.contains(word) { found.insert(word) }
-                word = ""
-            }
-        }
-        return found
+        let all = Set(table.columns.map { $0.name.lowercased() })
+        guard let referenced = columnsReferenced(inExpression: text) else { return all }
+        return Set(referenced.map { $0.lowercased() }).intersection(all)
     }
 
     func columns(of index: Index, table: Table) -> Set<String> {
