@@ -9,7 +9,8 @@ each of their indexes is built once to learn its size, and at each budget a peer
 of its own ranking that fits. Each distinct set of indexes is built, ANALYZEd, timed and dropped once.
 Usage: bench.py DSN PGADVISE_BINARY
 Environment: LOG_FILE (the server log), TIMEOUT_MS (statement timeout of every run, default 60000),
-RUNS (timed runs per query, default 3), BUDGETS (default 100MB,250MB,1GB).
+RUNS (timed runs per query, default 3), BUDGETS (default 100MB,250MB,1GB), PEERS=0 (pgadvise only: for
+trying a change to the advisor, not for figures that compare).
 """
 import glob, os, statistics, sys, time
 
@@ -24,6 +25,7 @@ RUNS = int(os.environ.get("RUNS", "3"))
 # its time, and repeating the slow ones would take most of the harness's time.
 LONG_MS = float(os.environ.get("LONG_MS", "10000"))
 BUDGETS = os.environ.get("BUDGETS", "100MB,250MB,1GB").split(",")
+PEERS = os.environ.get("PEERS", "1") != "0"
 UNITS = {"kb": 1 << 10, "mb": 1 << 20, "gb": 1 << 30}
 # Q17 and Q20 correlate a subquery on lineitem with every qualifying part: without an index on
 # lineitem's part key each runs for hours at SF1, and a statement cancelled by its timeout never
@@ -176,8 +178,8 @@ def main():
         for note in advice["notes"]:
             log("pgadvise note: " + note)
         answers[budget] = (advice, time.time() - started)
-    dexter = [r["ddl"] for r in pgadvise(PGADVISE, DSN, LOG_FILE, ["--strategy", "dexter-rule"])["recommendations"]]
-    qualstats = DB.qualstats_ddls()
+    dexter = [r["ddl"] for r in pgadvise(PGADVISE, DSN, LOG_FILE, ["--strategy", "dexter-rule"])["recommendations"]] if PEERS else []
+    qualstats = DB.qualstats_ddls() if PEERS else []
     log("Dexter rule: %d indexes; pg_qualstats: %d indexes; sizing them" % (len(dexter), len(qualstats)))
     largest = max(budget_bytes(b) for b in BUDGETS)
     dexter_sizes, qualstats_sizes = peer_sizes(dexter, largest), peer_sizes(qualstats, largest)
@@ -192,7 +194,7 @@ def main():
             ("pgadvise indexes", [r["ddl"] for r in advice["recommendations"]]),
             ("Dexter rule", fitting_prefix(dexter, dexter_sizes, limit)),
             ("pg_qualstats", fitting_prefix(qualstats, qualstats_sizes, limit)),
-        ]
+        ][:3 if PEERS else 1]
         for label, ddls in rows[budget]:
             measured(ddls, "%s at %s" % (label, budget))
 
@@ -217,8 +219,8 @@ def main():
             print("| %s | %.1f | %.1f%% | %s | %d | %d |" % (label, total / 1000, 100 * total / base, "{:,}".format(size),
                                                                len(ddls), timeouts))
         print()
-        print("| Query | none (ms) | pgadvise | Dexter rule | pg_qualstats |")
-        print("|---|---:|---:|---:|---:|")
+        print("| Query | none (ms) | %s |" % " | ".join(label for label, _ in rows[budget]))
+        print("|---|---:|%s" % ("---:|" * len(rows[budget])))
         for name in names:
             cells = []
             for _, ddls in configurations:
