@@ -134,7 +134,7 @@ public struct JSONValue: Sendable {
     }
 
     /// Like `node`, with the type as a name in the document (compared with `==` to a literal) rather
-    /// than a String, for walks that only look for a few node types.
+    /// than a String, for walks that look for one or two node types.
     public var nodeKey: (type: JSONKey, body: JSONValue)? {
         let entry = document.entries[index]
         guard entry.kind == .object, entry.count == 1 else { return nil }
@@ -194,11 +194,6 @@ public struct JSONKey: Sendable {
     public static func == (key: JSONKey, literal: StaticString) -> Bool {
         literal.withUTF8Buffer { key.document.string(at: key.index, equals: $0) }
     }
-
-    public static func != (key: JSONKey, literal: StaticString) -> Bool { !(key == literal) }
-
-    /// Lets `switch key { case "SubLink": ... }` compare bytes.
-    public static func ~= (literal: StaticString, key: JSONKey) -> Bool { key == literal }
 }
 
 /// The elements of an array or the member values of an object, in order.
