@@ -21,6 +21,9 @@ public struct QueryShape: Sendable {
     /// What the statement assigns to columns of `target`: UPDATE's SET, INSERT ... ON CONFLICT DO UPDATE
     /// SET, MERGE's WHEN MATCHED THEN UPDATE SET. Whether an UPDATE can stay HOT depends on them.
     public var assignments: [Assignment] = []
+    /// The RETURNING list of a top-level INSERT, UPDATE or DELETE: rows sent to the client like a
+    /// SELECT list's. (A RETURNING inside a writable CTE feeds the outer query and is not kept.)
+    public var returning: [ProjectionItem] = []
 
     /// The distinct columns `assignments` set, in order.
     public var assignedColumns: [String] {

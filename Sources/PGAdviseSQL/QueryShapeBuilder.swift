@@ -133,12 +133,14 @@ struct ShapeBuilder {
                 shape.assignments = assignments(conflict["OnConflictClause"]?["targetList"] ?? conflict["targetList"])
                 walkSubLinks(conflict, block: top)
             }
+            shape.returning = returningList(body, block: top)
         case "UpdateStmt", "DeleteStmt":
             shape.kind = type == "UpdateStmt" ? .update : .delete
             shape.assignments = assignments(body["targetList"])
             let top = newBlock(.top, parent: nil, location: 0)
             if let with = body["withClause"] { commonTableExpressions(with, parent: top) }
             dataModification(body, block: top, shape: &shape)
+            shape.returning = returningList(body, block: top)
         case "IndexStmt":
             if let relation = body["relation"] {
                 shape.indexCreation = IndexCreation(table: relationRef(relation), name: body["idxname"]?.string,
@@ -163,6 +165,15 @@ struct ShapeBuilder {
         }
         shape.blocks = blocks
         return shape
+    }
+
+    mutating func returningList(_ body: JSONValue, block: Int) -> [ProjectionItem] {
+        var items: [ProjectionItem] = []
+        for target in body["returningList"]?.children ?? JSONValue.null.children {
+            guard let value = target["ResTarget"]?["val"] else { continue }
+            items.append(projectionItem(value, block: block))
+        }
+        return items
     }
 
     /// A SET list's assignments. `SET (a, b) = ROW($1, $2)` arrives as one target per column, each

@@ -9,8 +9,9 @@ public struct SelectStarRule: QueryRule {
         rationale: """
         Every column is read, detoasted, sent and decoded, including large text and jsonb values the \
         caller ignores. It rules out index-only scans, and a column added later silently changes what \
-        the application receives. `*` inside EXISTS, in count(*), or in a CTE or subquery whose outer \
-        query names its columns costs nothing and is not reported.
+        the application receives. The same holds for `RETURNING *` on INSERT, UPDATE and DELETE. `*` \
+        inside EXISTS, in count(*), or in a CTE or subquery whose outer query names its columns costs \
+        nothing and is not reported.
         """,
         solution: "List the columns the caller uses.",
         triggering: [
@@ -19,6 +20,8 @@ public struct SelectStarRule: QueryRule {
             Example("SELECT ↓* FROM events WHERE kind = 'a' UNION ALL SELECT ↓* FROM archived_events WHERE kind = 'a'"),
             Example("SELECT ↓* FROM users WHERE id = $1",
                     schema: "CREATE TABLE users (id bigint PRIMARY KEY, email text, name text);"),
+            Example("UPDATE orders SET status = 'shipped' WHERE id = $1 RETURNING ↓*"),
+            Example("INSERT INTO users (email) VALUES ($1) RETURNING ↓users.*"),
         ],
         nonTriggering: [
             Example("SELECT id, email FROM users WHERE id = $1"),
@@ -27,6 +30,8 @@ public struct SelectStarRule: QueryRule {
             Example("WITH recent AS (SELECT * FROM orders WHERE created_at > now() - interval '1 day') SELECT id, total FROM recent"),
             Example("INSERT INTO orders_archive SELECT * FROM orders WHERE created_at < $1"),
             Example("SELECT * FROM generate_series(1, 10)"),
+            Example("DELETE FROM sessions WHERE expires_at < now() RETURNING id"),
+            Example("WITH moved AS (DELETE FROM orders WHERE status = 'done' RETURNING *) INSERT INTO orders_archive SELECT * FROM moved"),
         ])
 
     public init() {}
@@ -35,33 +40,45 @@ public struct SelectStarRule: QueryRule {
         var out: [Violation] = []
         for (index, block) in query.blocks.enumerated() where query.returnsRowsToClient(index) {
             for case let .star(qualifier, location) in block.projection {
-                let covered: [RelationRef]
-                if let qualifier {
-                    guard let relation = block.relation(named: qualifier) else { continue }
-                    covered = [relation]
-                } else {
-                    guard !block.relations.isEmpty else { continue }
-                    covered = block.relations
-                }
-                let names = covered.map { $0.name.description }.joined(separator: ", ")
-                var violation = Violation(
-                    message: "\(qualifier.map { "\($0).*" } ?? "SELECT *") returns every column of \(names), "
-                        + "whether the caller uses it or not, and rules out index-only scans.",
-                    location: location, evidence: qualifier.map { "\($0).*" } ?? "*",
-                    table: covered.count == 1 ? covered[0].name.description : nil)
-                if let catalog = context.catalog {
-                    let lists = covered.compactMap { relation -> String? in
-                        guard let table = catalog.table(relation.name) else { return nil }
-                        let prefix = covered.count > 1 || qualifier != nil ? quoteIdentifierIfNeeded(relation.exposedName) + "." : ""
-                        return table.columns.map { prefix + quoteIdentifierIfNeeded($0.name) }.joined(separator: ", ")
-                    }
-                    if lists.count == covered.count, !lists.isEmpty {
-                        violation.solution = "List the columns the caller uses; all of them are: \(lists.joined(separator: ", "))."
-                    }
-                }
-                out.append(violation)
+                out += violation(qualifier: qualifier, location: location, block: block, returning: false, context: context)
+            }
+        }
+        if let top = query.blocks.first {
+            for case let .star(qualifier, location) in query.returning {
+                out += violation(qualifier: qualifier, location: location, block: top, returning: true, context: context)
             }
         }
         return out
+    }
+
+    private func violation(qualifier: String?, location: Int?, block: QueryBlock, returning: Bool,
+                           context: RuleContext) -> [Violation] {
+        let covered: [RelationRef]
+        if let qualifier {
+            guard let relation = block.relation(named: qualifier) else { return [] }
+            covered = [relation]
+        } else {
+            guard !block.relations.isEmpty else { return [] }
+            covered = block.relations
+        }
+        let names = covered.map { $0.name.description }.joined(separator: ", ")
+        let star = qualifier.map { "\($0).*" }
+        var violation = Violation(
+            message: returning
+                ? "RETURNING \(star ?? "*") sends every column of \(names) back to the client, whether the caller uses it or not."
+                : "\(star ?? "SELECT *") returns every column of \(names), whether the caller uses it or not, and rules out index-only scans.",
+            location: location, evidence: star ?? "*",
+            table: covered.count == 1 ? covered[0].name.description : nil)
+        if let catalog = context.catalog {
+            let lists = covered.compactMap { relation -> String? in
+                guard let table = catalog.table(relation.name) else { return nil }
+                let prefix = covered.count > 1 || qualifier != nil ? quoteIdentifierIfNeeded(relation.exposedName) + "." : ""
+                return table.columns.map { prefix + quoteIdentifierIfNeeded($0.name) }.joined(separator: ", ")
+            }
+            if lists.count == covered.count, !lists.isEmpty {
+                violation.solution = "List the columns the caller uses; all of them are: \(lists.joined(separator: ", "))."
+            }
+        }
+        return [violation]
     }
 }
