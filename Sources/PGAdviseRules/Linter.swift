@@ -114,8 +114,8 @@ public enum Linter {
         return PgQuery.splitStatements(source.text, exact: true).map { ($0, parseDDL($0, strict: false) ?? []) }
     }
 
-    /// Query-rule findings of every statement (DDL only for CREATE INDEX, whose locking migration rules
-    /// judge), in file order so that each knows the tables created before it; nil when a statement
+    /// Query-rule findings of every statement (of DDL, only CREATE INDEX, whose locking migration rules
+    /// judge, and the SELECT of CREATE VIEW and CREATE TABLE AS), in file order so that each knows the tables created before it; nil when a statement
     /// does not parse. `ddl`: the DDL trees the first pass parsed, by byte offset.
     static func queryFindings(_ script: SplitScript, ddl: [Int: ParseTree], source: LintSource, lines: LineIndex,
                               catalog: Catalog?, rules: [any QueryRule]) -> [Finding]? {
@@ -136,7 +136,8 @@ public enum Linter {
                 if type == "CreateStmt" || type == "CreateTableAsStmt", let relation = body["relation"] ?? body["into"]?["rel"] {
                     created.insert(QualifiedName(schema: relation["schemaname"]?.string ?? "public", relation["relname"]?.string ?? ""))
                 }
-                guard type == "IndexStmt" else { continue }
+                // A view's or CREATE TABLE AS's SELECT is checked like any query.
+                guard ["IndexStmt", "ViewStmt", "CreateTableAsStmt"].contains(type) else { continue }
             }
             let context = RuleContext(catalog: catalog, tablesCreatedEarlierInFile: created)
             for shape in QueryShape.build(tree: tree) {

@@ -12,7 +12,7 @@ public enum RuleEngine {
 
     public static func violations(in shape: QueryShape, context: RuleContext,
                                   rules: [any QueryRule] = RuleRegistry.queryRules) -> [(RuleDescription, Violation)] {
-        guard shape.kind != .utility || shape.indexCreation != nil else { return [] }
+        guard shape.kind != .utility || shape.indexCreation != nil || shape.definedRelation != nil else { return [] }
         let resolved = context.catalog.map { shape.hasUnresolvedColumns ? shape.resolved(with: $0) : shape } ?? shape
         var out: [(RuleDescription, Violation)] = []
         for rule in rules {

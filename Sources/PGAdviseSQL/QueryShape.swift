@@ -24,6 +24,10 @@ public struct QueryShape: Sendable {
     /// The RETURNING list of a top-level INSERT, UPDATE or DELETE: rows sent to the client like a
     /// SELECT list's. (A RETURNING inside a writable CTE feeds the outer query and is not kept.)
     public var returning: [ProjectionItem] = []
+    /// For CREATE VIEW, CREATE MATERIALIZED VIEW and CREATE TABLE AS (utility statements): the relation
+    /// defined. Its SELECT is in `blocks` and is checked like any query; its rows fill the relation
+    /// rather than go to a client. Nil for every other statement.
+    public var definedRelation: RelationRef? = nil
 
     /// The distinct columns `assignments` set, in order.
     public var assignedColumns: [String] {

@@ -141,6 +141,11 @@ struct ShapeBuilder {
             if let with = body["withClause"] { commonTableExpressions(with, parent: top) }
             dataModification(body, block: top, shape: &shape)
             shape.returning = returningList(body, block: top)
+        case "ViewStmt", "CreateTableAsStmt":
+            guard let defined = type == "ViewStmt" ? body["view"] : body["into"]?["rel"],
+                  let select = body["query"]?["SelectStmt"] else { break }
+            shape.definedRelation = relationRef(defined)
+            _ = selectBlock(select, context: .top, parent: nil, location: relative(selectLocation(select)))
         case "IndexStmt":
             if let relation = body["relation"] {
                 shape.indexCreation = IndexCreation(table: relationRef(relation), name: body["idxname"]?.string,

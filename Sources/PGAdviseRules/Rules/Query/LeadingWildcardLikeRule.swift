@@ -19,6 +19,7 @@ public struct LeadingWildcardLikeRule: QueryRule {
         triggering: [
             Example("SELECT id FROM products WHERE name ↓LIKE '%phone%'"),
             Example("SELECT id FROM products WHERE name ↓ILIKE '_pad'"),
+            Example("CREATE VIEW gmail_users AS SELECT id FROM users WHERE email ↓LIKE '%@gmail.com'"),
             Example("SELECT id FROM products WHERE name ↓ILIKE '%' || $1 || '%'"),
             Example("SELECT id FROM products WHERE name ↓LIKE '%phone'",
                     schema: "CREATE TABLE products (id bigint PRIMARY KEY, name text);"),

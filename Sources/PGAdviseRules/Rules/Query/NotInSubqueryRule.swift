@@ -16,6 +16,7 @@ public struct NotInSubqueryRule: QueryRule {
         triggering: [
             Example("SELECT id FROM users WHERE id ↓NOT IN (SELECT user_id FROM banned_users)"),
             Example("DELETE FROM sessions WHERE user_id ↓NOT IN (SELECT id FROM users WHERE active)"),
+            Example("CREATE TABLE orphan_orders AS SELECT id FROM orders WHERE customer_id ↓NOT IN (SELECT id FROM customers)"),
             Example("SELECT id FROM users WHERE id ↓<> ALL (SELECT user_id FROM banned_users)"),
         ],
         nonTriggering: [

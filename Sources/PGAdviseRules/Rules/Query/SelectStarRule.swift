@@ -10,8 +10,8 @@ public struct SelectStarRule: QueryRule {
         Every column is read, detoasted, sent and decoded, including large text and jsonb values the \
         caller ignores. It rules out index-only scans, and a column added later silently changes what \
         the application receives. The same holds for `RETURNING *` on INSERT, UPDATE and DELETE. `*` \
-        inside EXISTS, in count(*), or in a CTE or subquery whose outer query names its columns costs \
-        nothing and is not reported.
+        inside EXISTS, in count(*), in a CTE or subquery whose outer query names its columns, or in \
+        the body of a view or CREATE TABLE AS (whose rows do not go to a client) is not reported.
         """,
         solution: "List the columns the caller uses.",
         triggering: [
@@ -31,6 +31,8 @@ public struct SelectStarRule: QueryRule {
             Example("INSERT INTO orders_archive SELECT * FROM orders WHERE created_at < $1"),
             Example("SELECT * FROM generate_series(1, 10)"),
             Example("DELETE FROM sessions WHERE expires_at < now() RETURNING id"),
+            Example("CREATE VIEW active_users AS SELECT * FROM users WHERE deleted_at IS NULL"),
+            Example("CREATE MATERIALIZED VIEW orders_2025 AS SELECT * FROM orders WHERE created_at < '2026-01-01'"),
             Example("WITH moved AS (DELETE FROM orders WHERE status = 'done' RETURNING *) INSERT INTO orders_archive SELECT * FROM moved"),
         ])
 
