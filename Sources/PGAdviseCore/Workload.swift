@@ -94,9 +94,11 @@ public struct Workload: Codable, Sendable {
 
     public func query(fingerprint: String) -> QueryStats? { queries.first { $0.fingerprint == fingerprint } }
 
-    /// Adds another source's statements (e.g. `--logs` on top of pg_stat_statements): calls and times
-    /// add up per fingerprint; samples keep the slowest.
-    public mutating func merge(_ other: Workload) {
+    /// Adds what another view of the same server saw (`--logs` on top of pg_stat_statements). Both
+    /// count the same executions, so a statement seen by both keeps the larger count rather than the
+    /// sum: pg_stat_statements counts every call and a log only those it logged, unless the statistics
+    /// were reset since. The slowest sample is kept, with the literal or bound values only a log has.
+    public mutating func merge(overlapping other: Workload) {
         var position: [String: Int] = [:]
         for (i, q) in queries.enumerated() { position[q.fingerprint] = i }
         for q in other.queries {
@@ -106,9 +108,11 @@ public struct Workload: Codable, Sendable {
                 continue
             }
             var mine = queries[i]
-            mine.calls += q.calls
-            mine.totalMs += q.totalMs
-            mine.meanMs = mine.calls > 0 ? mine.totalMs / Double(mine.calls) : 0
+            if q.calls > mine.calls {
+                mine.calls = q.calls
+                mine.totalMs = q.totalMs
+                mine.meanMs = q.calls > 0 ? q.totalMs / Double(q.calls) : 0
+            }
             if let m = q.maxMs { mine.maxMs = Swift.max(mine.maxMs ?? m, m) }
             if let m = q.minMs { mine.minMs = Swift.min(mine.minMs ?? m, m) }
             if (q.slowest?.durationMs ?? -1) > (mine.slowest?.durationMs ?? -1) || mine.slowest == nil {

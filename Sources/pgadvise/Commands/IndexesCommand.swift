@@ -61,7 +61,7 @@ struct IndexesCommand: ParsableCommand {
         let conn = try connection.connect(readOnly: !(measure || createExtension))
         let catalog = try CatalogCollector(connection: conn).collect()
         var workload = try PgStatStatementsCollector(connection: conn).collect(limit: 500).workload
-        if !workloadLogs.isEmpty { workload.merge(try loadLogWorkload(workloadLogs)) }
+        if !workloadLogs.isEmpty { workload.merge(overlapping: try loadLogWorkload(workloadLogs)) }
         let advisor = IndexAdvisor(connection: conn, catalog: catalog, options: IndexAdvisorOptions(
             budgetBytes: budgetBytes, maxColumns: maxColumns, measure: measure, measureRuns: measureRuns,
             createExtension: createExtension, lockTimeoutMs: connection.lockTimeout, strategy: strategy))
