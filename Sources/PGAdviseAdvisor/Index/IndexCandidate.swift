@@ -95,8 +95,14 @@ public struct IndexCandidate: Hashable, Sendable, CustomStringConvertible {
 
     /// True when this candidate's keys are a leading prefix of `other`'s (same method and predicate),
     /// so `other` serves every lookup this one serves.
+    /// Same table, method, keys and predicate; INCLUDE may differ.
+    func hasSameKeys(as other: IndexCandidate) -> Bool {
+        table == other.table && method == other.method && predicate == other.predicate && keys == other.keys
+    }
+
     func isPrefix(of other: IndexCandidate) -> Bool {
-        guard method == other.method, predicate == other.predicate, keys.count <= other.keys.count else { return false }
+        guard table == other.table, method == other.method, predicate == other.predicate,
+              keys.count <= other.keys.count else { return false }
         return zip(keys, other.keys).allSatisfy { $0 == $1 } && Set(include).isSubset(of: Set(other.include + other.keys.compactMap(\.column)))
     }
 }

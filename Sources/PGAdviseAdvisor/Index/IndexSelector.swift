@@ -30,8 +30,15 @@ final class IndexSelector {
     /// ... by at least this many cost units per call: about one random page read. Below that the
     /// planner's difference (an index-only scan of a one-row lookup) is not worth an index.
     static let minimumSavingPerCall = 5.0
-    /// Ignore steps that save less than this share of the workload's estimated cost without new indexes.
-    static let minimumWorkloadShare = 0.005
+    /// Ignore steps that save less than this share of what the workload would cost with the indexes
+    /// chosen so far: what is left to gain is then small next to the whole. Anchored to the current
+    /// choice, not to today's cost, because one statement that dominates today's estimate (a
+    /// correlated subquery scanning a large table per outer row, as TPC-H's Q17 and Q20 do without
+    /// an index) would otherwise hide every other statement's index until the advice is applied.
+    static let minimumRemainingShare = 0.005
+    /// ... and less than this share of today's estimated cost: a statement that is negligible in the
+    /// workload as it runs (a rare report) does not earn an index just because the large ones are served.
+    static let minimumTodayShare = 0.0001
 
     /// Options HypoPG or the planner rejected, with the reason (e.g. a non-immutable expression).
     private(set) var rejected: [IndexCandidate: String] = [:]
@@ -70,21 +77,22 @@ final class IndexSelector {
     func select() throws -> [IndexCandidate] {
         var chosen: [IndexCandidate] = []
         var used: Int64 = 0
-        // Measured against the workload as it runs today, so the search stops adding indexes once
-        // what is left to gain is small next to the whole.
-        let workloadCost = try statements.reduce(0.0) { $0 + $1.weight * (try cost($1, [])) }
+        let todayCost = try workloadCost(with: [])
         for _ in 0..<64 {
+            let floor = max(Self.minimumRemainingShare * (try workloadCost(with: chosen)), Self.minimumTodayShare * todayCost)
             var best: (option: IndexCandidate, replaced: [IndexCandidate], ratio: Double)?
             for option in options where rejected[option] == nil && !chosen.contains(option) {
                 if chosen.contains(where: { option.isPrefix(of: $0) }) { continue }
-                let replaced = chosen.filter { $0.isPrefix(of: option) }
+                // Two indexes with the same keys that differ only in INCLUDE are one too many: the
+                // later choice replaces the earlier.
+                let replaced = chosen.filter { $0.isPrefix(of: option) || $0.hasSameKeys(as: option) }
                 let next = chosen.filter { !replaced.contains($0) } + [option]
                 let sizeDelta = size(option) - replaced.reduce(0) { $0 + size($1) }
                 guard used + sizeDelta <= budget else { trace("over budget: \(option) \(sizeDelta)"); continue }
                 guard let step = try evaluate(from: chosen, to: next, option: option) else { continue }
                 let benefit = step.saving - writePenalty(from: chosen, to: next, table: option.table)
                 trace("option \(option) saving \(Int(step.saving)) benefit \(Int(benefit)) size \(sizeDelta) gates \(step.passesGates)")
-                guard step.passesGates, benefit > Self.minimumWorkloadShare * workloadCost else { continue }
+                guard step.passesGates, benefit > floor else { continue }
                 let ratio = benefit / Double(max(sizeDelta, 8192))
                 if best == nil || ratio > best!.ratio { best = (option, replaced, ratio) }
             }
@@ -95,6 +103,10 @@ final class IndexSelector {
             used = chosen.reduce(0) { $0 + size($1) }
         }
         return try pruned(chosen)
+    }
+
+    func workloadCost(with configuration: [IndexCandidate]) throws -> Double {
+        try statements.reduce(0.0) { $0 + $1.weight * (try cost($1, configuration)) }
     }
 
     /// What going from `current` to `next` adds to the maintenance of `table`'s indexes.
