@@ -32,7 +32,7 @@ let package = Package(
         .testTarget(name: "PGAdviseSQLTests", dependencies: ["PGAdviseSQL"], swiftSettings: swift5),
         .testTarget(name: "PGAdviseSourcesTests", dependencies: ["PGAdviseSources", "PGAdviseTestSupport"], swiftSettings: swift5),
         .testTarget(name: "PGAdviseRulesTests", dependencies: ["PGAdviseRules", "PGAdviseSQL"], swiftSettings: swift5),
-        .testTarget(name: "PGAdviseAdvisorTests", dependencies: ["PGAdviseAdvisor", "PGAdviseTestSupport"], swiftSettings: swift5),
+        .testTarget(name: "PGAdviseAdvisorTests", dependencies: ["PGAdviseAdvisor", "PGAdviseReport", "PGAdviseTestSupport"], swiftSettings: swift5),
         .testTarget(name: "PGAdviseReportTests", dependencies: ["PGAdviseReport"], swiftSettings: swift5),
         .testTarget(name: "pgadviseTests", dependencies: ["PGAdviseTestSupport"], swiftSettings: swift5),
         .target(name: "PGAdviseTestSupport", dependencies: ["PGAdviseCore", "PGAdviseSources"], path: "Tests/PGAdviseTestSupport", swiftSettings: swift5),

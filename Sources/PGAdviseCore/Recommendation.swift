@@ -16,11 +16,15 @@ public struct StatementMeasurement: Codable, Sendable, Equatable {
     public var runs: Int
     /// The `$n` values the statement ran with, in order; empty when it had none.
     public var parameters: [String]
+    /// True when the statement timeout cancelled the run without the index: `beforeMs` is that
+    /// timeout, a lower bound, and `beforeBuffers` is unknown (0). Nil otherwise.
+    public var beforeCutOff: Bool?
 
     public init(beforeMs: Double, afterMs: Double, beforeBuffers: Double, afterBuffers: Double, runs: Int,
-                parameters: [String] = []) {
+                parameters: [String] = [], beforeCutOff: Bool? = nil) {
         self.beforeMs = beforeMs; self.afterMs = afterMs; self.beforeBuffers = beforeBuffers
         self.afterBuffers = afterBuffers; self.runs = runs; self.parameters = parameters
+        self.beforeCutOff = beforeCutOff
     }
 }
 

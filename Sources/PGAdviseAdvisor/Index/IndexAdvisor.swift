@@ -407,6 +407,11 @@ public final class IndexAdvisor {
         for i in rec.statements.indices {
             guard let m = outcome.perStatement[rec.statements[i].fingerprint] else { continue }
             rec.statements[i].measured = m
+            if m.beforeCutOff == true {
+                rec.notes.append("Statement \(rec.statements[i].fingerprint) ran into the statement timeout without the index: its "
+                                 + "time before is that timeout (\(Int(m.beforeMs)) ms), a lower bound, so the "
+                                 + "measured gain is too.")
+            }
             let w = Double(max(1, rec.statements[i].calls))
             weightSum += w; before += w * m.beforeMs; after += w * m.afterMs
             beforeBuffers += w * m.beforeBuffers; afterBuffers += w * m.afterBuffers

@@ -24,6 +24,8 @@ struct MeasuredVerifier {
         var ms: Double
         var buffers: Double
         var indexNames: Set<String> = []
+        /// The run was cancelled by the statement timeout: `ms` is that timeout, a lower bound.
+        var cutOff = false
     }
 
     /// `statements` pairs each statement with the values for its `$n` (empty when it has none).
@@ -43,7 +45,7 @@ struct MeasuredVerifier {
         var unmeasured: [String: String] = [:]
         for (statement, values, _) in all {
             do {
-                before[statement.query.fingerprint] = try time(statement, valueSets: values)
+                before[statement.query.fingerprint] = try time(statement, valueSets: values, cutOffIsALowerBound: true)
             } catch let error as PostgresError {
                 unmeasured[statement.query.fingerprint] = error.message
                 // A failed statement aborts the transaction; start it again so the others can run.
@@ -70,7 +72,7 @@ struct MeasuredVerifier {
             if after.indexNames.contains(name) { usedBy.insert(statement.query.fingerprint) }
             results[statement.query.fingerprint] = StatementMeasurement(
                 beforeMs: first.ms, afterMs: after.ms, beforeBuffers: first.buffers, afterBuffers: after.buffers,
-                runs: runs, parameters: values.first ?? [])
+                runs: runs, parameters: values.first ?? [], beforeCutOff: first.cutOff ? true : nil)
         }
         let size = try connection.query("SELECT pg_relation_size(c.oid) AS bytes FROM pg_class c WHERE c.relname = $1 AND c.relkind = 'i'",
                                         [name]).records.first?.int("bytes")
@@ -85,7 +87,12 @@ struct MeasuredVerifier {
     /// and again would fill that page, so later runs, and all the "after" runs, would no longer find
     /// room for a HOT update and would measure a page state production never has. Writes therefore
     /// get a different row per run, before and after alike, drawn from the same pool of values.
-    private func time(_ statement: CostedStatement, valueSets: [[String]]) throws -> Timing {
+    ///
+    /// `cutOffIsALowerBound` (the runs without the index): a statement the statement timeout cancels
+    /// is not an error but a figure, the timeout, which the statement takes at least. Without it a
+    /// statement that runs for hours without its index (a correlated subquery over a large table)
+    /// could never show its gain. It is not run again: every run would take that long.
+    private func time(_ statement: CostedStatement, valueSets: [[String]], cutOffIsALowerBound: Bool = false) throws -> Timing {
         let body = WhatIfSession.statementBody(statement.text)
         let name = "pgadvise_measure_\(statement.id)"
         let explain: String
@@ -104,7 +111,13 @@ struct MeasuredVerifier {
             let values = valueSets.isEmpty ? [] : valueSets[run % valueSets.count]
             let arguments = values.isEmpty ? "" : "(" + values.map(quoteLiteral).joined(separator: ", ") + ")"
             try connection.execute("SAVEPOINT pgadvise_run")
-            let json = try connection.query(explain + arguments).rows.first?.first ?? nil
+            let json: String?
+            do {
+                json = try connection.query(explain + arguments).rows.first?.first ?? nil
+            } catch let error as PostgresError where cutOffIsALowerBound && error.isStatementTimeout {
+                try connection.execute("ROLLBACK TO SAVEPOINT pgadvise_run")
+                return Timing(ms: Double(connection.options.statementTimeoutMs), buffers: 0, cutOff: true)
+            }
             try connection.execute("ROLLBACK TO SAVEPOINT pgadvise_run")
             guard let json, let timing = Self.timing(explainAnalyzeJSON: json) else {
                 throw PGAdviseError(.database, "EXPLAIN ANALYZE returned no timing for \(statement.query.fingerprint)")
