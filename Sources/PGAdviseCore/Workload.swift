@@ -83,10 +83,14 @@ public struct QueryStats: Codable, Sendable {
 public struct Workload: Codable, Sendable {
     public var source: WorkloadSource
     public var queries: [QueryStats]
+    /// How long the counters ran, in seconds: since pg_stat_statements was last reset (14+). Nil when
+    /// unknown, and for logs. Rates (writes per window) need it.
+    public var windowSeconds: Double?
 
-    public init(source: WorkloadSource, queries: [QueryStats] = []) {
+    public init(source: WorkloadSource, queries: [QueryStats] = [], windowSeconds: Double? = nil) {
         self.source = source
         self.queries = queries
+        self.windowSeconds = windowSeconds
     }
 
     public var totalMs: Double { queries.reduce(0) { $0 + $1.totalMs } }

@@ -134,7 +134,9 @@ struct IndexWriteCountersIntegrationTests {
         let connection = try PostgresConnection(conninfo: dsn, options: SessionOptions(statementTimeoutMs: 120_000))
         let catalog = try CatalogCollector(connection: connection).collect()
         // Calls enough that the lookup pays whatever the server's uptime makes of the scale.
-        let workload = Workload(source: .pgStatStatements, queries: [statement("SELECT id, body FROM audit WHERE actor = $1", calls: 10_000_000)])
+        let window = try PgStatStatementsCollector(connection: connection).collect().workload.windowSeconds
+        let workload = Workload(source: .pgStatStatements, queries: [statement("SELECT id, body FROM audit WHERE actor = $1", calls: 10_000_000)],
+                                windowSeconds: window)
         let advice = try IndexAdvisor(connection: connection, catalog: catalog, options: IndexAdvisorOptions(maxColumns: 1)).advise(workload)
         #expect(advice.recommendations.map(\.ddl) == ["CREATE INDEX CONCURRENTLY audit_actor_idx ON public.audit (actor)"])
         let overhead = try #require(advice.recommendations.first?.writeOverhead)

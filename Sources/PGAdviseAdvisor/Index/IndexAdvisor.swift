@@ -256,7 +256,7 @@ public final class IndexAdvisor {
     private(set) var writes: WriteCostModel
 
     private func countWrites(_ workload: Workload, notes: inout [String]) throws {
-        let workloadWindow = workload.source == .pgStatStatements ? try statementStatsWindowSeconds() : nil
+        let workloadWindow = workload.windowSeconds
         let tableWindow = try tableStatsWindowSeconds()
         writes = WriteCostModel(catalog: catalog, workload: workload, workloadWindowSeconds: workloadWindow,
                                 tableWindowSeconds: tableWindow)
@@ -268,19 +268,6 @@ public final class IndexAdvisor {
                             : "(pg_stat_database.stats_reset)")
                          + " is unknown, so their index maintenance is not charged.")
         }
-    }
-
-    /// Seconds since pg_stat_statements was last reset entirely (pg_stat_statements_info, 14+); nil
-    /// when unknown.
-    private func statementStatsWindowSeconds() throws -> Double? {
-        let schema = try connection.query("SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
-                                          + "WHERE e.extname = 'pg_stat_statements'").rows.first?.first ?? nil
-        guard let schema else { return nil }
-        let info = try connection.query("SELECT to_regclass($1) IS NOT NULL AS present",
-                                        [quoteIdentifier(schema) + ".pg_stat_statements_info"]).records.first?.bool("present")
-        guard info == true else { return nil }
-        return try? connection.query("SELECT extract(epoch FROM now() - stats_reset)::float8 AS seconds FROM "
-                                     + quoteIdentifier(schema) + ".pg_stat_statements_info").records.first?.double("seconds")
     }
 
     /// Seconds since this database's table counters were reset; nil when they never were (then they

@@ -82,13 +82,17 @@ public struct PgStatStatementsCollector {
                 sharedBlocksRead: r.int("shared_blks_read"), tempBlocksWritten: r.int("temp_blks_written"),
                 queryId: r.int("queryid")))
         }
-        if columns.hasInfoView {
-            status.statsReset = try? connection.query(
-                pgadviseStatementMarker + "SELECT \(isoTimestamp("stats_reset")) AS reset FROM \(quoteIdentifier(schema)).pg_stat_statements_info"
-            ).records.first?["reset"]
+        var windowSeconds: Double?
+        if columns.hasInfoView, let info = try? connection.query(pgadviseStatementMarker + """
+            SELECT \(isoTimestamp("stats_reset")) AS reset, extract(epoch FROM now() - stats_reset)::float8 AS age
+            FROM \(quoteIdentifier(schema)).pg_stat_statements_info
+            """).records.first {
+            status.statsReset = info["reset"]
+            windowSeconds = info.double("age")
         }
-        return StatementStatsCollection(workload: Workload(source: .pgStatStatements, queries: mergedByFingerprint(queries)),
-                                        status: status)
+        return StatementStatsCollection(
+            workload: Workload(source: .pgStatStatements, queries: mergedByFingerprint(queries), windowSeconds: windowSeconds),
+            status: status)
     }
 }
 
