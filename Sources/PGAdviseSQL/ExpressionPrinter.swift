@@ -370,35 +370,52 @@ extension String {
 /// (`lower((email)::text)`), as written in DDL (`LOWER(email)`), and a predicate's column side
 /// (`lower(u.email)`) all give `lower(email)`. Nil when the text is not an expression.
 public func canonicalExpressionKey(_ expression: String) -> String? {
-    expressionKeyCache.key(for: expression)
+    expressionKeyCache.value(for: expression)
 }
 
-/// Index expressions are compared with every wrapped condition of every statement: parse each text once.
-final class ExpressionKeyCache: @unchecked Sendable {
+/// What is read from an expression's text, parsed once per text: index expressions and predicates
+/// are compared with every wrapped condition of every statement, and write-cost estimates ask about
+/// the same few for every configuration they weigh.
+final class ParsedExpressionCache<Value>: @unchecked Sendable {
     private let lock = NSLock()
-    private var keys: [String: String?] = [:]
+    private var known: [String: Value?] = [:]
+    private let limit: Int
+    private let compute: (String) -> Value?
 
-    func key(for expression: String) -> String? {
+    init(limit: Int, compute: @escaping (String) -> Value?) {
+        self.limit = limit
+        self.compute = compute
+    }
+
+    func value(for expression: String) -> Value? {
         lock.lock()
-        if let known = keys[expression] { lock.unlock(); return known }
+        if let cached = known[expression] { lock.unlock(); return cached }
         lock.unlock()
-        let key = computeExpressionKey(expression)
+        let value = compute(expression)
         lock.lock()
-        if keys.count > 50_000 { keys.removeAll(keepingCapacity: true) }
-        keys[expression] = key
+        if known.count > limit { known.removeAll(keepingCapacity: true) }
+        known[expression] = value
         lock.unlock()
-        return key
+        return value
     }
 }
 
-let expressionKeyCache = ExpressionKeyCache()
+let expressionKeyCache = ParsedExpressionCache<String>(limit: 50_000, compute: computeExpressionKey)
 
 func computeExpressionKey(_ expression: String) -> String? {
-    guard case let .success(tree) = PgQuery.parse("SELECT " + expression),
+    guard let parsed = parseSingleExpression(expression) else { return nil }
+    return ExpressionPrinter(keepQualifiers: false, dropTextCasts: true, source: Array(parsed.source.utf8)).print(parsed.node)
+}
+
+/// An expression's text parsed by libpg_query as `SELECT <expression>`: its node and the text it was
+/// parsed from (node locations count from there). Nil unless it is exactly one expression.
+func parseSingleExpression(_ expression: String) -> (node: JSONValue, source: String)? {
+    let source = "SELECT " + expression
+    guard case let .success(tree) = PgQuery.parse(source), tree.statements.count == 1,
           let select = tree.statements.first?.node["SelectStmt"],
           let targets = select["targetList"]?.array, targets.count == 1,
-          let value = targets[0]["ResTarget"]?["val"] else { return nil }
-    return ExpressionPrinter(keepQualifiers: false, dropTextCasts: true, source: Array(("SELECT " + expression).utf8)).print(value)
+          let node = targets[0]["ResTarget"]?["val"] else { return nil }
+    return (node, source)
 }
 
 /// A condition's parse-tree node and the printer for it: `Predicate.conditionText` on demand. Equal
