@@ -162,26 +162,19 @@ public enum IndexAdviceRenderer {
             }
             out += "\n"
         }
-        if !advice.withdrawn.isEmpty {
-            out += "### Withdrawn after measurement\n\n"
-            for w in advice.withdrawn { out += "- `\(w.recommendation.name)` on `\(w.recommendation.table)`: \(w.reason)\n" }
-            out += "\n"
-        }
-        if !advice.redundant.isEmpty {
-            out += "### Existing indexes made redundant\n\n"
-            for r in advice.redundant { out += "- `\(r.ddl)`: \(r.evidence)\n" }
-            out += "\n"
-        }
-        if !advice.skipped.isEmpty {
-            out += "### Statements not costed\n\n"
-            for s in advice.skipped { out += "- `\(s.fingerprint)`: \(s.reason)\n" }
-            out += "\n"
-        }
-        if !advice.notes.isEmpty {
-            out += "### Notes\n\n"
-            for note in advice.notes { out += "- \(note)\n" }
-        }
+        out += bulletSection("Withdrawn after measurement",
+                             advice.withdrawn.map { "`\($0.recommendation.name)` on `\($0.recommendation.table)`: \($0.reason)" })
+        out += bulletSection("Existing indexes made redundant", advice.redundant.map { "`\($0.ddl)`: \($0.evidence)" })
+        out += bulletSection("Statements not costed", advice.skipped.map { "`\($0.fingerprint)`: \($0.reason)" })
+        // Notes end the document: no blank line after them.
+        out += String(bulletSection("Notes", advice.notes).dropLast())
         return out
+    }
+
+    /// `### title` and one bullet per item, then a blank line; nothing when there are no items.
+    static func bulletSection(_ title: String, _ items: [String]) -> String {
+        guard !items.isEmpty else { return "" }
+        return "### \(title)\n\n" + items.map { "- \($0)\n" }.joined() + "\n"
     }
 
     static func statementCount(_ n: Int) -> String { "\(formatCount(n)) statement\(n == 1 ? "" : "s")" }
