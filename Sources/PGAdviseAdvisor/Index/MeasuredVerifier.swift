@@ -37,10 +37,14 @@ struct MeasuredVerifier {
         let all: [(CostedStatement, before: [[String]], after: [[String]])] =
             statements.map { ($0.0, Array(repeating: $0.1, count: runsPerSide), Array(repeating: $0.1, count: runsPerSide)) }
             + writes.map { ($0.0, Array($0.1.prefix(runsPerSide)), Array($0.1.dropFirst(runsPerSide).prefix(runsPerSide))) }
-        try connection.execute("BEGIN")
+        // Every setting is local to the transaction, so it ends with the ROLLBACK.
+        func begin() throws {
+            try connection.execute("BEGIN")
+            try connection.query("SELECT set_config('lock_timeout', $1, true), set_config('plan_cache_mode', 'force_custom_plan', true)",
+                                 [String(lockTimeoutMs)])
+        }
+        try begin()
         defer { _ = try? connection.execute("ROLLBACK") }
-        try connection.query("SELECT set_config('lock_timeout', $1, true), set_config('plan_cache_mode', 'force_custom_plan', true)",
-                             [String(lockTimeoutMs)])
         var before: [String: Timing] = [:]
         var unmeasured: [String: String] = [:]
         for (statement, values, _) in all {
@@ -49,9 +53,8 @@ struct MeasuredVerifier {
             } catch let error as PostgresError {
                 unmeasured[statement.query.fingerprint] = error.message
                 // A failed statement aborts the transaction; start it again so the others can run.
-                try connection.execute("ROLLBACK; BEGIN")
-                try connection.query("SELECT set_config('lock_timeout', $1, true), set_config('plan_cache_mode', 'force_custom_plan', true)",
-                                     [String(lockTimeoutMs)])
+                try connection.execute("ROLLBACK")
+                try begin()
             }
         }
         do {
