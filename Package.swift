@@ -14,6 +14,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
@@ -24,8 +25,10 @@ let package = Package(
         .target(name: "PGAdviseRules", dependencies: ["PGAdviseCore", "PGAdviseSQL", "PGAdviseReport"], swiftSettings: swift5),
         .target(name: "PGAdviseAdvisor", dependencies: ["PGAdviseCore", "PGAdviseSQL", "PGAdviseSources", "PGAdviseRules"], swiftSettings: swift5),
         .target(name: "PGAdviseReport", dependencies: ["PGAdviseCore"], swiftSettings: swift5),
+        // The only importer of GRDB: the history store behind `snapshot` and `report`.
+        .target(name: "PGAdviseStore", dependencies: ["PGAdviseCore", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: swift5),
         .executableTarget(name: "pgadvise", dependencies: [
-            "PGAdviseCore", "PGAdviseSQL", "PGAdviseSources", "PGAdviseRules", "PGAdviseAdvisor", "PGAdviseReport",
+            "PGAdviseCore", "PGAdviseSQL", "PGAdviseSources", "PGAdviseRules", "PGAdviseAdvisor", "PGAdviseReport", "PGAdviseStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: swift5),
         .testTarget(name: "PGAdviseCoreTests", dependencies: ["PGAdviseCore"], swiftSettings: swift5),
@@ -34,6 +37,7 @@ let package = Package(
         .testTarget(name: "PGAdviseRulesTests", dependencies: ["PGAdviseRules", "PGAdviseSQL"], swiftSettings: swift5),
         .testTarget(name: "PGAdviseAdvisorTests", dependencies: ["PGAdviseAdvisor", "PGAdviseReport", "PGAdviseTestSupport"], swiftSettings: swift5),
         .testTarget(name: "PGAdviseReportTests", dependencies: ["PGAdviseReport"], swiftSettings: swift5),
+        .testTarget(name: "PGAdviseStoreTests", dependencies: ["PGAdviseStore", "PGAdviseReport"], swiftSettings: swift5),
         .testTarget(name: "pgadviseTests", dependencies: ["PGAdviseTestSupport"], swiftSettings: swift5),
         .target(name: "PGAdviseTestSupport", dependencies: ["PGAdviseCore", "PGAdviseSources"], path: "Tests/PGAdviseTestSupport", swiftSettings: swift5),
     ]

@@ -7,4 +7,6 @@ let commandRegistry: [ParsableCommand.Type] = [
     IndexesCommand.self,
     LintCommand.self,
     RulesCommand.self,
+    SnapshotCommand.self,
+    ReportCommand.self,
 ]
