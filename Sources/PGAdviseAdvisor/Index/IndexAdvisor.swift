@@ -42,7 +42,7 @@ public final class IndexAdvisor {
     let connection: PostgresConnection
     let catalog: Catalog
     let options: IndexAdvisorOptions
-    let sizes = SizeEstimator()
+    var sizes = SizeEstimator()
 
     public init(connection: PostgresConnection, catalog: Catalog, options: IndexAdvisorOptions = IndexAdvisorOptions()) {
         self.connection = connection
@@ -99,6 +99,7 @@ public final class IndexAdvisor {
         }
         let inverted = ordered.filter { $0.method == "gin" }
         let costable = ordered.filter { $0.method != "gin" }
+        sizes.sampledDistinctKeys = try sampledDistinctKeys(for: costable, notes: &advice.notes)
 
         var recommendations: [IndexRecommendation] = []
         if advice.hypopg {
@@ -308,7 +309,7 @@ public final class IndexAdvisor {
             predicate: index.predicate, statements: served,
             estimatedCostBefore: zip(served, weights).reduce(0) { $0 + $1.1 * ($1.0.estimatedCostBefore ?? 0) },
             estimatedCostAfter: zip(served, weights).reduce(0) { $0 + $1.1 * ($1.0.estimatedCostAfter ?? 0) },
-            sizeBytes: estimatedSize(index), sizeSource: "pg_stats", writeOverhead: writes.overhead(of: index, chosen: chosen),
+            sizeBytes: estimatedSize(index), sizeSource: sizes.sizeSource(of: index), writeOverhead: writes.overhead(of: index, chosen: chosen),
             verified: true)
     }
 
@@ -319,7 +320,7 @@ public final class IndexAdvisor {
             table: candidate.table.description, method: candidate.method, columns: candidate.keys.map(\.sql),
             include: candidate.include, predicate: candidate.predicate,
             statements: served.map { ServedStatement(fingerprint: $0.query.fingerprint, text: $0.displayText, calls: $0.query.calls) },
-            sizeBytes: estimatedSize(candidate), sizeSource: "pg_stats", writeOverhead: writes.overhead(of: candidate, chosen: []),
+            sizeBytes: estimatedSize(candidate), sizeSource: sizes.sizeSource(of: candidate), writeOverhead: writes.overhead(of: candidate, chosen: []),
             verified: false)
     }
 

@@ -1,0 +1,38 @@
+import PGAdviseCore
+import PGAdviseSources
+
+extension IndexAdvisor {
+    /// Sampling stops after this many column sets: each reads a few hundred pages, and the sets come
+    /// widest size spread first, so later ones matter least.
+    static let maximumSampledColumnSets = 64
+
+    /// Distinct key combinations of the multicolumn B-tree candidates whose size the column
+    /// statistics leave open, counted in a block sample of each table, in this session (its
+    /// statement and lock timeouts apply). A set whose sample fails (timeout, lock, permission)
+    /// keeps the independence estimate, and one note says so; the advice goes on.
+    func sampledDistinctKeys(for candidates: [IndexCandidate], notes: inout [String]) throws -> [KeyColumnSet: Double] {
+        let sampler = DistinctKeySampler(connection: connection)
+        var estimates: [KeyColumnSet: Double] = [:]
+        var failures: [String] = []
+        for set in sizes.columnSetsWorthSampling(candidates, catalog: catalog).prefix(Self.maximumSampledColumnSets) {
+            guard let table = catalog.table(set.table), let rows = table.rowEstimate, let bytes = table.sizeBytes else { continue }
+            let percent = DistinctKeySampler.samplePercent(rows: rows, bytes: bytes)
+            do {
+                let sample = try sampler.sample(table: table.name, columns: set.columns, percent: percent)
+                let estimate = sample.estimatedDistinct(totalRows: rows)
+                trace("distinct keys \(set): \(percent)% sample n=\(sample.sampledRows) d=\(sample.distinct) "
+                      + "f1=\(sample.seenOnce) -> \(estimate.map { String($0) } ?? "empty sample")")
+                if let estimate { estimates[set] = estimate }
+            } catch let error as PostgresError {
+                failures.append("\(set): \(error.message)")
+            }
+        }
+        if let first = failures.first {
+            notes.append("Could not count distinct key combinations in a sample for \(failures.count) column set"
+                         + (failures.count == 1 ? "" : "s") + " (\(first)); "
+                         + (failures.count == 1 ? "its size estimate assumes" : "their size estimates assume")
+                         + " independent columns and may be too large.")
+        }
+        return estimates
+    }
+}

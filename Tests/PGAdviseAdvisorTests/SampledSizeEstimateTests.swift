@@ -1,0 +1,99 @@
+import PGAdviseAdvisor
+import PGAdviseCore
+import PGAdviseSources
+import Testing
+
+/// TPC-H SF1 `lineitem` as pg_stats describes it: 6M rows, 200k parts, 10k suppliers, and each part
+/// sold by 4 suppliers, so 800k (part, supplier) pairs where independent columns would give 2 billion.
+let lineitemTable = Table(name: QualifiedName(schema: "public", "lineitem"), columns: [
+    Column(name: "l_orderkey", type: "integer", notNull: true, stats: ColumnStats(averageWidth: 4, nDistinct: 1_500_000)),
+    Column(name: "l_linenumber", type: "integer", notNull: true, stats: ColumnStats(averageWidth: 4, nDistinct: 7)),
+    Column(name: "l_partkey", type: "integer", notNull: true, stats: ColumnStats(averageWidth: 4, nDistinct: 200_000)),
+    Column(name: "l_suppkey", type: "integer", notNull: true, stats: ColumnStats(averageWidth: 4, nDistinct: 10_000)),
+    Column(name: "l_returnflag", type: "character(1)", notNull: true, stats: ColumnStats(averageWidth: 2, nDistinct: 3)),
+    Column(name: "l_linestatus", type: "character(1)", notNull: true, stats: ColumnStats(averageWidth: 2, nDistinct: 2)),
+], primaryKey: ["l_orderkey", "l_linenumber"], rowEstimate: 6_000_000, sizeBytes: 922 << 20)
+
+private let partSupplier = IndexCandidate(table: lineitemTable.name, keys: [.column("l_partkey"), .column("l_suppkey")])
+private let partSupplierSet = KeyColumnSet(table: lineitemTable.name, columns: ["l_partkey", "l_suppkey"])
+
+struct SampledSizeEstimateTests {
+    @Test func aSampledDistinctCountGivesThePostingListSize() {
+        let sampled = SizeEstimator(sampledDistinctKeys: [partSupplierSet: 800_000])
+        // 800k keys of 7.5 rows: one posting tuple each, align8(16-byte key part + 7.5 × 6) + 4 = 68 bytes;
+        // 54,400,000 bytes over 7,336.8 usable bytes a leaf = 7,415 leaves, + 75 internal + metapage.
+        #expect(sampled.estimate(partSupplier, table: lineitemTable) == 7_491 * 8192)
+        #expect(sampled.sizeSource(of: partSupplier) == "pg_stats+sample")
+        // The same columns in the other order share the count.
+        let reversed = IndexCandidate(table: lineitemTable.name, keys: [.column("l_suppkey"), .column("l_partkey")])
+        #expect(sampled.estimate(reversed, table: lineitemTable) == 7_491 * 8192)
+    }
+
+    @Test func withoutASampleColumnsAreIndependentAndNothingIsDeduplicated() {
+        let independent = SizeEstimator()
+        // 200k × 10k pairs exceed the rows: 6M plain 20-byte tuples = 16,356 leaves + 164 + 1 (135 MB,
+        // where the index builds at 61 MB).
+        #expect(independent.estimate(partSupplier, table: lineitemTable) == 16_521 * 8192)
+        #expect(independent.sizeSource(of: partSupplier) == "pg_stats")
+    }
+
+    @Test func aSampleBelowTheLargestColumnsDistinctCountIsRaisedToIt() {
+        // A block sample of key-ordered data under-counts; l_partkey alone has 200k values.
+        let low = SizeEstimator(sampledDistinctKeys: [partSupplierSet: 50_000])
+        // 200k keys of 30 rows: align8(16 + 180) + 4 = 204 bytes; 40,800,000 bytes = 5,562 leaves + 56 + 1.
+        #expect(low.estimate(partSupplier, table: lineitemTable) == 5_619 * 8192)
+    }
+
+    @Test func onlyMulticolumnBTreesTheStatisticsLeaveOpenAreSampled() {
+        let catalog = Catalog(tables: [lineitemTable])
+        let table = lineitemTable.name
+        let candidates = [
+            partSupplier,
+            IndexCandidate(table: table, keys: [.column("l_suppkey"), .column("l_partkey")]),
+            // Covering: its full key list is not deduplicated, its two-key prefix is (l_partkey, l_orderkey).
+            IndexCandidate(table: table, keys: [.column("l_partkey"), .column("l_orderkey"), .column("l_suppkey")],
+                           include: ["l_returnflag"]),
+            // Contains the primary key: every combination is unique.
+            IndexCandidate(table: table, keys: [.column("l_linenumber"), .column("l_orderkey"), .column("l_returnflag")]),
+            // At most 6 combinations among 6M rows: the size is all heap pointers either way.
+            IndexCandidate(table: table, keys: [.column("l_returnflag"), .column("l_linestatus")]),
+            // A sample of the whole table says nothing about a partial index's rows.
+            IndexCandidate(table: table, keys: [.column("l_suppkey"), .column("l_returnflag")],
+                           predicate: "l_linestatus = 'O'", predicateRowShare: 0.5),
+            IndexCandidate(table: table, keys: [.column("l_suppkey")]),
+        ]
+        // Widest size spread first: (l_partkey, l_suppkey) may be 46 to 135 MB, (l_orderkey, l_partkey) 74 to 135 MB.
+        #expect(SizeEstimator().columnSetsWorthSampling(candidates, catalog: catalog).map(\.description) == [
+            "public.lineitem (l_partkey, l_suppkey)",
+            "public.lineitem (l_orderkey, l_partkey)",
+        ])
+    }
+
+    @Test func duj1OnAPartialSample() {
+        // lineitem (l_partkey, l_suppkey) in a 0.5% block sample of TPC-H SF1.
+        let tpch = DistinctKeySample(sampledRows: 30_082, distinct: 29_561, seenOnce: 29_048)
+        #expect(tpch.estimatedDistinct(totalRows: 6_001_398) == 753_859)
+        // 2000 · 1500 / (800 + 1200 · 2000 / 100000) = 3,000,000 / 824.
+        #expect(DistinctKeySample(sampledRows: 2_000, distinct: 1_500, seenOnce: 1_200).estimatedDistinct(totalRows: 100_000) == 3_641)
+    }
+
+    @Test func duj1SpecialCasesAsAnalyze() {
+        // Nothing repeated: taken as unique, every row its own key.
+        #expect(DistinctKeySample(sampledRows: 500, distinct: 500, seenOnce: 500).estimatedDistinct(totalRows: 1e6) == 1e6)
+        // Everything repeated: the sample saw every key.
+        #expect(DistinctKeySample(sampledRows: 500, distinct: 40, seenOnce: 0).estimatedDistinct(totalRows: 1e6) == 40)
+        // The whole table read: the count is exact.
+        #expect(DistinctKeySample(sampledRows: 1_000, distinct: 300, seenOnce: 100).estimatedDistinct(totalRows: 1_000) == 300)
+        // Statistics older than the rows read: never fewer keys than seen.
+        #expect(DistinctKeySample(sampledRows: 1_000, distinct: 300, seenOnce: 100).estimatedDistinct(totalRows: 800) == 300)
+        #expect(DistinctKeySample(sampledRows: 0, distinct: 0, seenOnce: 0).estimatedDistinct(totalRows: 1e6) == nil)
+    }
+
+    @Test func theSampleReadsAboutThirtyThousandRowsOrThreeHundredPages() {
+        // lineitem, 51 rows a page: 30,000 of its 6M rows are 0.5% (590 pages).
+        #expect(abs(DistinctKeySampler.samplePercent(rows: 6_000_000, bytes: 922 << 20) - 0.5) < 1e-9)
+        // 400 rows a page: 300 pages rather than 75.
+        #expect(DistinctKeySampler.samplePercent(rows: 4_000_000, bytes: 10_000 * 8192) == 3)
+        #expect(DistinctKeySampler.samplePercent(rows: 20_000, bytes: 100 * 8192) == 100)
+    }
+}
