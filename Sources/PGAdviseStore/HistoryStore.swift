@@ -151,6 +151,11 @@ public final class HistoryStore {
         try guarded { try writer.read { try Int.fetchOne($0, sql: "PRAGMA user_version") ?? 0 } }
     }
 
+    /// SQLite's journal mode for the file (`wal`).
+    public func journalMode() throws -> String {
+        try guarded { try writer.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") ?? "" } }
+    }
+
     /// The names of the migrations applied to the file, in order.
     public func appliedMigrations() throws -> [String] {
         let migrator = migrator
