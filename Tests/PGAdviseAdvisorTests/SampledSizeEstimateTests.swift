@@ -70,23 +70,36 @@ struct SampledSizeEstimateTests {
     }
 
     @Test func duj1OnAPartialSample() {
-        // lineitem (l_partkey, l_suppkey) in a 0.5% block sample of TPC-H SF1.
-        let tpch = DistinctKeySample(sampledRows: 30_082, distinct: 29_561, seenOnce: 29_048)
-        #expect(tpch.estimatedDistinct(totalRows: 6_001_398) == 753_859)
+        // lineitem (l_partkey, l_suppkey) in a 0.5% block sample of TPC-H SF1: 30,082 rows on 30,081
+        // (pair, page) units, so N = 30,081 × 6,001,398 / 30,082 units.
+        let tpch = DistinctKeySample(sampledRows: 30_082, keyPages: 30_081, distinct: 29_561, onOnePage: 29_049)
+        #expect(tpch.estimatedDistinct(totalRows: 6_001_398) == 755_111)
         // 2000 · 1500 / (800 + 1200 · 2000 / 100000) = 3,000,000 / 824.
-        #expect(DistinctKeySample(sampledRows: 2_000, distinct: 1_500, seenOnce: 1_200).estimatedDistinct(totalRows: 100_000) == 3_641)
+        let scattered = DistinctKeySample(sampledRows: 2_000, keyPages: 2_000, distinct: 1_500, onOnePage: 1_200)
+        #expect(scattered.estimatedDistinct(totalRows: 100_000) == 3_641)
+    }
+
+    @Test func keysStoredTogetherAreCountedByPageNotByRow() {
+        // The integration test's 60,000 pairs stored sorted: each pair's 4 rows share a page. By rows,
+        // almost every sampled pair repeats, and Duj1 would give about the 12,693 pairs seen; by
+        // page, almost every pair is on one page only: N = 12,746 × 240,000 / 50,030 units and
+        // 12,746 · 12,693 / (106 + 12,640 · 12,746 / N) pairs.
+        let sorted = DistinctKeySample(sampledRows: 50_030, keyPages: 12_746, distinct: 12_693, onOnePage: 12_640)
+        #expect(sorted.estimatedDistinct(totalRows: 240_000) == 59_026)
     }
 
     @Test func duj1SpecialCasesAsAnalyze() {
-        // Nothing repeated: taken as unique, every row its own key.
-        #expect(DistinctKeySample(sampledRows: 500, distinct: 500, seenOnce: 500).estimatedDistinct(totalRows: 1e6) == 1e6)
+        // Nothing repeated: taken as unique, every unit its own key.
+        #expect(DistinctKeySample(sampledRows: 500, keyPages: 500, distinct: 500, onOnePage: 500).estimatedDistinct(totalRows: 1e6) == 1e6)
+        // ... where a unit is all of a key's rows on one page: 2 rows each, on one page each.
+        #expect(DistinctKeySample(sampledRows: 1_000, keyPages: 500, distinct: 500, onOnePage: 500).estimatedDistinct(totalRows: 1e6) == 5e5)
         // Everything repeated: the sample saw every key.
-        #expect(DistinctKeySample(sampledRows: 500, distinct: 40, seenOnce: 0).estimatedDistinct(totalRows: 1e6) == 40)
+        #expect(DistinctKeySample(sampledRows: 500, keyPages: 500, distinct: 40, onOnePage: 0).estimatedDistinct(totalRows: 1e6) == 40)
         // The whole table read: the count is exact.
-        #expect(DistinctKeySample(sampledRows: 1_000, distinct: 300, seenOnce: 100).estimatedDistinct(totalRows: 1_000) == 300)
+        #expect(DistinctKeySample(sampledRows: 1_000, keyPages: 1_000, distinct: 300, onOnePage: 100).estimatedDistinct(totalRows: 1_000) == 300)
         // Statistics older than the rows read: never fewer keys than seen.
-        #expect(DistinctKeySample(sampledRows: 1_000, distinct: 300, seenOnce: 100).estimatedDistinct(totalRows: 800) == 300)
-        #expect(DistinctKeySample(sampledRows: 0, distinct: 0, seenOnce: 0).estimatedDistinct(totalRows: 1e6) == nil)
+        #expect(DistinctKeySample(sampledRows: 1_000, keyPages: 1_000, distinct: 300, onOnePage: 100).estimatedDistinct(totalRows: 800) == 300)
+        #expect(DistinctKeySample(sampledRows: 0, keyPages: 0, distinct: 0, onOnePage: 0).estimatedDistinct(totalRows: 1e6) == nil)
     }
 
     @Test func theSampleReadsAboutThirtyThousandRowsOrThreeHundredPages() {

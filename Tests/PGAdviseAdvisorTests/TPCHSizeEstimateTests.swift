@@ -31,11 +31,11 @@ struct TPCHSizeEstimateTests {
             let distinct = try #require(sample.estimatedDistinct(totalRows: rows))
             let worthSampling = SizeEstimator().columnSetsWorthSampling([candidate], catalog: catalog) == [set]
             sampled[candidate] = SizeEstimator(sampledDistinctKeys: [set: distinct]).estimate(candidate, table: table)
-            print(String(format: "%@: independent %.1f MB, sampled %.1f MB (%.4f%% sample in %.2f s: n %.0f, d %.0f, f1 %.0f, "
-                         + "estimate %.0f keys)%@", set.description,
+            print(String(format: "%@: independent %.1f MB, sampled %.1f MB (%.4f%% sample in %.2f s: %.0f rows, n %.0f, d %.0f, "
+                         + "f1 %.0f, estimate %.0f keys)%@", set.description,
                          Double(SizeEstimator().estimate(candidate, table: table)) / 1e6,
-                         Double(sampled[candidate] ?? 0) / 1e6, percent, seconds, sample.sampledRows, sample.distinct,
-                         sample.seenOnce, distinct, worthSampling ? "" : "; the advisor would not sample it"))
+                         Double(sampled[candidate] ?? 0) / 1e6, percent, seconds, sample.sampledRows, sample.keyPages,
+                         sample.distinct, sample.onOnePage, distinct, worthSampling ? "" : "; the advisor would not sample it"))
         }
         // Built on the same data: 61 MB (800,000 pairs of 7.5 rows).
         let partSupplier = IndexCandidate(table: QualifiedName(schema: "public", "lineitem"), keys: [.column("l_partkey"), .column("l_suppkey")])

@@ -20,8 +20,8 @@ extension IndexAdvisor {
             do {
                 let sample = try sampler.sample(table: table.name, columns: set.columns, percent: percent)
                 let estimate = sample.estimatedDistinct(totalRows: rows)
-                trace("distinct keys \(set): \(percent)% sample n=\(sample.sampledRows) d=\(sample.distinct) "
-                      + "f1=\(sample.seenOnce) -> \(estimate.map { String($0) } ?? "empty sample")")
+                trace("distinct keys \(set): \(percent)% sample, \(sample.sampledRows) rows, n=\(sample.keyPages) "
+                      + "d=\(sample.distinct) f1=\(sample.onOnePage) -> \(estimate.map { String($0) } ?? "empty sample")")
                 if let estimate { estimates[set] = estimate }
             } catch let error as PostgresError {
                 failures.append("\(set): \(error.message)")
