@@ -8,7 +8,8 @@ import Testing
 /// 4 rows each among 240,000 rows. `b` alone has only 210 values, so neither the column statistics'
 /// product (240,000 keys: no deduplication) nor the larger column (2,000 keys) gives the size.
 /// `sorted_pairs` holds the same rows in key order, each pair's copies on one page, where a block
-/// sample counted by rows would see every pair repeated.
+/// sample counted by rows would see every pair repeated. `counted_pairs` has extended statistics on
+/// (a, b), which are used instead of a sample.
 @Suite(.enabled(if: TestDatabase.isAvailable), .serialized)
 struct DistinctKeySamplingIntegrationTests {
     static let schema = """
@@ -17,6 +18,8 @@ struct DistinctKeySamplingIntegrationTests {
         INSERT INTO pairs SELECT i, i % 2000, ((i / 2000) % 30) * 1000 + (i % 2000) % 7, 'row ' || i
           FROM generate_series(1, 240000) i;
         CREATE TABLE sorted_pairs AS SELECT * FROM pairs ORDER BY a, b;
+        CREATE TABLE counted_pairs AS SELECT * FROM pairs;
+        CREATE STATISTICS counted_pairs_a_b (ndistinct) ON a, b FROM counted_pairs;
         """
 
     static let seeded: Result<String, Error> = Result { try seededDatabase("pgadvise_distinct_key_sampling", schema: schema) }
@@ -51,23 +54,34 @@ struct DistinctKeySamplingIntegrationTests {
         #expect(abs(distinct - 60_000) < 6_000, "sample \(sample) estimated \(distinct) pairs")
 
         let built = Double(try Self.builtSize(dsn: dsn, table: tableName))
-        let sampled = Double(SizeEstimator(sampledDistinctKeys: [set: distinct]).estimate(ab, table: table))
+        let sampled = Double(SizeEstimator(distinctKeyCounts: [set: DistinctKeyCount(distinct, from: .sample)]).estimate(ab, table: table))
         let independent = Double(SizeEstimator().estimate(ab, table: table))
         #expect(abs(sampled - built) < 0.25 * built, "sampled \(sampled) bytes, built \(built)")
         #expect(abs(independent - built) > 0.25 * built, "independent \(independent) bytes, built \(built)")
     }
 
-    @Test func theAdvisorSamplesAndSaysSo() throws {
+    @Test(arguments: [("pairs", "pg_stats+sample"), ("counted_pairs", "pg_stats_ext")])
+    func theAdvisorCountsTheKeysAndSaysHow(tableName: String, source: String) throws {
         let dsn = try Self.seeded.get()
         let connection = try PostgresConnection(conninfo: dsn, options: SessionOptions(statementTimeoutMs: 60_000))
         let catalog = try CatalogCollector(connection: connection).collect()
+        let workload = Workload(source: .pgStatStatements, queries: [
+            statement("SELECT id FROM \(tableName) WHERE a = $1 AND b = $2", calls: 10_000),
+        ])
         let advice = try IndexAdvisor(connection: connection, catalog: catalog, options: IndexAdvisorOptions(budgetBytes: 64 << 20))
-            .advise(Workload(source: .pgStatStatements, queries: [statement("SELECT id FROM pairs WHERE a = $1 AND b = $2", calls: 10_000)]))
+            .advise(workload)
         let recommendation = try #require(advice.recommendations.first, "no recommendation; notes: \(advice.notes)")
         #expect(advice.recommendations.count == 1)
         #expect(Set(recommendation.columns) == ["a", "b"])
-        #expect(recommendation.sizeSource == "pg_stats+sample")
-        let built = Double(try Self.builtSize(dsn: dsn))
+        #expect(recommendation.sizeSource == source)
+        let built = Double(try Self.builtSize(dsn: dsn, table: tableName))
         #expect(abs(Double(recommendation.sizeBytes) - built) < 0.25 * built, "estimated \(recommendation.sizeBytes), built \(built)")
+    }
+
+    @Test func extendedStatisticsAreReadForEveryColumnCombination() throws {
+        let dsn = try Self.seeded.get()
+        let counts = try DistinctKeySampler(connection: try PostgresConnection(conninfo: dsn)).extendedStatisticsDistinct()
+        #expect(counts.map { "\($0.table) \($0.columns)" } == ["public.counted_pairs [\"a\", \"b\"]"])
+        #expect(abs((counts.first?.distinct ?? 0) - 60_000) < 6_000)
     }
 }

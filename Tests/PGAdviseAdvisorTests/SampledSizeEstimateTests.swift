@@ -19,7 +19,7 @@ private let partSupplierSet = KeyColumnSet(table: lineitemTable.name, columns: [
 
 struct SampledSizeEstimateTests {
     @Test func aSampledDistinctCountGivesThePostingListSize() {
-        let sampled = SizeEstimator(sampledDistinctKeys: [partSupplierSet: 800_000])
+        let sampled = SizeEstimator(distinctKeyCounts: [partSupplierSet: DistinctKeyCount(800_000, from: .sample)])
         // 800k keys of 7.5 rows: one posting tuple each, align8(16-byte key part + 7.5 × 6) + 4 = 68 bytes;
         // 54,400,000 bytes over 7,336.8 usable bytes a leaf = 7,415 leaves, + 75 internal + metapage.
         #expect(sampled.estimate(partSupplier, table: lineitemTable) == 7_491 * 8192)
@@ -39,7 +39,7 @@ struct SampledSizeEstimateTests {
 
     @Test func aSampleBelowTheLargestColumnsDistinctCountIsRaisedToIt() {
         // A block sample of key-ordered data under-counts; l_partkey alone has 200k values.
-        let low = SizeEstimator(sampledDistinctKeys: [partSupplierSet: 50_000])
+        let low = SizeEstimator(distinctKeyCounts: [partSupplierSet: DistinctKeyCount(50_000, from: .sample)])
         // 200k keys of 30 rows: align8(16 + 180) + 4 = 204 bytes; 40,800,000 bytes = 5,562 leaves + 56 + 1.
         #expect(low.estimate(partSupplier, table: lineitemTable) == 5_619 * 8192)
     }

@@ -30,7 +30,7 @@ struct TPCHSizeEstimateTests {
             let seconds = Date().timeIntervalSince(started)
             let distinct = try #require(sample.estimatedDistinct(totalRows: rows))
             let worthSampling = SizeEstimator().columnSetsWorthSampling([candidate], catalog: catalog) == [set]
-            sampled[candidate] = SizeEstimator(sampledDistinctKeys: [set: distinct]).estimate(candidate, table: table)
+            sampled[candidate] = SizeEstimator(distinctKeyCounts: [set: DistinctKeyCount(distinct, from: .sample)]).estimate(candidate, table: table)
             print(String(format: "%@: independent %.1f MB, sampled %.1f MB (%.4f%% sample in %.2f s: %.0f rows, n %.0f, d %.0f, "
                          + "f1 %.0f, estimate %.0f keys)%@", set.description,
                          Double(SizeEstimator().estimate(candidate, table: table)) / 1e6,

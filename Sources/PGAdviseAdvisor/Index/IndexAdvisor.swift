@@ -99,7 +99,7 @@ public final class IndexAdvisor {
         }
         let inverted = ordered.filter { $0.method == "gin" }
         let costable = ordered.filter { $0.method != "gin" }
-        sizes.sampledDistinctKeys = try sampledDistinctKeys(for: costable, notes: &advice.notes)
+        sizes.distinctKeyCounts = try distinctKeyCounts(for: costable, notes: &advice.notes)
 
         var recommendations: [IndexRecommendation] = []
         if advice.hypopg {

@@ -8,12 +8,12 @@ public struct SizeEstimator {
     /// the B-tree special space.
     static let leafUsableBytes = (pageBytes - 24 - 16) * 0.9
 
-    /// Distinct key combinations counted in a sample of the table (`DistinctKeySampler`, estimated
-    /// as ANALYZE does), by table and column set; filled by the advisor, which holds the connection.
-    public var sampledDistinctKeys: [KeyColumnSet: Double]
+    /// Distinct key combinations by table and column set, from extended statistics or counted in a
+    /// sample of the table (`DistinctKeySampler`); filled by the advisor, which holds the connection.
+    public var distinctKeyCounts: [KeyColumnSet: DistinctKeyCount]
 
-    public init(sampledDistinctKeys: [KeyColumnSet: Double] = [:]) {
-        self.sampledDistinctKeys = sampledDistinctKeys
+    public init(distinctKeyCounts: [KeyColumnSet: DistinctKeyCount] = [:]) {
+        self.distinctKeyCounts = distinctKeyCounts
     }
 
     public func estimate(_ candidate: IndexCandidate, table: Table) -> Int64 {
@@ -62,14 +62,14 @@ public struct SizeEstimator {
         return groups * tuplesPerKey * postingTuple
     }
 
-    /// Distinct key combinations. A sampled count (see `sampledDistinctKeys`) is used as given, but
+    /// Distinct key combinations. A counted figure (see `distinctKeyCounts`) is used as given, but
     /// never below the largest single column's n_distinct: the block sample under-counts on data
     /// stored in key order, and the column statistics come from ANALYZE's row sample. Without a
     /// sample, columns are taken to be independent (the product of their n_distinct), which
     /// overstates correlated columns: lineitem (l_partkey, l_suppkey) has 800k pairs, not 6M.
     func distinctKeys(_ candidate: IndexCandidate, table: Table, rows: Double, tableRows: Double) -> Double {
         guard let bounds = distinctKeyBounds(candidate, table: table, rows: rows, tableRows: tableRows) else { return rows }
-        if let sampled = sampledDistinct(for: candidate) { return min(max(sampled, bounds.lowerBound), rows) }
+        if let counted = distinctKeyCount(for: candidate) { return min(max(counted.distinct, bounds.lowerBound), rows) }
         return bounds.upperBound
     }
 
@@ -143,6 +143,24 @@ public struct SizeEstimator {
     private func align8(_ x: Double) -> Double { (x / 8).rounded(.up) * 8 }
 }
 
+/// How many distinct key combinations a column set holds, and what says so.
+public struct DistinctKeyCount: Sendable, Equatable {
+    public enum Source: String, Sendable {
+        /// Counted in a block sample of the table (`DistinctKeySampler`).
+        case sample = "pg_stats+sample"
+        /// `CREATE STATISTICS ... (ndistinct)`, which ANALYZE fills from its row sample.
+        case extendedStatistics = "pg_stats_ext"
+    }
+
+    public var distinct: Double
+    public var source: Source
+
+    public init(_ distinct: Double, from source: Source) {
+        self.distinct = distinct
+        self.source = source
+    }
+}
+
 /// The plain key columns of a B-tree, as a set: how many distinct combinations they hold does not
 /// depend on their order, so (a, b) and (b, a) share one sample.
 public struct KeyColumnSet: Hashable, Sendable, CustomStringConvertible {
@@ -196,16 +214,16 @@ extension SizeEstimator {
         return spreadBySet.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.description < $1.key.description }.map(\.key)
     }
 
-    /// The sampled distinct count that applies to the candidate, if any.
-    func sampledDistinct(for candidate: IndexCandidate) -> Double? {
+    /// The counted distinct keys that apply to the candidate, if any.
+    func distinctKeyCount(for candidate: IndexCandidate) -> DistinctKeyCount? {
         guard candidate.method == "btree", candidate.predicate == nil, candidate.include.isEmpty, candidate.keys.count >= 2,
               let set = KeyColumnSet(candidate) else { return nil }
-        return sampledDistinctKeys[set]
+        return distinctKeyCounts[set]
     }
 
-    /// What `estimate` rests on, for `IndexRecommendation.sizeSource`: `pg_stats`, or
-    /// `pg_stats+sample` when the distinct keys were counted in a sample of the table.
+    /// What `estimate` rests on, for `IndexRecommendation.sizeSource`: `pg_stats`, or the source of
+    /// the counted distinct keys.
     public func sizeSource(of candidate: IndexCandidate) -> String {
-        sampledDistinct(for: candidate) == nil ? "pg_stats" : "pg_stats+sample"
+        distinctKeyCount(for: candidate)?.source.rawValue ?? "pg_stats"
     }
 }

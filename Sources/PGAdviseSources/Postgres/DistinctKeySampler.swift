@@ -82,3 +82,41 @@ public struct DistinctKeySampler {
                                  distinct: record?.double("d") ?? 0, onOnePage: record?.double("f1") ?? 0)
     }
 }
+
+/// Distinct combinations of a column set that extended statistics (`CREATE STATISTICS ... (ndistinct)`)
+/// hold, filled by ANALYZE from its row sample.
+public struct ExtendedDistinctCount: Sendable, Equatable {
+    public var table: QualifiedName
+    public var columns: [String]
+    public var distinct: Double
+
+    public init(table: QualifiedName, columns: [String], distinct: Double) {
+        self.table = table; self.columns = columns; self.distinct = distinct
+    }
+}
+
+extension DistinctKeySampler {
+    /// Every ndistinct figure of the database's extended statistics the role may read (pg_stats_ext
+    /// shows the tables it owns), in one statement: a statistics object on (a, b, c) holds one for
+    /// each combination of two or more of its columns. Combinations with an expression are left out.
+    public func extendedStatisticsDistinct() throws -> [ExtendedDistinctCount] {
+        // pg_ndistinct prints as a JSON object keyed by attribute numbers: {"1, 2": 800000, ...}.
+        let sql = pgadviseStatementMarker + """
+            SELECT e.schemaname AS schema, e.tablename AS table, d.value AS distinct,
+                   cardinality(string_to_array(d.key, ', ')) AS keys,
+                   (SELECT array_agg(a.attname ORDER BY a.attnum) FROM pg_attribute a
+                     WHERE a.attrelid = c.oid AND a.attnum = ANY (string_to_array(d.key, ', ')::int2[])) AS columns
+              FROM pg_stats_ext e
+              JOIN pg_namespace n ON n.nspname = e.schemaname
+              JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = e.tablename
+              CROSS JOIN LATERAL jsonb_each_text(e.n_distinct::text::jsonb) d
+             WHERE e.n_distinct IS NOT NULL
+            """
+        return try connection.query(sql).records.compactMap { r in
+            guard let schema = r["schema"], let table = r["table"], let distinct = r.double("distinct"), distinct > 0 else { return nil }
+            let columns = r.textArray("columns")
+            guard columns.count >= 2, Int64(columns.count) == r.int("keys") else { return nil }
+            return ExtendedDistinctCount(table: QualifiedName(schema: schema, table), columns: columns, distinct: distinct)
+        }
+    }
+}
