@@ -152,8 +152,9 @@ public struct IndexRecommendation: Codable, Sendable, Equatable {
     public var estimatedCostBefore: Double?
     public var estimatedCostAfter: Double?
     public var sizeBytes: Int64
-    /// Where `sizeBytes` comes from: `pg_stats`, `pg_stats+sample` (a multicolumn B-tree's distinct keys
-    /// counted in a sample of its table), `hypopg` or `measured`.
+    /// Where `sizeBytes` comes from: `pg_stats`, `pg_stats+sample` or `pg_stats_ext` (a multicolumn
+    /// B-tree's distinct keys counted in a sample of its table, or read from extended statistics),
+    /// `hypopg` or `measured`.
     public var sizeSource: String
     public var writeOverhead: WriteOverhead?
     public var measured: IndexMeasurement?
