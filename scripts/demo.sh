@@ -75,6 +75,25 @@ if [ "${#scan_args[@]}" -eq 0 ]; then
   "$pgadvise_bin" indexes "$demo_dsn" --measure || status=$?
 fi
 
+# The weekly report job, backfilled: a baseline snapshot, the workload, a snapshot in the week before
+# last, the workload again, a snapshot in last week; then last week's report against the week before.
+if [ "${#scan_args[@]}" -eq 0 ]; then
+  echo ""
+  echo "==> pgadvise snapshot + report (three backfilled snapshots around two workload runs)" >&2
+  report_dir="$(mktemp -d /tmp/pgadvise-report.XXXXXX)"
+  last_monday="$(date -u -d "$(date -u +%F) -$(( $(date -u +%u) - 1 + 7 )) days" +%F)"
+  snapshot_at() { "$pgadvise_bin" snapshot "$demo_dsn" --store "$report_dir/history.sqlite" --taken-at "$1" >&2; }
+  snapshot_at "$(date -u -d "$last_monday -8 days" +%F)T12:00:00Z"
+  for at in "$(date -u -d "$last_monday -3 days" +%F)T12:00:00Z" "$(date -u -d "$last_monday +4 days" +%F)T12:00:00Z"; do
+    "$PG_BIN/pgbench" -n -h 127.0.0.1 -p "$PGTEMP_PORT" -U postgres -c 2 -j 2 -t 30 \
+      -f scripts/demo/workload.sql demo_shop >/dev/null
+    snapshot_at "$at"
+  done
+  "$pgadvise_bin" report --store "$report_dir/history.sqlite" --top 5 || status=$?
+  "$pgadvise_bin" report --store "$report_dir/history.sqlite" --format html --output "$report_dir/weekly-report.html" || status=$?
+  echo "==> HTML report: $report_dir/weekly-report.html" >&2
+fi
+
 if [ "$keep" -eq 1 ]; then
   echo "==> the demo server keeps running: psql \"host=127.0.0.1 port=$PGTEMP_PORT user=postgres dbname=demo_shop\"" >&2
   echo "    stop it with: source scripts/pg-temp.sh && PGTEMP_DIR=$PGTEMP_DIR pg_temp_stop" >&2

@@ -201,7 +201,7 @@ public struct ServerWeekReport: Codable, Sendable {
     public var previousWeek: WeekTotals?
     /// Time per UTC day over the two weeks, oldest first (14 entries).
     public var daily: [DailyTotal]
-    /// Heaviest statements this week by total time.
+    /// This week's statements by total time, heaviest first (`pgadvise report` keeps the `--top` first).
     public var top: [StatementComparison]
     public var regressions: [StatementComparison]
     public var newStatements: [StatementComparison]

@@ -19,7 +19,7 @@ private func temporaryDirectory(_ name: String) throws -> URL {
         #expect(snapshot.exitCode == 0, "\(snapshot.stderr)")
         #expect(snapshot.stdout == "snapshot 1: 23 statements from logs of logs at 2026-11-23T13:04:24.783Z, stored in \(store)\n")
         // The log was written on Monday 2026-11-23: week 48, with nothing the week before.
-        let out = try runPGAdvise(["report", "--store", store, "--week", "2026-W48", "--format", "json"])
+        let out = try runPGAdvise(["report", "--store", store, "--week", "2026-W48", "--format", "json", "--top", "30"])
         #expect(out.exitCode == 0, "\(out.stderr)")
         let report = try jsonObject(out.stdout)
         let server = try #require((report["servers"] as? [[String: Any]])?.first)
@@ -34,6 +34,9 @@ private func temporaryDirectory(_ name: String) throws -> URL {
         #expect(thisWeek["snapshots"] as? Int == 1)
         let notes = try #require(server["notes"] as? [String])
         #expect(notes.contains { $0.hasPrefix("No previous week to compare with") })
+        // Without --top, the ten heaviest.
+        let shorter = try jsonObject(try runPGAdvise(["report", "--store", store, "--week", "2026-W48", "--format", "json"]).stdout)
+        #expect(((shorter["servers"] as? [[String: Any]])?.first?["top"] as? [Any])?.count == 10)
     }
 
     @Test func badWeekIsAUsageError() throws {

@@ -87,10 +87,14 @@ struct ReportCommand: ParsableCommand {
         if failOnRegression, report.regressionCount > 0 { throw ExitCode(1) }
     }
 
-    /// The query rules on this week's statements, attached to each listed statement by fingerprint.
+    /// Keeps the `--top` heaviest statements, then runs the query rules on every statement the
+    /// report lists and attaches their findings by fingerprint.
     private func withRuleFindings(_ server: ServerWeekReport) -> ServerWeekReport {
-        let queries = server.top.compactMap { c -> QueryStats? in
-            guard let now = c.thisWeek else { return nil }
+        var server = server
+        server.top = Array(server.top.prefix(output.top))
+        var seen = Set<String>()
+        let queries = (server.top + server.regressions + server.newStatements + server.faster).compactMap { c -> QueryStats? in
+            guard let now = c.thisWeek, seen.insert(c.fingerprint).inserted else { return nil }
             return QueryStats(fingerprint: c.fingerprint, normalized: c.normalized, calls: Int(now.calls), totalMs: now.totalMs)
         }
         let byFingerprint = Dictionary(grouping: RuleEngine.check(workload: Workload(source: server.source, queries: queries)),
@@ -98,7 +102,6 @@ struct ReportCommand: ParsableCommand {
         func attach(_ list: [StatementComparison]) -> [StatementComparison] {
             list.map { var c = $0; c.findings = byFingerprint[c.fingerprint] ?? []; return c }
         }
-        var server = server
         server.top = attach(server.top)
         server.regressions = attach(server.regressions)
         server.newStatements = attach(server.newStatements)
