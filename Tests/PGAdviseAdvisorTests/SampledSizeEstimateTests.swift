@@ -69,6 +69,22 @@ struct SampledSizeEstimateTests {
         ])
     }
 
+    @Test func aUniqueConstraintSettlesTheKeysOnlyOnNotNullColumns() {
+        // Most accounts have no external id; the unique constraint allows any number of NULLs, which
+        // an index on (external_id, region) stores as one deduplicated key per region.
+        func accounts(externalIdNotNull: Bool) -> Catalog {
+            Catalog(tables: [Table(name: QualifiedName(schema: "public", "accounts"), columns: [
+                Column(name: "external_id", type: "bigint", notNull: externalIdNotNull,
+                       stats: ColumnStats(nullFraction: externalIdNotNull ? 0 : 0.9, averageWidth: 8, nDistinct: -0.1)),
+                Column(name: "region", type: "integer", notNull: true, stats: ColumnStats(averageWidth: 4, nDistinct: 20)),
+            ], uniqueConstraints: [["external_id"]], rowEstimate: 1_000_000)])
+        }
+        let candidate = IndexCandidate(table: QualifiedName(schema: "public", "accounts"),
+                                       keys: [.column("external_id"), .column("region")])
+        #expect(SizeEstimator().columnSetsWorthSampling([candidate], catalog: accounts(externalIdNotNull: false)).count == 1)
+        #expect(SizeEstimator().columnSetsWorthSampling([candidate], catalog: accounts(externalIdNotNull: true)).isEmpty)
+    }
+
     @Test func duj1OnAPartialSample() {
         // lineitem (l_partkey, l_suppkey) in a 0.5% block sample of TPC-H SF1: 30,082 rows on 30,081
         // (pair, page) units, so N = 30,081 × 6,001,398 / 30,082 units.

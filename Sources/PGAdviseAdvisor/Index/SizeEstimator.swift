@@ -65,7 +65,7 @@ public struct SizeEstimator {
     /// Distinct key combinations. A counted figure (see `distinctKeyCounts`) is used as given, but
     /// never below the largest single column's n_distinct: the block sample under-counts on data
     /// stored in key order, and the column statistics come from ANALYZE's row sample. Without a
-    /// sample, columns are taken to be independent (the product of their n_distinct), which
+    /// count, columns are taken to be independent (the product of their n_distinct), which
     /// overstates correlated columns: lineitem (l_partkey, l_suppkey) has 800k pairs, not 6M.
     func distinctKeys(_ candidate: IndexCandidate, table: Table, rows: Double, tableRows: Double) -> Double {
         guard let bounds = distinctKeyBounds(candidate, table: table, rows: rows, tableRows: tableRows) else { return rows }
@@ -90,13 +90,15 @@ public struct SizeEstimator {
         return min(largest, rows)...min(product, rows)
     }
 
-    /// True when a primary key, unique constraint or unique index covers a subset of the columns.
+    /// True when a primary key, or a unique constraint or index on NOT NULL columns, covers a subset
+    /// of the columns. (Unique columns may hold many NULLs, and an index deduplicates those.)
     func isUnique(_ columns: [String], in table: Table) -> Bool {
         let keys = Set(columns)
-        let uniqueSets = [table.primaryKey ?? []] + table.uniqueConstraints + table.indexes
+        let uniqueIndexes = table.indexes
             .filter { $0.unique && $0.valid && $0.predicate == nil && $0.keys.allSatisfy { $0.column != nil } }
             .map(\.leadingColumns)
-        return uniqueSets.contains { !$0.isEmpty && Set($0).isSubset(of: keys) }
+        let notNullUnique = (table.uniqueConstraints + uniqueIndexes).filter { $0.allSatisfy { table.column($0)?.notNull == true } }
+        return ([table.primaryKey ?? []] + notNullUnique).contains { !$0.isEmpty && Set($0).isSubset(of: keys) }
     }
 
     func keyWidth(_ candidate: IndexCandidate, in table: Table) -> Double {
