@@ -72,10 +72,21 @@ struct SnapshotCommand: ParsableCommand {
 
     private func collectStatements() throws -> HistorySnapshot {
         let conn = try connection.connect()
-        let collection = try PgStatStatementsCollector(connection: conn).collect(limit: maxStatements)
+        let collection: StatementStatsCollection
+        do {
+            collection = try PgStatStatementsCollector(connection: conn).collect(limit: maxStatements)
+        } catch let error as PostgresError {
+            throw PGAdviseError(error.isPermissionDenied ? .input : .database,
+                                "cannot read pg_stat_statements: \(error.message)"
+                                + (error.isPermissionDenied ? " (GRANT pg_monitor to the role pgadvise connects as)" : ""))
+        }
         guard collection.status.availability == .available else {
             throw PGAdviseError(.input, "pg_stat_statements cannot be read (\(collection.status.availability.rawValue)): "
                 + (collection.status.remedy ?? "install and preload the extension"))
+        }
+        if collection.status.hiddenStatements > 0 {
+            printError("warning: \(collection.status.hiddenStatements) pg_stat_statements entries of other roles are hidden "
+                + "from this role and not stored: GRANT pg_read_all_stats to it")
         }
         let identity = try ServerIdentity.read(conn)
         return HistorySnapshot(
