@@ -121,8 +121,10 @@ struct SampledSizeEstimateTests {
     @Test func theSampleReadsAboutThirtyThousandRowsOrThreeHundredPages() {
         // lineitem, 51 rows a page: 30,000 of its 6M rows are 0.5% (590 pages).
         #expect(abs(DistinctKeySampler.samplePercent(rows: 6_000_000, bytes: 922 << 20) - 0.5) < 1e-9)
-        // 400 rows a page: 300 pages rather than 75.
-        #expect(DistinctKeySampler.samplePercent(rows: 4_000_000, bytes: 10_000 * 8192) == 3)
+        // 250 rows a page: 300 pages rather than 120.
+        #expect(DistinctKeySampler.samplePercent(rows: 2_500_000, bytes: 10_000 * 8192) == 3)
         #expect(DistinctKeySampler.samplePercent(rows: 20_000, bytes: 100 * 8192) == 100)
+        // A partitioned table has no pages of its own: 2.91M rows fill at least 10,000 pages.
+        #expect(DistinctKeySampler.samplePercent(rows: 2_910_000, bytes: 0) == 3)
     }
 }

@@ -55,10 +55,15 @@ public struct DistinctKeySampler {
 
     public init(connection: PostgresConnection) { self.connection = connection }
 
+    /// A heap page holds at most this many rows (MaxHeapTuplesPerPage).
+    static let maximumRowsPerPage = 291.0
+
     /// The TABLESAMPLE SYSTEM percentage that reads about `targetRows` rows (and at least
-    /// `minimumPages` pages) of a table of `rows` rows in `bytes` bytes; 100 for small tables.
+    /// `minimumPages` pages) of a table of `rows` rows in `bytes` bytes; 100 for small tables. The
+    /// pages are never taken to be fewer than the rows can fit in: a partitioned table's own size
+    /// is 0 while its partitions hold the rows.
     public static func samplePercent(rows: Double, bytes: Int64) -> Double {
-        let pages = max(1, Double(bytes) / 8192)
+        let pages = max(1, Double(bytes) / 8192, rows / maximumRowsPerPage)
         guard rows > 0 else { return 100 }
         let wantedPages = max(minimumPages, targetRows / max(rows / pages, 1))
         return min(100, 100 * wantedPages / pages)
