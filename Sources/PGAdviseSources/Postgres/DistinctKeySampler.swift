@@ -80,7 +80,9 @@ public struct DistinctKeySampler {
         let grouping = columns.map(quoteIdentifier).joined(separator: ", ")
         let sql = pgadviseStatementMarker
             + "SELECT count(*) AS d, count(*) FILTER (WHERE pages = 1) AS f1, coalesce(sum(pages), 0) AS n, "
-            + "coalesce(sum(rows), 0) AS rows FROM (SELECT count(*) AS rows, count(DISTINCT (ctid::text::point)[0]) AS pages "
+            + "coalesce(sum(rows), 0) AS rows FROM (SELECT count(*) AS rows, "
+            // The page number of ctid, told apart by partition (tableoid) on a partitioned table.
+            + "count(DISTINCT (tableoid, (ctid::text::point)[0])) AS pages "
             + "FROM \(relation)\(quoteIdentifier(table.name)) TABLESAMPLE SYSTEM ($1) REPEATABLE (0) GROUP BY \(grouping)) s"
         let record = try connection.query(sql, [String(percent)]).records.first
         return DistinctKeySample(sampledRows: record?.double("rows") ?? 0, keyPages: record?.double("n") ?? 0,
