@@ -78,6 +78,30 @@ struct DistinctKeySamplingIntegrationTests {
         #expect(abs(Double(recommendation.sizeBytes) - built) < 0.25 * built, "estimated \(recommendation.sizeBytes), built \(built)")
     }
 
+    @Test func aSampleThatFailsLeavesTheIndependentEstimateAndANote() throws {
+        let dsn = try Self.seeded.get()
+        // Column privileges let a role plan and read pg_stats for (id, a, b) but not read ctid,
+        // which the sample counts pages by.
+        let role = "pgadvise_sizes_column_reader"
+        let admin = try TestDatabase.adminConnection(database: "pgadvise_distinct_key_sampling")
+        if try admin.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [role]).isEmpty {
+            try admin.execute("CREATE ROLE \(quoteIdentifier(role)) LOGIN")
+        }
+        try admin.execute("GRANT SELECT (id, a, b) ON pairs TO \(quoteIdentifier(role))")
+        let connection = try PostgresConnection(conninfo: "\(dsn) user=\(role)", options: SessionOptions(statementTimeoutMs: 60_000))
+        let catalog = try CatalogCollector(connection: connection).collect()
+        let advice = try IndexAdvisor(connection: connection, catalog: catalog, options: IndexAdvisorOptions(budgetBytes: 64 << 20))
+            .advise(Workload(source: .pgStatStatements, queries: [statement("SELECT id FROM pairs WHERE a = $1 AND b = $2", calls: 10_000)]))
+        let recommendation = try #require(advice.recommendations.first, "no recommendation; notes: \(advice.notes)")
+        #expect(recommendation.sizeSource == "pg_stats")
+        let table = try #require(catalog.table(Self.pairs))
+        let candidate = IndexCandidate(table: Self.pairs, keys: recommendation.columns.map { .column($0) })
+        #expect(recommendation.sizeBytes == SizeEstimator().estimate(candidate, table: table))
+        #expect(advice.notes.contains("Could not count distinct key combinations in a sample for 1 column set (public.pairs (a, b): "
+                                      + "permission denied for table pairs); its size estimate assumes independent columns and "
+                                      + "may be too large."), "\(advice.notes)")
+    }
+
     @Test func extendedStatisticsAreReadForEveryColumnCombination() throws {
         let dsn = try Self.seeded.get()
         let counts = try DistinctKeySampler(connection: try PostgresConnection(conninfo: dsn)).extendedStatisticsDistinct()
