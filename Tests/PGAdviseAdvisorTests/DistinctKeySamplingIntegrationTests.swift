@@ -60,16 +60,21 @@ struct DistinctKeySamplingIntegrationTests {
         #expect(abs(independent - built) > 0.25 * built, "independent \(independent) bytes, built \(built)")
     }
 
+    /// Index advice for a workload of (a, b) lookups in `table`, and the catalog it was given.
+    static func adviceForPairLookups(in table: String, conninfo: String) throws -> (IndexAdvice, Catalog) {
+        let connection = try PostgresConnection(conninfo: conninfo, options: SessionOptions(statementTimeoutMs: 60_000))
+        let catalog = try CatalogCollector(connection: connection).collect()
+        let workload = Workload(source: .pgStatStatements, queries: [
+            statement("SELECT id FROM \(quoteIdentifier(table)) WHERE a = $1 AND b = $2", calls: 10_000),
+        ])
+        let options = IndexAdvisorOptions(budgetBytes: 64 << 20)
+        return (try IndexAdvisor(connection: connection, catalog: catalog, options: options).advise(workload), catalog)
+    }
+
     @Test(arguments: [("pairs", "pg_stats+sample"), ("counted_pairs", "pg_stats_ext")])
     func theAdvisorCountsTheKeysAndSaysHow(tableName: String, source: String) throws {
         let dsn = try Self.seeded.get()
-        let connection = try PostgresConnection(conninfo: dsn, options: SessionOptions(statementTimeoutMs: 60_000))
-        let catalog = try CatalogCollector(connection: connection).collect()
-        let workload = Workload(source: .pgStatStatements, queries: [
-            statement("SELECT id FROM \(tableName) WHERE a = $1 AND b = $2", calls: 10_000),
-        ])
-        let advice = try IndexAdvisor(connection: connection, catalog: catalog, options: IndexAdvisorOptions(budgetBytes: 64 << 20))
-            .advise(workload)
+        let (advice, _) = try Self.adviceForPairLookups(in: tableName, conninfo: dsn)
         let recommendation = try #require(advice.recommendations.first, "no recommendation; notes: \(advice.notes)")
         #expect(advice.recommendations.count == 1)
         #expect(Set(recommendation.columns) == ["a", "b"])
@@ -88,10 +93,7 @@ struct DistinctKeySamplingIntegrationTests {
             try admin.execute("CREATE ROLE \(quoteIdentifier(role)) LOGIN")
         }
         try admin.execute("GRANT SELECT (id, a, b) ON pairs TO \(quoteIdentifier(role))")
-        let connection = try PostgresConnection(conninfo: "\(dsn) user=\(role)", options: SessionOptions(statementTimeoutMs: 60_000))
-        let catalog = try CatalogCollector(connection: connection).collect()
-        let advice = try IndexAdvisor(connection: connection, catalog: catalog, options: IndexAdvisorOptions(budgetBytes: 64 << 20))
-            .advise(Workload(source: .pgStatStatements, queries: [statement("SELECT id FROM pairs WHERE a = $1 AND b = $2", calls: 10_000)]))
+        let (advice, catalog) = try Self.adviceForPairLookups(in: "pairs", conninfo: "\(dsn) user=\(role)")
         let recommendation = try #require(advice.recommendations.first, "no recommendation; notes: \(advice.notes)")
         #expect(recommendation.sizeSource == "pg_stats")
         let table = try #require(catalog.table(Self.pairs))
