@@ -43,6 +43,26 @@ extension QueryShape {
                 j.right = resolve(j.right, from: i)
                 return j
             }
+            // `WHERE p_partkey = l_partkey` names a join only once the catalog says which table each
+            // column is in (the builder records joins between qualified columns). And a correlation
+            // written outer column first (`p_partkey = l_partkey` inside the subquery) reads as this
+            // block's column compared with an outer value, as `l_partkey = p_partkey` does.
+            func isInBlock(_ column: ColumnRef) -> Bool {
+                guard let relation = column.relation else { return false }
+                return block.relations.contains { $0.name == relation.name && $0.exposedName == relation.exposedName }
+            }
+            for (n, p) in block.predicates.enumerated() where p.op == "=" && !p.isWrapped && !p.underOr {
+                guard case let .column(other) = p.value, other.relation != nil, p.column.relation != nil else { continue }
+                if isInBlock(p.column), isInBlock(other), p.column.relation?.exposedName != other.relation?.exposedName {
+                    let join = JoinCondition(left: p.column, right: other)
+                    if p.clause == .where && !block.joins.contains(where: { Set([$0.left, $0.right]) == Set([join.left, join.right]) }) {
+                        block.joins.append(join)
+                    }
+                } else if !isInBlock(p.column), isInBlock(other) {
+                    block.predicates[n].column = other
+                    block.predicates[n].value = .column(p.column)
+                }
+            }
             block.orderBy = block.orderBy.map { k in
                 var k = k
                 if let c = k.column { k.column = resolve(c, from: i) }

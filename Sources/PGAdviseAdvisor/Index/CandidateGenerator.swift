@@ -93,8 +93,12 @@ public struct CandidateGenerator {
             let remainingSort = sortKeys.filter { key in !equality.contains(key.column ?? "") }
             if !remainingSort.isEmpty { full.append(eqKeys + remainingSort) }
         }
+        // On the inner side of a nested loop a join key is an equality, so a range on another column
+        // can follow it in the index: `l_partkey = p_partkey AND l_quantity < (correlated subquery)`
+        // then reads only the matching rows, and the subquery runs once per outer row, not per joined row.
+        let joinRange = ranges.first { !equality.contains($0) && !joinKeys.contains($0) }
         for join in joinKeys where !equality.contains(join) {
-            full.append([.column(join)])
+            full.append([.column(join)] + (joinRange.map { [CandidateKey.column($0)] } ?? []))
             if !eqKeys.isEmpty { full.append(eqKeys + [.column(join)]) }
         }
         for columns in compositeJoinKeys(mine, block: block, relation: relation, table: table, excluding: equality) {
