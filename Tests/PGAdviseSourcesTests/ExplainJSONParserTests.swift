@@ -104,7 +104,7 @@ import Testing
 
     @Test func onlySingleDMLStatementsArePlanned() {
         func reason(_ sql: String) -> String? {
-            GenericPlanCollector.reasonNotToPlan(QueryStats(fingerprint: "f", normalized: sql, calls: 1, totalMs: 1))
+            GenericPlanCollector.reasonNotToPlan(QueryStats(fingerprint: "f", normalized: sql, calls: 1, totalMs: 1), text: sql)
         }
         #expect(reason("SELECT * FROM t WHERE id = $1") == nil)
         #expect(reason("UPDATE t SET a = $1 WHERE id = $2") == nil)

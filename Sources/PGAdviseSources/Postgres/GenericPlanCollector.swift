@@ -41,15 +41,17 @@ public struct GenericPlanCollector {
             }
         }
         for (n, query) in queries.enumerated() {
-            if let reason = Self.reasonNotToPlan(query) {
+            // `date $1` (a typed literal pg_stat_statements normalized) is planned as `$1::date`.
+            let text = TypedParameters.preparable(query.normalized)
+            if let reason = Self.reasonNotToPlan(query, text: text) {
                 outcomes[query.fingerprint] = PlanOutcome(skipReason: reason)
                 continue
             }
-            let parameterCount = Self.parameterCount(query.normalized)
+            let parameterCount = Self.parameterCount(text)
             do {
                 let output: String?
                 if useGenericPlanOption {
-                    output = try connection.query(pgadviseStatementMarker + "EXPLAIN (GENERIC_PLAN, VERBOSE, FORMAT JSON) " + query.normalized)
+                    output = try connection.query(pgadviseStatementMarker + "EXPLAIN (GENERIC_PLAN, VERBOSE, FORMAT JSON) " + text)
                         .rows.first?.first ?? nil
                 } else {
                     if previousPlanCacheMode == nil {
@@ -58,7 +60,7 @@ public struct GenericPlanCollector {
                         ).records.first?["mode"] ?? "auto"
                     }
                     let name = "pgadvise_plan_\(n)"
-                    try connection.query(pgadviseStatementMarker + "PREPARE \(name) AS " + query.normalized)
+                    try connection.query(pgadviseStatementMarker + "PREPARE \(name) AS " + text)
                     defer { _ = try? connection.query(pgadviseStatementMarker + "DEALLOCATE \(name)") }
                     let arguments = parameterCount > 0
                         ? "(" + Array(repeating: "NULL", count: parameterCount).joined(separator: ", ") + ")" : ""
@@ -88,8 +90,8 @@ public struct GenericPlanCollector {
     }
 
     /// Why a statement is not sent to EXPLAIN, or nil when it may be.
-    static func reasonNotToPlan(_ query: QueryStats) -> String? {
-        guard query.parsed, case .success(let tree) = PgQuery.parse(query.normalized) else {
+    static func reasonNotToPlan(_ query: QueryStats, text: String) -> String? {
+        guard query.parsed, case .success(let tree) = PgQuery.parse(text) else {
             return "pgadvise cannot parse the statement text (it may be cut at track_activity_query_size)"
         }
         let statements = tree.statements
@@ -97,7 +99,7 @@ public struct GenericPlanCollector {
             return "not a single statement"
         }
         guard plannableStatements[node.type] != nil else {
-            return "utility statement (\(leadingKeyword(query.normalized))): nothing to plan"
+            return "utility statement (\(leadingKeyword(text))): nothing to plan"
         }
         return nil
     }

@@ -1,0 +1,139 @@
+/// pg_stat_statements (and libpg_query's normalize) replace the string of a typed literal with a
+/// parameter: `date '1998-12-01' - interval '90' day` is stored as `date $1 - interval $2 day`,
+/// which libpg_query parses (its grammar takes a parameter there, so normalized texts parse again)
+/// but PostgreSQL does not: such a statement could not be prepared, and every statement with a typed
+/// literal would be lost to plan collection and index advice. PostgreSQL reads `type 'string'` as
+/// `'string'::type`, so `date $1` is rewritten to `$1::date`: the same statement, parameterised.
+/// Only the written form changes; the interval's field (`day`) is dropped with the string, since it
+/// only tells how to read that string. A rewrite is kept only when libpg_query parses it.
+public enum TypedParameters {
+    /// Type names PostgreSQL accepts before a string literal, longest first so that
+    /// `timestamp with time zone` wins over `timestamp`. Lowercase, words separated by one space.
+    static let typeNames: [[String]] = [
+        ["timestamp", "without", "time", "zone"], ["timestamp", "with", "time", "zone"],
+        ["time", "without", "time", "zone"], ["time", "with", "time", "zone"],
+        ["double", "precision"], ["character", "varying"], ["bit", "varying"],
+        ["date"], ["time"], ["timestamp"], ["timestamptz"], ["timetz"], ["interval"],
+        ["int"], ["integer"], ["int2"], ["int4"], ["int8"], ["smallint"], ["bigint"], ["numeric"], ["decimal"],
+        ["real"], ["float4"], ["float8"], ["bool"], ["boolean"], ["text"], ["varchar"], ["char"], ["character"],
+        ["bpchar"], ["uuid"], ["json"], ["jsonb"], ["inet"], ["cidr"], ["macaddr"], ["bytea"], ["money"],
+        ["tsquery"], ["tsvector"], ["point"], ["oid"], ["regclass"], ["name"], ["xml"],
+    ]
+    static let intervalFields: Set<String> = ["year", "month", "day", "hour", "minute", "second"]
+
+    /// `text` with every `type $n` written `$n::type`; nil when there is none.
+    public static func rewrite(_ text: String) -> String? {
+        let tokens = tokenize(text)
+        var out = ""
+        var changed = false
+        var copiedUpTo = text.startIndex
+        var i = 0
+        while i < tokens.count {
+            guard case .word = tokens[i].kind,
+                  let (typeWords, parameterIndex) = typedParameter(at: i, in: tokens, text: text) else { i += 1; continue }
+            var end = parameterIndex + 1
+            let isInterval = typeWords == ["interval"]
+            if isInterval {
+                // `interval $1 day`, `interval $1 year to month`, `interval $1 second(3)` are one literal.
+                while end < tokens.count, case .word = tokens[end].kind,
+                      intervalFields.contains(text[tokens[end].range].lowercased()) || text[tokens[end].range].lowercased() == "to" {
+                    end += 1
+                }
+            }
+            out += text[copiedUpTo..<tokens[i].range.lowerBound]
+            out += text[tokens[parameterIndex].range] + "::" + typeWords.joined(separator: " ")
+            copiedUpTo = tokens[end - 1].range.upperBound
+            changed = true
+            i = end
+        }
+        guard changed else { return nil }
+        out += text[copiedUpTo...]
+        return out
+    }
+
+    /// The statement as the server can prepare it: the rewrite when there is one and it parses, else
+    /// the text as it is.
+    public static func preparable(_ text: String) -> String {
+        guard let rewritten = rewrite(text), case .success = PgQuery.parse(rewritten) else { return text }
+        return rewritten
+    }
+
+    private static func typedParameter(at i: Int, in tokens: [Token], text: String) -> ([String], Int)? {
+        // A type name right after `.` is a column (`t.date $1` is no literal); after `::` or `AS` it
+        // is a cast target, which a parameter cannot follow either, so neither is special-cased.
+        if i > 0, case .punctuation(".") = tokens[i - 1].kind { return nil }
+        for words in typeNames where i + words.count < tokens.count {
+            var matches = true
+            for (offset, word) in words.enumerated() {
+                guard case .word = tokens[i + offset].kind, text[tokens[i + offset].range].lowercased() == word else {
+                    matches = false
+                    break
+                }
+            }
+            guard matches else { continue }
+            let next = i + words.count
+            if case .parameter = tokens[next].kind { return (words, next) }
+        }
+        return nil
+    }
+
+    enum Kind: Equatable { case word, parameter, punctuation(Character), other }
+    struct Token { var kind: Kind; var range: Range<String.Index> }
+
+    /// Words, `$n` parameters and punctuation; string literals, quoted identifiers, comments and
+    /// dollar-quoted bodies are single `other` tokens, so nothing inside them is rewritten.
+    static func tokenize(_ text: String) -> [Token] {
+        var tokens: [Token] = []
+        var i = text.startIndex
+        func isWordByte(_ c: Character) -> Bool { c.isLetter || c.isNumber || c == "_" }
+        while i < text.endIndex {
+            let c = text[i]
+            let start = i
+            if c.isWhitespace { i = text.index(after: i); continue }
+            if c == "'" || c == "\"" {
+                i = text.index(after: i)
+                while i < text.endIndex {
+                    if text[i] == c {
+                        let next = text.index(after: i)
+                        if next < text.endIndex, text[next] == c { i = text.index(after: next); continue }
+                        i = next
+                        break
+                    }
+                    i = text.index(after: i)
+                }
+                tokens.append(Token(kind: .other, range: start..<i))
+            } else if text[i...].hasPrefix("--") {
+                while i < text.endIndex, text[i] != "\n" { i = text.index(after: i) }
+            } else if text[i...].hasPrefix("/*") {
+                var depth = 0
+                while i < text.endIndex {
+                    if text[i...].hasPrefix("/*") { depth += 1; i = text.index(i, offsetBy: 2); continue }
+                    if text[i...].hasPrefix("*/") { depth -= 1; i = text.index(i, offsetBy: 2); if depth == 0 { break }; continue }
+                    i = text.index(after: i)
+                }
+            } else if c == "$" {
+                i = text.index(after: i)
+                if i < text.endIndex, text[i].isNumber {
+                    while i < text.endIndex, text[i].isNumber { i = text.index(after: i) }
+                    tokens.append(Token(kind: .parameter, range: start..<i))
+                    continue
+                }
+                // `$tag$ ... $tag$`: skip to the closing tag.
+                while i < text.endIndex, isWordByte(text[i]), !text[i].isNumber || i > text.index(after: start) { i = text.index(after: i) }
+                if i < text.endIndex, text[i] == "$" {
+                    i = text.index(after: i)
+                    let tag = text[start..<i]
+                    if let close = text[i...].range(of: tag) { i = close.upperBound } else { i = text.endIndex }
+                }
+                tokens.append(Token(kind: .other, range: start..<i))
+            } else if isWordByte(c) {
+                while i < text.endIndex, isWordByte(text[i]) || text[i] == "$" { i = text.index(after: i) }
+                tokens.append(Token(kind: .word, range: start..<i))
+            } else {
+                i = text.index(after: i)
+                tokens.append(Token(kind: .punctuation(c), range: start..<i))
+            }
+        }
+        return tokens
+    }
+}
