@@ -19,12 +19,14 @@ public struct StatementMeasurement: Codable, Sendable, Equatable {
     /// True when the statement timeout cancelled the run without the index: `beforeMs` is that
     /// timeout, a lower bound, and `beforeBuffers` is unknown (0). Nil otherwise.
     public var beforeCutOff: Bool?
+    /// The same for the run with the index: `afterMs` is the timeout, a lower bound (a regression).
+    public var afterCutOff: Bool?
 
     public init(beforeMs: Double, afterMs: Double, beforeBuffers: Double, afterBuffers: Double, runs: Int,
-                parameters: [String] = [], beforeCutOff: Bool? = nil) {
+                parameters: [String] = [], beforeCutOff: Bool? = nil, afterCutOff: Bool? = nil) {
         self.beforeMs = beforeMs; self.afterMs = afterMs; self.beforeBuffers = beforeBuffers
         self.afterBuffers = afterBuffers; self.runs = runs; self.parameters = parameters
-        self.beforeCutOff = beforeCutOff
+        self.beforeCutOff = beforeCutOff; self.afterCutOff = afterCutOff
     }
 }
 

@@ -85,7 +85,7 @@ public enum IndexAdviceRenderer {
         for s in rec.statements {
             var figures = "\(formatCount(s.calls)) call\(s.calls == 1 ? "" : "s")"
             if let b = s.estimatedCostBefore, let a = s.estimatedCostAfter { figures += ", cost \(cost(b)) -> \(cost(a))" }
-            if let m = s.measured { figures += ", \(measuredBefore(m)) -> \(formatDuration(ms: m.afterMs))" }
+            if let m = s.measured { figures += ", \(measuredBefore(m)) -> \(measuredAfter(m))" }
             lines.append("   - \(s.fingerprint) \(figures)")
             lines.append("     > " + truncate(s.text, to: width - 7))
         }
@@ -156,7 +156,7 @@ public enum IndexAdviceRenderer {
             for note in rec.notes { out += "- Note: \(note)\n" }
             out += "\n| Query | Calls | Est. cost before | Est. cost after | Measured | Statement |\n|---|---:|---:|---:|---|---|\n"
             for s in rec.statements {
-                let measured = s.measured.map { "\(measuredBefore($0)) → \(formatDuration(ms: $0.afterMs))" } ?? ""
+                let measured = s.measured.map { "\(measuredBefore($0)) → \(measuredAfter($0))" } ?? ""
                 out += "| `\(s.fingerprint)` | \(formatCount(s.calls)) | \(s.estimatedCostBefore.map(cost) ?? "") | "
                     + "\(s.estimatedCostAfter.map(cost) ?? "") | \(measured) | `\(markdownCell(truncate(s.text, to: 120)).replacingOccurrences(of: "`", with: "'"))` |\n"
             }
@@ -189,7 +189,11 @@ public enum IndexAdviceRenderer {
     }
 }
 
-/// A statement's measured time without the index; a run the statement timeout cut off took longer.
+/// A statement's measured time without and with the index; a run the statement timeout cut off took longer.
 func measuredBefore(_ m: StatementMeasurement) -> String {
     (m.beforeCutOff == true ? "over " : "") + formatDuration(ms: m.beforeMs)
+}
+
+func measuredAfter(_ m: StatementMeasurement) -> String {
+    (m.afterCutOff == true ? "over " : "") + formatDuration(ms: m.afterMs)
 }

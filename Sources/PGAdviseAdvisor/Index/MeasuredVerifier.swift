@@ -10,6 +10,9 @@ struct MeasuredVerifier {
     let connection: PostgresConnection
     let runs: Int
     let lockTimeoutMs: Int
+    /// Statement timeout of each timed run; nil: the session's. The index build keeps the session's,
+    /// so a short limit on the runs does not cancel the build of an index on a large table.
+    var runTimeoutMs: Int? = nil
 
     struct Outcome {
         var perStatement: [String: StatementMeasurement]
@@ -49,7 +52,7 @@ struct MeasuredVerifier {
         var unmeasured: [String: String] = [:]
         for (statement, values, _) in all {
             do {
-                before[statement.query.fingerprint] = try time(statement, valueSets: values, cutOffIsALowerBound: true)
+                before[statement.query.fingerprint] = try time(statement, valueSets: values)
             } catch let error as PostgresError {
                 unmeasured[statement.query.fingerprint] = error.message
                 // A failed statement aborts the transaction; start it again so the others can run.
@@ -75,7 +78,8 @@ struct MeasuredVerifier {
             if after.indexNames.contains(name) { usedBy.insert(statement.query.fingerprint) }
             results[statement.query.fingerprint] = StatementMeasurement(
                 beforeMs: first.ms, afterMs: after.ms, beforeBuffers: first.buffers, afterBuffers: after.buffers,
-                runs: runs, parameters: values.first ?? [], beforeCutOff: first.cutOff ? true : nil)
+                runs: runs, parameters: values.first ?? [], beforeCutOff: first.cutOff ? true : nil,
+                afterCutOff: after.cutOff ? true : nil)
         }
         let size = try connection.query("SELECT pg_relation_size(c.oid) AS bytes FROM pg_class c WHERE c.relname = $1 AND c.relkind = 'i'",
                                         [name]).records.first?.int("bytes")
@@ -91,11 +95,11 @@ struct MeasuredVerifier {
     /// room for a HOT update and would measure a page state production never has. Writes therefore
     /// get a different row per run, before and after alike, drawn from the same pool of values.
     ///
-    /// `cutOffIsALowerBound` (the runs without the index): a statement the statement timeout cancels
-    /// is not an error but a figure, the timeout, which the statement takes at least. Without it a
-    /// statement that runs for hours without its index (a correlated subquery over a large table)
-    /// could never show its gain. It is not run again: every run would take that long.
-    private func time(_ statement: CostedStatement, valueSets: [[String]], cutOffIsALowerBound: Bool = false) throws -> Timing {
+    /// A run the statement timeout cancels is not an error but a figure, the timeout, which the
+    /// statement takes at least. Without it a statement that runs for hours without its index (a
+    /// correlated subquery over a large table) could never show its gain, and one that a new plan
+    /// makes that slow could not show its regression. It is not run again: every run would take that long.
+    private func time(_ statement: CostedStatement, valueSets: [[String]]) throws -> Timing {
         let body = WhatIfSession.statementBody(statement.text)
         let name = "pgadvise_measure_\(statement.id)"
         let explain: String
@@ -114,12 +118,14 @@ struct MeasuredVerifier {
             let values = valueSets.isEmpty ? [] : valueSets[run % valueSets.count]
             let arguments = values.isEmpty ? "" : "(" + values.map(quoteLiteral).joined(separator: ", ") + ")"
             try connection.execute("SAVEPOINT pgadvise_run")
+            // Undone by the ROLLBACK TO SAVEPOINT below, like everything the run did.
+            if let runTimeoutMs { try connection.query("SELECT set_config('statement_timeout', $1, true)", [String(runTimeoutMs)]) }
             let json: String?
             do {
                 json = try connection.query(explain + arguments).rows.first?.first ?? nil
-            } catch let error as PostgresError where cutOffIsALowerBound && error.isStatementTimeout {
+            } catch let error as PostgresError where error.isStatementTimeout {
                 try connection.execute("ROLLBACK TO SAVEPOINT pgadvise_run")
-                return Timing(ms: Double(connection.options.statementTimeoutMs), buffers: 0, cutOff: true)
+                return Timing(ms: Double(runTimeoutMs ?? connection.options.statementTimeoutMs), buffers: 0, cutOff: true)
             }
             try connection.execute("ROLLBACK TO SAVEPOINT pgadvise_run")
             guard let json, let timing = Self.timing(explainAnalyzeJSON: json) else {

@@ -37,6 +37,11 @@ struct IndexesCommand: ParsableCommand {
     @Option(name: .long, help: "Timed runs per statement before and after, with --measure.")
     var measureRuns: Int = 5
 
+    @Option(name: .long, help: ArgumentHelp("Statement timeout of each timed run with --measure, in ms (default: --statement-timeout). "
+                                            + "A run it cancels counts as taking that long; index builds keep --statement-timeout.",
+                                            valueName: "ms"))
+    var measureTimeout: Int?
+
     @Flag(name: .long, help: "Run CREATE EXTENSION hypopg when HypoPG is missing from the database.")
     var createExtension = false
 
@@ -47,6 +52,7 @@ struct IndexesCommand: ParsableCommand {
         try output.validate(formats: [.text, .json, .markdown])
         guard maxColumns >= 1 && maxColumns <= 32 else { throw ValidationError("--max-columns must be between 1 and 32") }
         guard measureRuns >= 1 && measureRuns <= 100 else { throw ValidationError("--measure-runs must be between 1 and 100") }
+        if let measureTimeout, measureTimeout <= 0 { throw ValidationError("--measure-timeout must be a positive number of milliseconds") }
         if let budget { _ = try parseSize(budget) }
     }
 
@@ -64,7 +70,7 @@ struct IndexesCommand: ParsableCommand {
         if !workloadLogs.isEmpty { workload.merge(overlapping: try loadLogWorkload(workloadLogs)) }
         let advisor = IndexAdvisor(connection: conn, catalog: catalog, options: IndexAdvisorOptions(
             budgetBytes: budgetBytes, maxColumns: maxColumns, measure: measure, measureRuns: measureRuns,
-            createExtension: createExtension, lockTimeoutMs: connection.lockTimeout, strategy: strategy))
+            measureTimeoutMs: measureTimeout, createExtension: createExtension, lockTimeoutMs: connection.lockTimeout, strategy: strategy))
         let advice = try advisor.advise(workload)
         let text: String
         switch output.format {
