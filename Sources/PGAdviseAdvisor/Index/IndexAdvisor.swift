@@ -10,6 +10,8 @@ public struct IndexAdvisorOptions: Sendable {
     /// Build each selected index in a rolled-back transaction and time the statements it serves.
     public var measure: Bool
     public var measureRuns: Int
+    /// Statement timeout of each timed run under `measure`; nil: the session's.
+    public var measureTimeoutMs: Int?
     public var createExtension: Bool
     /// The heaviest statements (by total time) that are costed; the rest weigh too little to matter.
     public var maxStatements: Int
@@ -17,9 +19,9 @@ public struct IndexAdvisorOptions: Sendable {
     public var strategy: SelectionStrategy
 
     public init(budgetBytes: Int64? = nil, maxColumns: Int = 3, measure: Bool = false, measureRuns: Int = 5,
-                createExtension: Bool = false, maxStatements: Int = 200, lockTimeoutMs: Int = 1_000,
-                strategy: SelectionStrategy = .extend) {
-        self.strategy = strategy
+                measureTimeoutMs: Int? = nil, createExtension: Bool = false, maxStatements: Int = 200,
+                lockTimeoutMs: Int = 1_000, strategy: SelectionStrategy = .extend) {
+        self.strategy = strategy; self.measureTimeoutMs = measureTimeoutMs
         self.budgetBytes = budgetBytes; self.maxColumns = maxColumns; self.measure = measure
         self.measureRuns = measureRuns; self.createExtension = createExtension
         self.maxStatements = maxStatements; self.lockTimeoutMs = lockTimeoutMs
@@ -103,31 +105,48 @@ public final class IndexAdvisor {
 
         var recommendations: [IndexRecommendation] = []
         if advice.hypopg {
-            let selector = IndexSelector(session: session, statements: statements, fullCandidates: costable,
-                                         size: { self.estimatedSize($0) },
-                                         writeCost: { [writes] in writes.cost(of: $0, tables: [$1]) },
-                                         budget: budget)
-            let chosen = options.strategy == .extend ? try selector.select()
-                : try DexterRuleBaseline(session: session, statements: statements, catalog: catalog).select()
-            for (candidate, reason) in selector.rejected.sorted(by: { $0.key.description < $1.key.description }) {
-                advice.notes.append("Could not cost \(candidate.definition()): \(reason)")
+            // With --measure, an index withdrawn on its measurement leaves its budget to the next best:
+            // the search runs again without it (its costs are cached), and only new proposals are
+            // measured. A few rounds at most: a withdrawal is rare, and each round builds indexes.
+            var excluded = Set<IndexCandidate>()
+            var verdicts: [String: (IndexRecommendation, WithdrawnRecommendation?)] = [:]
+            for round in 1...Self.measureRounds {
+                let selection = try selectRecommendations(statements: statements, costable: costable, inverted: inverted,
+                                                          origin: origin, session: session, excluding: excluded)
+                advice.notes = advice.notes.filter { !$0.hasPrefix(Self.uncostableNotePrefix) } + selection.notes
+                advice.workloadCostBefore = selection.costBefore
+                advice.workloadCostAfter = selection.costAfter
+                try session.reset()
+                recommendations = selection.recommendations
+                guard options.measure else { break }
+                var kept: [IndexRecommendation] = []
+                var withdrawnNow: [IndexCandidate] = []
+                for rec in recommendations {
+                    let key = rec.ddl + " " + rec.statements.map(\.fingerprint).joined(separator: ",")
+                    if verdicts[key] == nil { verdicts[key] = try verify(rec, statements: statements, session: session) }
+                    guard let (verdict, withdrawal) = verdicts[key] else { continue }
+                    if let withdrawal {
+                        if !advice.withdrawn.contains(where: { $0.recommendation.ddl == rec.ddl }) { advice.withdrawn.append(withdrawal) }
+                        if let candidate = candidate(of: rec) { withdrawnNow.append(candidate) }
+                    } else {
+                        kept.append(verdict)
+                    }
+                }
+                recommendations = kept
+                let newlyExcluded = withdrawnNow.filter { !excluded.contains($0) }
+                if newlyExcluded.isEmpty { break }
+                excluded.formUnion(newlyExcluded)
+                if round < Self.measureRounds {
+                    advice.notes.append("Selection round \(round + 1) ran without the \(newlyExcluded.count) withdrawn "
+                                        + "index\(newlyExcluded.count == 1 ? "" : "es") (--measure).")
+                }
             }
-            var used = chosen.reduce(Int64(0)) { $0 + estimatedSize($1) }
-            var names = Set(catalog.tables.flatMap { $0.indexes.map(\.name) })
-            for index in chosen {
-                recommendations.append(try recommendation(for: index, chosen: chosen, selector: selector, names: &names))
+            // The estimates describe the set that was costed; what is kept after withdrawals is costed again.
+            if options.measure {
+                let kept = recommendations.compactMap(candidate(of:))
+                advice.workloadCostAfter = try statements.reduce(0.0) { $0 + $1.weight * (try session.plan($1, with: kept).totalCost) }
+                try session.reset()
             }
-            for candidate in inverted where options.strategy == .extend {
-                let size = estimatedSize(candidate)
-                guard used + size <= budget,
-                      let rec = try invertedRecommendation(candidate, statements: statements, origin: origin[candidate] ?? [],
-                                                           session: session, chosen: chosen, names: &names) else { continue }
-                used += size
-                recommendations.append(rec)
-            }
-            advice.workloadCostBefore = try statements.reduce(0.0) { $0 + $1.weight * (try session.plan($1, with: []).totalCost) }
-            advice.workloadCostAfter = try statements.reduce(0.0) { $0 + $1.weight * (try session.plan($1, with: chosen).totalCost) }
-            try session.reset()
         } else if options.measure {
             var names = Set(catalog.tables.flatMap { $0.indexes.map(\.name) })
             for candidate in ordered.prefix(20) {
@@ -136,19 +155,62 @@ public final class IndexAdvisor {
                 rec.notes = ["Not costed (HypoPG missing); proposed for measurement."]
                 recommendations.append(rec)
             }
-        }
-
-        if options.measure {
             var kept: [IndexRecommendation] = []
             for rec in recommendations {
                 let (verdict, withdrawal) = try verify(rec, statements: statements, session: session)
                 if let withdrawal { advice.withdrawn.append(withdrawal) } else { kept.append(verdict) }
             }
-            recommendations = advice.hypopg ? kept : narrowestSufficient(kept)
+            recommendations = narrowestSufficient(kept)
         }
         advice.recommendations = recommendations
         advice.redundant = redundantIndexes(for: recommendations)
         return advice
+    }
+
+    /// Rounds of selection and measurement under --measure (see `advise`).
+    static let measureRounds = 3
+    static let uncostableNotePrefix = "Could not cost "
+
+    private struct Selection {
+        var recommendations: [IndexRecommendation]
+        var notes: [String]
+        var costBefore: Double
+        var costAfter: Double
+    }
+
+    /// The search over the costable candidates (minus `excluded`), then the GIN proposals that fit
+    /// what is left of the budget, and the workload's estimated cost before and after.
+    private func selectRecommendations(statements: [CostedStatement], costable: [IndexCandidate], inverted: [IndexCandidate],
+                                       origin: [IndexCandidate: [Int]], session: WhatIfSession,
+                                       excluding excluded: Set<IndexCandidate>) throws -> Selection {
+        let selector = IndexSelector(session: session, statements: statements, fullCandidates: costable,
+                                     size: { self.estimatedSize($0) },
+                                     writeCost: { [writes] in writes.cost(of: $0, tables: [$1]) },
+                                     budget: budget, excluding: excluded)
+        let chosen = options.strategy == .extend ? try selector.select()
+            : try DexterRuleBaseline(session: session, statements: statements, catalog: catalog).select()
+        var notes: [String] = []
+        for (candidate, reason) in selector.rejected.sorted(by: { $0.key.description < $1.key.description }) {
+            notes.append(Self.uncostableNotePrefix + "\(candidate.definition()): \(reason)")
+        }
+        var recommendations: [IndexRecommendation] = []
+        var used = chosen.reduce(Int64(0)) { $0 + estimatedSize($1) }
+        var names = Set(catalog.tables.flatMap { $0.indexes.map(\.name) })
+        for index in chosen {
+            recommendations.append(try recommendation(for: index, chosen: chosen, selector: selector, names: &names))
+        }
+        for candidate in inverted where options.strategy == .extend && !excluded.contains(candidate) {
+            let size = estimatedSize(candidate)
+            guard used + size <= budget,
+                  let rec = try invertedRecommendation(candidate, statements: statements, origin: origin[candidate] ?? [],
+                                                       session: session, chosen: chosen, names: &names) else { continue }
+            used += size
+            recommendations.append(rec)
+        }
+        return Selection(
+            recommendations: recommendations, notes: notes,
+            costBefore: try statements.reduce(0.0) { $0 + $1.weight * (try session.plan($1, with: []).totalCost) },
+            costAfter: try statements.reduce(0.0) { $0 + $1.weight * (try session.plan($1, with: chosen).totalCost) })
     }
 
     // MARK: - HypoPG
@@ -186,7 +248,8 @@ public final class IndexAdvisor {
         var out: [CostedStatement] = []
         trace("workload: \(workload.queries.count) statements, \(heaviest.count) parsed and heaviest")
         for query in heaviest {
-            var text = statementInsidePrepare(query.normalized)
+            // `date $1` (a typed literal pg_stat_statements normalized) is prepared as `$1::date`.
+            var text = TypedParameters.preparable(statementInsidePrepare(query.normalized))
             var mode = PlanMode.generic
             if let sample = query.slowest, buildShape(sample.text) != nil {
                 if let bound = sample.parameters, !bound.isEmpty {
@@ -385,7 +448,8 @@ public final class IndexAdvisor {
                 rec.notes.append("Write statement \(write.query.fingerprint) not measured: no representative values for its parameters.")
             }
         }
-        let verifier = MeasuredVerifier(connection: connection, runs: options.measureRuns, lockTimeoutMs: options.lockTimeoutMs)
+        let verifier = MeasuredVerifier(connection: connection, runs: options.measureRuns, lockTimeoutMs: options.lockTimeoutMs,
+                                        runTimeoutMs: options.measureTimeoutMs)
         let outcome = try verifier.measure(candidate, name: rec.name, statements: runnable, writes: runnableWrites)
         for (fingerprint, reason) in outcome.unmeasured.sorted(by: { $0.key < $1.key }) {
             rec.notes.append("Statement \(fingerprint) could not be run: \(reason)")

@@ -36,16 +36,20 @@ final class IndexSelector {
     /// correlated subquery scanning a large table per outer row, as TPC-H's Q17 and Q20 do without
     /// an index) would otherwise hide every other statement's index until the advice is applied.
     static let minimumRemainingShare = 0.005
-    /// ... and less than this share of today's estimated cost: a statement that is negligible in the
-    /// workload as it runs (a rare report) does not earn an index just because the large ones are served.
-    static let minimumTodayShare = 0.0001
+    /// ... and steps whose statements that gain take less than this share of the workload's real
+    /// execution time: a statement that is negligible in the workload as it runs (a rare report) does
+    /// not earn an index just because the large ones are served. Real time, not today's estimated
+    /// cost, because one pathological estimate (TPC-H Q20 without an index: 1.9e9 units, 99.8% of
+    /// the workload's cost but 1% of its time) would make every other statement look negligible.
+    static let minimumTimeShare = 0.001
 
     /// Options HypoPG or the planner rejected, with the reason (e.g. a non-immutable expression).
     private(set) var rejected: [IndexCandidate: String] = [:]
 
     init(session: WhatIfSession, statements: [CostedStatement], fullCandidates: [IndexCandidate],
          size: @escaping (IndexCandidate) -> Int64,
-         writeCost: @escaping (_ configuration: [IndexCandidate], _ table: QualifiedName) -> Double, budget: Int64) {
+         writeCost: @escaping (_ configuration: [IndexCandidate], _ table: QualifiedName) -> Double, budget: Int64,
+         excluding excluded: Set<IndexCandidate> = []) {
         self.session = session
         self.statements = statements
         self.size = size
@@ -60,7 +64,7 @@ final class IndexSelector {
                 var prefix = full
                 prefix.keys = Array(full.keys.prefix(n))
                 if n < full.keys.count { prefix.include = [] }
-                if seen.insert(prefix).inserted { options.append(prefix) }
+                if !excluded.contains(prefix) && seen.insert(prefix).inserted { options.append(prefix) }
             }
         }
         self.options = options.sorted { $0.description < $1.description }
@@ -77,9 +81,8 @@ final class IndexSelector {
     func select() throws -> [IndexCandidate] {
         var chosen: [IndexCandidate] = []
         var used: Int64 = 0
-        let todayCost = try workloadCost(with: [])
         for _ in 0..<64 {
-            let floor = max(Self.minimumRemainingShare * (try workloadCost(with: chosen)), Self.minimumTodayShare * todayCost)
+            let floor = Self.minimumRemainingShare * (try workloadCost(with: chosen))
             var best: (option: IndexCandidate, replaced: [IndexCandidate], ratio: Double)?
             for option in options where rejected[option] == nil && !chosen.contains(option) {
                 if chosen.contains(where: { option.isPrefix(of: $0) }) { continue }
@@ -119,11 +122,15 @@ final class IndexSelector {
         var passesGates: Bool
     }
 
+    /// The workload's real execution time (pg_stat_statements or logs), for `minimumTimeShare`.
+    private lazy var workloadMs = statements.reduce(0.0) { $0 + $1.query.totalMs }
+
     /// The call-weighted saving of going from `current` to `next`, and whether the gates hold: some
     /// statement at least 20% cheaper than with `current`, none more than 10% dearer than with no new
-    /// index. Nil when HypoPG rejects the option.
+    /// index, and the statements that gain not negligible in real time. Nil when HypoPG rejects the option.
     func evaluate(from current: [IndexCandidate], to next: [IndexCandidate], option: IndexCandidate) throws -> Step? {
         var saving = 0.0
+        var gainedMs = 0.0
         var gained = false
         var rose = false
         for statement in affected(by: option) {
@@ -136,13 +143,17 @@ final class IndexSelector {
                 return nil
             }
             saving += statement.weight * (before - after)
-            if after <= before * (1 - Self.requiredGain) && before - after >= Self.minimumSavingPerCall { gained = true }
+            if after <= before * (1 - Self.requiredGain) && before - after >= Self.minimumSavingPerCall {
+                gained = true
+                gainedMs += statement.query.totalMs
+            }
             // A rise is judged against today's plan (no new index), not against the search's
             // intermediate set: widening an index may cost one statement a little of what an
             // earlier step gave it, which the summed saving already weighs.
             if after > (try cost(statement, [])) * (1 + Self.toleratedRise) { rose = true }
         }
-        return Step(saving: saving, passesGates: gained && !rose)
+        let relevant = workloadMs <= 0 || gainedMs >= Self.minimumTimeShare * workloadMs
+        return Step(saving: saving, passesGates: gained && !rose && relevant)
     }
 
     /// Drops chosen indexes that a later, wider or complementary choice made pointless: each kept
