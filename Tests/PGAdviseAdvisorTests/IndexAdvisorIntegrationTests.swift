@@ -195,4 +195,32 @@ struct IndexMeasurementIntegrationTests {
         #expect(indexesAfter == indexesBefore)
         #expect(try connection.query("SELECT to_regclass('public.accounts') IS NOT NULL AS present").records.first?.bool("present") == true)
     }
+
+    /// A budget that holds either index but not both: the search first takes `stale (code)` (more
+    /// estimated gain per byte); measurement withdraws it, and the budget it leaves goes to the next best.
+    @Test func aWithdrawnIndexLeavesItsBudgetToTheNextBest() throws {
+        let dsn = try Self.seeded.get()
+        let connection = try PostgresConnection(conninfo: dsn, options: SessionOptions(statementTimeoutMs: 120_000, readOnly: false))
+        let catalog = try CatalogCollector(connection: connection).collect()
+        let workload = Workload(source: .pgStatStatements, queries: [
+            statement("SELECT id, payload FROM stale WHERE code = $1", calls: 10000,
+                      sample: "SELECT id, payload FROM stale WHERE code = 1"),
+            statement("SELECT id, balance FROM accounts WHERE login = $1", calls: 10000),
+        ])
+        let unlimited = try IndexAdvisor(connection: connection, catalog: catalog,
+                                         options: IndexAdvisorOptions(maxColumns: 1)).advise(workload)
+        let sizes = unlimited.recommendations.map(\.sizeBytes)
+        try #require(sizes.count == 2)
+        let budget = try #require(sizes.max())
+        let estimated = try IndexAdvisor(connection: connection, catalog: catalog,
+                                         options: IndexAdvisorOptions(budgetBytes: budget, maxColumns: 1)).advise(workload)
+        try #require(estimated.recommendations.map(\.name) == ["stale_code_idx"])
+
+        let measured = try IndexAdvisor(connection: connection, catalog: catalog, options: IndexAdvisorOptions(
+            budgetBytes: budget, maxColumns: 1, measure: true, measureRuns: 1)).advise(workload)
+        #expect(measured.withdrawn.map(\.recommendation.name) == ["stale_code_idx"])
+        #expect(measured.recommendations.map(\.name) == ["accounts_login_idx"])
+        #expect(measured.recommendations.first?.verified == true)
+        #expect(measured.notes.contains("Selection round 2 ran without the 1 withdrawn index (--measure)."))
+    }
 }

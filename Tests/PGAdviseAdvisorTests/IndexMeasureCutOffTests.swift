@@ -42,4 +42,22 @@ struct IndexMeasureCutOffTests {
         #expect(IndexAdviceRenderer.text(advice).contains(", over \(formatDuration(ms: 1_500)) -> "))
         #expect(try connection.query("SELECT count(*) AS n FROM pg_indexes WHERE tablename = 'items'").records.first?.int("n") == 1)
     }
+
+    /// `--measure-timeout` caps the timed runs only: the session's longer limit still lets the index build.
+    @Test func theMeasureTimeoutCapsTheRunsAndNotTheBuild() throws {
+        let dsn = try Self.seeded.get()
+        let connection = try PostgresConnection(conninfo: dsn, options: SessionOptions(statementTimeoutMs: 60_000, readOnly: false))
+        let catalog = try CatalogCollector(connection: connection).collect()
+        let workload = Workload(source: .pgStatStatements, queries: [
+            statement("SELECT count(*) FROM parts p WHERE p.qty < (SELECT avg(i.qty) FROM items i WHERE i.part = p.id)", calls: 50),
+        ])
+        let advice = try IndexAdvisor(connection: connection, catalog: catalog, options: IndexAdvisorOptions(
+            maxColumns: 1, measure: true, measureRuns: 1, measureTimeoutMs: 400)).advise(workload)
+        let measured = try #require(advice.recommendations.first?.statements.first?.measured)
+        #expect(measured.beforeCutOff == true)
+        #expect(measured.beforeMs == 400)
+        #expect(measured.afterCutOff == nil)
+        #expect(measured.afterMs < 400 * 0.9)
+        #expect(try connection.query("SELECT current_setting('statement_timeout') AS t").records.first?["t"] == "1min")
+    }
 }
