@@ -10,7 +10,9 @@ of its own ranking that fits. Each distinct set of indexes is built, ANALYZEd, t
 Usage: bench.py DSN PGADVISE_BINARY
 Environment: LOG_FILE (the server log), TIMEOUT_MS (statement timeout of every run, default 60000),
 RUNS (timed runs per query, default 3), BUDGETS (default 100MB,250MB,1GB), PEERS=0 (pgadvise only: for
-trying a change to the advisor, not for figures that compare).
+trying a change to the advisor, not for figures that compare), MEASURE=0 (pgadvise without --measure:
+HypoPG estimates only; by default it verifies each index with --measure, MEASURE_RUNS timed runs per
+side, default 1 after the warm-up run, under the same timeout).
 """
 import glob, os, statistics, sys, time
 
@@ -26,6 +28,11 @@ RUNS = int(os.environ.get("RUNS", "3"))
 LONG_MS = float(os.environ.get("LONG_MS", "10000"))
 BUDGETS = os.environ.get("BUDGETS", "100MB,250MB,1GB").split(",")
 PEERS = os.environ.get("PEERS", "1") != "0"
+MEASURE = os.environ.get("MEASURE", "1") != "0"
+# One timed run after a warm-up: these statements run for seconds, their run-to-run spread on a quiet
+# machine is a few percent against a 10% regression threshold, and each extra run costs every budget
+# minutes (each index is measured on every statement it serves).
+MEASURE_RUNS = os.environ.get("MEASURE_RUNS", "1")
 UNITS = {"kb": 1 << 10, "mb": 1 << 20, "gb": 1 << 30}
 # Q17 and Q20 correlate a subquery on lineitem with every qualifying part: without an index on
 # lineitem's part key each runs for hours at SF1, and a statement cancelled by its timeout never
@@ -160,6 +167,21 @@ def short(ddl):
     return body.replace(" USING btree", "")
 
 
+def improvement(rec):
+    """A recommendation's estimated and (with --measure) measured improvement on the statements it
+    serves, call-weighted, as pgadvise reports them."""
+    text = ""
+    before, after = rec.get("estimatedCostBefore"), rec.get("estimatedCostAfter")
+    if before:
+        text += "; estimated %.1f%% lower" % (100 * (1 - after / before))
+    m = rec.get("measured")
+    if m and m["beforeMs"]:
+        cut = any((s.get("measured") or {}).get("beforeCutOff") for s in rec["statements"])
+        text += ", measured %.1f%% lower (%.0f -> %.0f ms%s)" % (100 * (1 - m["afterMs"] / m["beforeMs"]), m["beforeMs"], m["afterMs"],
+                                                             ", before capped at the timeout" if cut else "")
+    return text
+
+
 def main():
     with open("/proc/loadavg") as f:
         log("load average at start: " + " ".join(f.read().split()[:3]))
@@ -171,12 +193,15 @@ def main():
     answers = {}
     for budget in BUDGETS:
         started = time.time()
-        advice = pgadvise(PGADVISE, DSN, LOG_FILE, ["--budget", budget])
+        measuring = ["--measure", "--measure-runs", MEASURE_RUNS, "--measure-timeout", str(TIMEOUT_MS)] if MEASURE else []
+        advice = pgadvise(PGADVISE, DSN, LOG_FILE, ["--budget", budget] + measuring)
         log("pgadvise --budget %s answered in %.1f s: %d indexes" % (budget, time.time() - started, len(advice["recommendations"])))
         for skipped in advice["skipped"]:
             log("pgadvise skipped %s: %s" % (" ".join(skipped["text"].split())[:100], skipped["reason"]))
         for note in advice["notes"]:
             log("pgadvise note: " + note)
+        for withdrawn in advice.get("withdrawn", []):
+            log("pgadvise withdrew %s: %s" % (short(withdrawn["recommendation"]["ddl"]), withdrawn["reason"]))
         answers[budget] = (advice, time.time() - started)
     dexter = [r["ddl"] for r in pgadvise(PGADVISE, DSN, LOG_FILE, ["--strategy", "dexter-rule"])["recommendations"]] if PEERS else []
     qualstats = DB.qualstats_ddls() if PEERS else []
@@ -237,8 +262,10 @@ def main():
                      100 * (1 - advice["workloadCostAfter"] / advice["workloadCostBefore"]), 100 * (1 - after / base)))
         built_sizes = measured(rows[budget][0][1], "")[2]
         for r in advice["recommendations"]:
-            print("    %-45s estimated %13s  built %13s" % (r["name"], "{:,}".format(r["sizeBytes"]),
-                                                          "{:,}".format(built_sizes.get(r["name"], 0))))
+            print("    %-45s size %13s  built %13s%s" % (r["name"], "{:,}".format(r["sizeBytes"]),
+                                                        "{:,}".format(built_sizes.get(r["name"], 0)), improvement(r)))
+        for w in advice.get("withdrawn", []):
+            print("    withdrawn %s: %s" % (short(w["recommendation"]["ddl"]), w["reason"]))
         for label, ddls in rows[budget]:
             per_query = measured(ddls, "")[0]
             slower = ["%s %.0f -> %.0f ms" % (n, none[0][n][0], per_query[n][0]) for n in names
