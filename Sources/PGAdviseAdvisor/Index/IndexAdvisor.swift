@@ -105,48 +105,8 @@ public final class IndexAdvisor {
 
         var recommendations: [IndexRecommendation] = []
         if advice.hypopg {
-            // With --measure, an index withdrawn on its measurement leaves its budget to the next best:
-            // the search runs again without it (its costs are cached), and only new proposals are
-            // measured. A few rounds at most: a withdrawal is rare, and each round builds indexes.
-            var excluded = Set<IndexCandidate>()
-            var verdicts: [String: (IndexRecommendation, WithdrawnRecommendation?)] = [:]
-            for round in 1...Self.measureRounds {
-                let selection = try selectRecommendations(statements: statements, costable: costable, inverted: inverted,
-                                                          origin: origin, session: session, excluding: excluded)
-                advice.notes = advice.notes.filter { !$0.hasPrefix(Self.uncostableNotePrefix) } + selection.notes
-                advice.workloadCostBefore = selection.costBefore
-                advice.workloadCostAfter = selection.costAfter
-                try session.reset()
-                recommendations = selection.recommendations
-                guard options.measure else { break }
-                var kept: [IndexRecommendation] = []
-                var withdrawnNow: [IndexCandidate] = []
-                for rec in recommendations {
-                    let key = rec.ddl + " " + rec.statements.map(\.fingerprint).joined(separator: ",")
-                    if verdicts[key] == nil { verdicts[key] = try verify(rec, statements: statements, session: session) }
-                    guard let (verdict, withdrawal) = verdicts[key] else { continue }
-                    if let withdrawal {
-                        if !advice.withdrawn.contains(where: { $0.recommendation.ddl == rec.ddl }) { advice.withdrawn.append(withdrawal) }
-                        if let candidate = candidate(of: rec) { withdrawnNow.append(candidate) }
-                    } else {
-                        kept.append(verdict)
-                    }
-                }
-                recommendations = kept
-                let newlyExcluded = withdrawnNow.filter { !excluded.contains($0) }
-                if newlyExcluded.isEmpty { break }
-                excluded.formUnion(newlyExcluded)
-                if round < Self.measureRounds {
-                    advice.notes.append("Selection round \(round + 1) ran without the \(newlyExcluded.count) withdrawn "
-                                        + "index\(newlyExcluded.count == 1 ? "" : "es") (--measure).")
-                }
-            }
-            // The estimates describe the set that was costed; what is kept after withdrawals is costed again.
-            if options.measure {
-                let kept = recommendations.compactMap(candidate(of:))
-                advice.workloadCostAfter = try statements.reduce(0.0) { $0 + $1.weight * (try session.plan($1, with: kept).totalCost) }
-                try session.reset()
-            }
+            recommendations = try selectAndMeasure(statements: statements, costable: costable, inverted: inverted,
+                                                   origin: origin, session: session, advice: &advice)
         } else if options.measure {
             var names = Set(catalog.tables.flatMap { $0.indexes.map(\.name) })
             for candidate in ordered.prefix(20) {
@@ -167,7 +127,56 @@ public final class IndexAdvisor {
         return advice
     }
 
-    /// Rounds of selection and measurement under --measure (see `advise`).
+    /// The search, and with --measure the verification of what it chose. An index withdrawn on its
+    /// measurement leaves its budget to the next best: the search runs again without it (its costs
+    /// are cached) and only new proposals are measured. A few rounds at most: each round builds indexes.
+    private func selectAndMeasure(statements: [CostedStatement], costable: [IndexCandidate], inverted: [IndexCandidate],
+                                  origin: [IndexCandidate: [Int]], session: WhatIfSession,
+                                  advice: inout IndexAdvice) throws -> [IndexRecommendation] {
+        var recommendations: [IndexRecommendation] = []
+        var excluded = Set<IndexCandidate>()
+        var verdicts: [String: (IndexRecommendation, WithdrawnRecommendation?)] = [:]
+        for round in 1...Self.measureRounds {
+            let selection = try selectRecommendations(statements: statements, costable: costable, inverted: inverted,
+                                                      origin: origin, session: session, excluding: excluded)
+            advice.notes = advice.notes.filter { !$0.hasPrefix(Self.uncostableNotePrefix) } + selection.notes
+            advice.workloadCostBefore = selection.costBefore
+            advice.workloadCostAfter = selection.costAfter
+            try session.reset()
+            recommendations = selection.recommendations
+            guard options.measure else { break }
+            var kept: [IndexRecommendation] = []
+            var withdrawnNow: [IndexCandidate] = []
+            for rec in recommendations {
+                let key = rec.ddl + " " + rec.statements.map(\.fingerprint).joined(separator: ",")
+                if verdicts[key] == nil { verdicts[key] = try verify(rec, statements: statements, session: session) }
+                guard let (verdict, withdrawal) = verdicts[key] else { continue }
+                if let withdrawal {
+                    if !advice.withdrawn.contains(where: { $0.recommendation.ddl == rec.ddl }) { advice.withdrawn.append(withdrawal) }
+                    if let candidate = candidate(of: rec) { withdrawnNow.append(candidate) }
+                } else {
+                    kept.append(verdict)
+                }
+            }
+            recommendations = kept
+            let newlyExcluded = withdrawnNow.filter { !excluded.contains($0) }
+            if newlyExcluded.isEmpty { break }
+            excluded.formUnion(newlyExcluded)
+            if round < Self.measureRounds {
+                advice.notes.append("Selection round \(round + 1) ran without the \(newlyExcluded.count) withdrawn "
+                                    + "index\(newlyExcluded.count == 1 ? "" : "es") (--measure).")
+            }
+        }
+        // The estimates describe the set that was costed; what is kept after withdrawals is costed again.
+        if options.measure {
+            let kept = recommendations.compactMap(candidate(of:))
+            advice.workloadCostAfter = try statements.reduce(0.0) { $0 + $1.weight * (try session.plan($1, with: kept).totalCost) }
+            try session.reset()
+        }
+        return recommendations
+    }
+
+    /// Rounds of selection and measurement under --measure (see `selectAndMeasure`).
     static let measureRounds = 3
     static let uncostableNotePrefix = "Could not cost "
 
