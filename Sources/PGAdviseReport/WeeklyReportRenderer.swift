@@ -43,7 +43,8 @@ private func listTitle(_ kind: StatementList, _ r: WeeklyReport) -> String {
     case .top: return "Top statements by total time this week"
     case .new: return "New statements"
     case .gone: return "Statements that disappeared (did not run, or were evicted)"
-    case .faster: return "Statements that got faster"
+    case .faster:
+        return "Statements that got faster (mean time down more than \(Int((r.regressionThreshold * 100).rounded()))%, saving at least \(formatDuration(ms: r.minimumTotalIncreaseMs)))"
     }
 }
 

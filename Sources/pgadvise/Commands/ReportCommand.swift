@@ -16,7 +16,8 @@ struct ReportCommand: ParsableCommand {
         the last week complete at DATE; --week 2026-W47 names one. Per server and database: total time and \
         calls, the top statements with last week's figures and the change, regressions (mean time up more than \
         --regression-threshold AND total time up at least --min-total-increase-ms), new and disappeared \
-        statements, those that got faster, and the query rules' findings on each regression. It says when a \
+        statements, those that got faster (mean time down more than the threshold, saving at least \
+        --min-total-increase-ms over the week's calls), and the query rules' findings on the statements listed. It says when a \
         week has no snapshot, when there is no previous week, and when the counters were reset. \
         Exit codes: 0 report written, 1 regressions found with --fail-on-regression (or a finding at --fail-on), \
         2 bad usage, a missing or unreadable store, or --output naming an existing file without --force.
