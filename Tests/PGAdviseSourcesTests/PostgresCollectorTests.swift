@@ -136,13 +136,17 @@ struct PostgresCollectorTests {
         let missing = QueryStats(fingerprint: "c", normalized: "SELECT * FROM no_such_table WHERE id = $1", calls: 1, totalMs: 1)
         let quoted = QueryStats(fingerprint: "d", normalized: "SELECT \"Größe\" FROM \"Sales Dept\".\"Order \"\"Lines\"\"\" WHERE \"select\" = $1",
                                 calls: 1, totalMs: 1)
-        let outcomes = try GenericPlanCollector(connection: connection).plans(for: [lookup, utility, missing, quoted])
+        // As pg_stat_statements stores `placed_at > timestamptz '2024-01-01' - interval '7' day`.
+        let typed = QueryStats(fingerprint: "e", normalized: "SELECT id FROM orders WHERE placed_at > timestamptz $1 - interval $2 day",
+                               calls: 1, totalMs: 1)
+        let outcomes = try GenericPlanCollector(connection: connection).plans(for: [lookup, utility, missing, quoted, typed])
         let plan = try #require(outcomes["a"]?.plan)
         #expect(plan.root.nodeType == "Limit")
         #expect(plan.root.allNodes.contains { $0.relationName == "orders" && $0.schema == "public" })
         #expect(outcomes["b"]?.skipReason == "utility statement (VACUUM): nothing to plan")
         #expect(outcomes["c"]?.skipReason?.contains("relation \"no_such_table\" does not exist") == true)
         #expect(outcomes["d"]?.plan?.root.relationName == "Order \"Lines\"")
+        #expect(outcomes["e"]?.plan?.root.allNodes.contains { $0.relationName == "orders" } == true, "\(String(describing: outcomes["e"]?.skipReason))")
         // Nothing is left behind in the session, and the plan cache mode is back to what it was.
         #expect(try connection.query("SELECT count(*) AS n FROM pg_prepared_statements").records.first?.int("n") == 0)
         #expect(try connection.query("SELECT current_setting('plan_cache_mode') AS m").records.first?["m"] == "auto")
