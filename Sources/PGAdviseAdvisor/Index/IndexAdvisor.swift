@@ -427,14 +427,6 @@ public final class IndexAdvisor {
     static let readRegressionMs = 0.05
     static let writeRegressionMs = 0.02
 
-    /// A read regression withdraws the index when the statement got this many times slower (a plan
-    /// the planner misjudged, which another index may avoid: the search then runs without it) ...
-    static let severeRegressionFactor = 1.5
-    /// ... or when the time the slower statements lose, over their calls, exceeds this share of what
-    /// the index's faster statements save. A smaller regression is the price of a large gain: the
-    /// index is kept and the regression reported with it.
-    static let toleratedRegressionShare = 0.1
-
     static func isRegression(_ m: StatementMeasurement, thresholdMs: Double) -> Bool {
         m.afterMs > m.beforeMs * (1 + regressionShare) && m.afterMs - m.beforeMs > thresholdMs
     }
@@ -472,9 +464,7 @@ public final class IndexAdvisor {
             rec.notes.append("Statement \(fingerprint) could not be run: \(reason)")
         }
         var weightSum = 0.0, before = 0.0, after = 0.0, beforeBuffers = 0.0, afterBuffers = 0.0, readMsSaved = 0.0
-        var regressions: [String] = []
-        var severe: [String] = []
-        var regressedMs = 0.0
+        var reads = ReadRegressions()
         for i in rec.statements.indices {
             guard let m = outcome.perStatement[rec.statements[i].fingerprint] else { continue }
             rec.statements[i].measured = m
@@ -487,12 +477,9 @@ public final class IndexAdvisor {
             weightSum += w; before += w * m.beforeMs; after += w * m.afterMs
             beforeBuffers += w * m.beforeBuffers; afterBuffers += w * m.afterBuffers
             readMsSaved += w * (m.beforeMs - m.afterMs)
-            if Self.isRegression(m, thresholdMs: Self.readRegressionMs) {
-                regressions.append(rec.statements[i].fingerprint)
-                regressedMs += w * (m.afterMs - m.beforeMs)
-                if m.afterMs > m.beforeMs * Self.severeRegressionFactor { severe.append(rec.statements[i].fingerprint) }
-            }
+            reads.add(rec.statements[i].fingerprint, m, calls: w)
         }
+        let regressions = reads.regressed
         guard weightSum > 0 else { return (rec, nil) }
         // A write within noise adds nothing; one beyond it adds its whole measured change per call.
         var writeMsAdded = 0.0
@@ -521,14 +508,13 @@ public final class IndexAdvisor {
             return (rec, WithdrawnRecommendation(recommendation: rec, reason: "not used: once built and analysed, no plan of its "
                                                  + "statements used it (\(figures))"))
         }
-        let fasterMs = readMsSaved + regressedMs
-        if !severe.isEmpty || regressedMs > Self.toleratedRegressionShare * fasterMs {
+        if reads.withdraws {
             return (rec, WithdrawnRecommendation(recommendation: rec, reason: "measured regression on \(regressions.joined(separator: ", ")): \(figures)"))
         }
         if !regressions.isEmpty {
             rec.notes.append("Measured regression on \(regressions.joined(separator: ", ")), kept: over the workload's calls those statements "
-                             + "lose \(String(format: "%.1f", regressedMs)) ms while the faster ones save \(String(format: "%.1f", fasterMs)) ms "
-                             + "(median of \(options.measureRuns) runs each); none got \(Self.severeRegressionFactor)x slower.")
+                             + "lose \(String(format: "%.1f", reads.lostMs)) ms while the faster ones save \(String(format: "%.1f", reads.savedMs)) ms "
+                             + "(median of \(options.measureRuns) runs each); none got \(ReadRegressions.severeFactor)x slower.")
         }
         if measurement.afterMs > measurement.beforeMs * (1 - Self.requiredMeasuredGain) {
             return (rec, WithdrawnRecommendation(recommendation: rec, reason: "not measurably faster: \(figures)"))
@@ -638,4 +624,31 @@ func statementInsidePrepare(_ text: String) -> String {
 func buildShape(_ sql: String) -> QueryShape? {
     guard case .success(let shapes) = QueryShape.build(sql: sql), shapes.count == 1 else { return nil }
     return shapes[0]
+}
+
+/// The statements an index made slower, and whether that withdraws it: when one got
+/// `severeFactor` times slower (a plan the planner misjudged, which another index may avoid: the
+/// search then runs without this one), or when what the slower ones lose over their calls exceeds
+/// `toleratedShare` of what the faster ones save. A smaller regression is the price of a large gain:
+/// the index is kept and the regression reported with it.
+struct ReadRegressions {
+    static let severeFactor = 1.5
+    static let toleratedShare = 0.1
+
+    private(set) var regressed: [String] = []
+    private(set) var severe: [String] = []
+    private(set) var lostMs = 0.0
+    private(set) var savedMs = 0.0
+
+    mutating func add(_ fingerprint: String, _ m: StatementMeasurement, calls: Double) {
+        if IndexAdvisor.isRegression(m, thresholdMs: IndexAdvisor.readRegressionMs) {
+            regressed.append(fingerprint)
+            lostMs += calls * (m.afterMs - m.beforeMs)
+            if m.afterMs > m.beforeMs * Self.severeFactor { severe.append(fingerprint) }
+        } else if m.afterMs < m.beforeMs {
+            savedMs += calls * (m.beforeMs - m.afterMs)
+        }
+    }
+
+    var withdraws: Bool { !severe.isEmpty || lostMs > Self.toleratedShare * savedMs }
 }
