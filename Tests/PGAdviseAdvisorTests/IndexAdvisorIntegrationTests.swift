@@ -106,6 +106,22 @@ struct IndexAdvisorIntegrationTests {
         return try IndexAdvisor(connection: connection, catalog: catalog, options: options).advise(workload)
     }
 
+    /// HypoPG cannot cost GIN: a measured GIN proposal must stay out of the workload's estimate too.
+    @Test func aMeasuredGINProposalIsVerifiedAndLeftOutOfTheEstimate() throws {
+        let workload = Workload(source: .pgStatStatements, queries: [
+            statement("SELECT id, description FROM products WHERE sku = $1", calls: 5000),
+            statement("SELECT id FROM products WHERE tags && $1", calls: 500,
+                      sample: "SELECT id FROM products WHERE tags && ARRAY['t5']"),
+        ])
+        let advice = try advise(workload, options: IndexAdvisorOptions(budgetBytes: 64 << 20, measure: true, measureRuns: 1))
+        let gin = try #require(advice.recommendations.first { $0.method == "gin" })
+        #expect(gin.ddl == "CREATE INDEX CONCURRENTLY products_tags_gin ON public.products USING gin (tags)")
+        #expect(gin.verified == true)
+        #expect(gin.measured.map { $0.afterMs < $0.beforeMs } == true)
+        let after = try #require(advice.workloadCostAfter), before = try #require(advice.workloadCostBefore)
+        #expect(after < before)
+    }
+
     @Test func recommendsEachKindExactlyOnce() throws {
         let advice = try advise(Self.workload, options: IndexAdvisorOptions(budgetBytes: 64 << 20))
         if traceIndexTests { print(String(decoding: try JSONEncoder().encode(advice), as: UTF8.self)) }

@@ -169,7 +169,8 @@ public final class IndexAdvisor {
         }
         // The estimates describe the set that was costed; what is kept after withdrawals is costed again.
         if options.measure {
-            let kept = recommendations.compactMap(candidate(of:))
+            // HypoPG cannot simulate GIN: the kept GIN proposals stay out of the estimate, as in the search.
+            let kept = recommendations.compactMap(candidate(of:)).filter { $0.method != "gin" }
             advice.workloadCostAfter = try statements.reduce(0.0) { $0 + $1.weight * (try session.plan($1, with: kept).totalCost) }
             try session.reset()
         }
