@@ -23,7 +23,7 @@ public enum TypedParameters {
 
     /// `text` with every `type $n` written `$n::type`; nil when there is none.
     public static func rewrite(_ text: String) -> String? {
-        let tokens = tokenize(text)
+        let tokens = SQLTokens.scan(text)
         var out = ""
         var changed = false
         var copiedUpTo = text.startIndex
@@ -58,7 +58,7 @@ public enum TypedParameters {
         return rewritten
     }
 
-    private static func typedParameter(at i: Int, in tokens: [Token], text: String) -> ([String], Int)? {
+    private static func typedParameter(at i: Int, in tokens: [SQLTokens.Token], text: String) -> ([String], Int)? {
         // A type name right after `.` is a column (`t.date $1` is no literal); after `::` or `AS` it
         // is a cast target, which a parameter cannot follow either, so neither is special-cased.
         if i > 0, case .punctuation(".") = tokens[i - 1].kind { return nil }
@@ -75,65 +75,5 @@ public enum TypedParameters {
             if case .parameter = tokens[next].kind { return (words, next) }
         }
         return nil
-    }
-
-    enum Kind: Equatable { case word, parameter, punctuation(Character), other }
-    struct Token { var kind: Kind; var range: Range<String.Index> }
-
-    /// Words, `$n` parameters and punctuation; string literals, quoted identifiers, comments and
-    /// dollar-quoted bodies are single `other` tokens, so nothing inside them is rewritten.
-    static func tokenize(_ text: String) -> [Token] {
-        var tokens: [Token] = []
-        var i = text.startIndex
-        func isWordByte(_ c: Character) -> Bool { c.isLetter || c.isNumber || c == "_" }
-        while i < text.endIndex {
-            let c = text[i]
-            let start = i
-            if c.isWhitespace { i = text.index(after: i); continue }
-            if c == "'" || c == "\"" {
-                i = text.index(after: i)
-                while i < text.endIndex {
-                    if text[i] == c {
-                        let next = text.index(after: i)
-                        if next < text.endIndex, text[next] == c { i = text.index(after: next); continue }
-                        i = next
-                        break
-                    }
-                    i = text.index(after: i)
-                }
-                tokens.append(Token(kind: .other, range: start..<i))
-            } else if text[i...].hasPrefix("--") {
-                while i < text.endIndex, text[i] != "\n" { i = text.index(after: i) }
-            } else if text[i...].hasPrefix("/*") {
-                var depth = 0
-                while i < text.endIndex {
-                    if text[i...].hasPrefix("/*") { depth += 1; i = text.index(i, offsetBy: 2); continue }
-                    if text[i...].hasPrefix("*/") { depth -= 1; i = text.index(i, offsetBy: 2); if depth == 0 { break }; continue }
-                    i = text.index(after: i)
-                }
-            } else if c == "$" {
-                i = text.index(after: i)
-                if i < text.endIndex, text[i].isNumber {
-                    while i < text.endIndex, text[i].isNumber { i = text.index(after: i) }
-                    tokens.append(Token(kind: .parameter, range: start..<i))
-                    continue
-                }
-                // `$tag$ ... $tag$`: skip to the closing tag.
-                while i < text.endIndex, isWordByte(text[i]), !text[i].isNumber || i > text.index(after: start) { i = text.index(after: i) }
-                if i < text.endIndex, text[i] == "$" {
-                    i = text.index(after: i)
-                    let tag = text[start..<i]
-                    if let close = text[i...].range(of: tag) { i = close.upperBound } else { i = text.endIndex }
-                }
-                tokens.append(Token(kind: .other, range: start..<i))
-            } else if isWordByte(c) {
-                while i < text.endIndex, isWordByte(text[i]) || text[i] == "$" { i = text.index(after: i) }
-                tokens.append(Token(kind: .word, range: start..<i))
-            } else {
-                i = text.index(after: i)
-                tokens.append(Token(kind: .punctuation(c), range: start..<i))
-            }
-        }
-        return tokens
     }
 }

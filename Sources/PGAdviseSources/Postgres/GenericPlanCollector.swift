@@ -121,44 +121,5 @@ public struct GenericPlanCollector {
     }
 
     /// The highest `$n` in a normalized statement, outside string literals, quoted identifiers and comments.
-    static func parameterCount(_ sql: String) -> Int {
-        var highest = 0
-        let scalars = Array(sql.unicodeScalars)
-        var i = 0
-        while i < scalars.count {
-            let c = scalars[i]
-            if c == "'" || c == "\"" {
-                let quote = c
-                i += 1
-                while i < scalars.count {
-                    if scalars[i] == quote {
-                        if i + 1 < scalars.count && scalars[i + 1] == quote { i += 2; continue }
-                        break
-                    }
-                    i += 1
-                }
-            } else if c == "-" && i + 1 < scalars.count && scalars[i + 1] == "-" {
-                while i < scalars.count && scalars[i] != "\n" { i += 1 }
-            } else if c == "/" && i + 1 < scalars.count && scalars[i + 1] == "*" {
-                i += 2
-                while i + 1 < scalars.count && !(scalars[i] == "*" && scalars[i + 1] == "/") { i += 1 }
-                i += 1
-            } else if c == "$" {
-                var j = i + 1
-                var value = 0
-                while j < scalars.count, let digit = Int(String(scalars[j])), scalars[j].isASCII {
-                    value = min(value * 10 + digit, 65_535)
-                    j += 1
-                }
-                if j > i + 1 && (i == 0 || !Self.isIdentifierCharacter(scalars[i - 1])) { highest = max(highest, value) }
-                i = j - 1
-            }
-            i += 1
-        }
-        return highest
-    }
-
-    private static func isIdentifierCharacter(_ c: Unicode.Scalar) -> Bool {
-        c.properties.isAlphabetic || c == "_" || ("0"..."9").contains(c)
-    }
+    static func parameterCount(_ sql: String) -> Int { SQLTokens.highestParameter(in: sql) }
 }
