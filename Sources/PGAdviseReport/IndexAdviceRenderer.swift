@@ -145,7 +145,7 @@ public enum IndexAdviceRenderer {
                 if let hotNote = w.hotNote { out += "- HOT: \(hotNote)\n" }
                 for s in w.statements {
                     out += "  - `\(s.fingerprint)` \(writeFigures(s, arrow: "→")): "
-                        + "`\(markdownCell(truncate(s.text, to: 120)).replacingOccurrences(of: "`", with: "'"))`\n"
+                        + markdownCodeCell(truncate(s.text, to: 120)) + "\n"
                 }
             }
             if let m = rec.measured {
@@ -158,7 +158,7 @@ public enum IndexAdviceRenderer {
             for s in rec.statements {
                 let measured = s.measured.map { "\(measuredBefore($0)) → \(measuredAfter($0))" } ?? ""
                 out += "| `\(s.fingerprint)` | \(formatCount(s.calls)) | \(s.estimatedCostBefore.map(cost) ?? "") | "
-                    + "\(s.estimatedCostAfter.map(cost) ?? "") | \(measured) | `\(markdownCell(truncate(s.text, to: 120)).replacingOccurrences(of: "`", with: "'"))` |\n"
+                    + "\(s.estimatedCostAfter.map(cost) ?? "") | \(measured) | \(markdownCodeCell(truncate(s.text, to: 120))) |\n"
             }
             out += "\n"
         }

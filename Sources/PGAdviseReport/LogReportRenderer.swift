@@ -135,7 +135,7 @@ public func renderLogReportMarkdown(_ report: LogReport, top: Int = 10) -> Strin
     for q in report.queries.prefix(top) {
         out += "| \(formatDuration(ms: q.totalMs)) | \(formatCount(q.calls)) | \(formatDuration(ms: q.meanMs)) | "
             + "\(q.p95Ms.map { formatDuration(ms: $0) } ?? "-") | \(q.maxMs.map { formatDuration(ms: $0) } ?? "-") | "
-            + "`\(markdownCell(q.normalized).replacingOccurrences(of: "`", with: "'"))` |\n"
+            + markdownCodeCell(q.normalized) + " |\n"
     }
     out += "\n## Findings\n\n" + renderFindingsMarkdown(report.findings)
     if !report.errors.isEmpty {

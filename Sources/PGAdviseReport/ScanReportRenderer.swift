@@ -98,7 +98,7 @@ public func renderScanMarkdown(_ report: ScanReport) -> String {
         for q in report.queries {
             out += "| `\(q.stats.fingerprint)` | \(formatCount(q.stats.calls)) | \(formatDuration(ms: q.stats.totalMs)) | "
                 + "\(formatDuration(ms: q.stats.meanMs)) | \(String(format: "%.1f%%", q.shareOfTotalTime * 100)) | "
-                + "`\(markdownCell(truncate(q.stats.normalized, to: 200)).replacingOccurrences(of: "`", with: "'"))` |\n"
+                + markdownCodeCell(truncate(q.stats.normalized, to: 200)) + " |\n"
         }
     }
     return out

@@ -128,3 +128,8 @@ public func formatCount(_ n: Int) -> String {
 public func markdownCell(_ s: String) -> String {
     oneLine(s).replacingOccurrences(of: "|", with: "\\|")
 }
+
+/// SQL as code in a Markdown table cell: a backtick inside would end the code span, so it becomes `'`.
+public func markdownCodeCell(_ s: String) -> String {
+    "`" + markdownCell(s).replacingOccurrences(of: "`", with: "'") + "`"
+}

@@ -132,7 +132,7 @@ public func renderWeeklyReportMarkdown(_ r: WeeklyReport, top: Int = 10) -> Stri
             out += "| Fingerprint | " + figureHeaders.joined(separator: " | ") + " | Δ mean | Statement |\n"
             out += "|---|" + String(repeating: "---:|", count: figureHeaders.count + 1) + "---|\n"
             for c in list.prefix(top) {
-                let statement = "`" + markdownCell(c.normalized).replacingOccurrences(of: "`", with: "'") + "`"
+                let statement = markdownCodeCell(c.normalized)
                 let cells = ["`\(c.fingerprint)`"] + figureCells(c) + [formatChange(c.meanChange), statement]
                 out += "| " + cells.joined(separator: " | ") + " |\n"
             }
