@@ -136,12 +136,12 @@ public final class IndexAdvisor {
         var recommendations: [IndexRecommendation] = []
         var excluded = Set<IndexCandidate>()
         var verdicts: [String: (IndexRecommendation, WithdrawnRecommendation?)] = [:]
+        var roundNotes: [String] = []
+        var last: Selection?
         for round in 1...Self.measureRounds {
             let selection = try selectRecommendations(statements: statements, costable: costable, inverted: inverted,
                                                       origin: origin, session: session, excluding: excluded)
-            advice.notes = advice.notes.filter { !$0.hasPrefix(Self.uncostableNotePrefix) } + selection.notes
-            advice.workloadCostBefore = selection.costBefore
-            advice.workloadCostAfter = selection.costAfter
+            last = selection
             try session.reset()
             recommendations = selection.recommendations
             guard options.measure else { break }
@@ -163,10 +163,13 @@ public final class IndexAdvisor {
             if newlyExcluded.isEmpty { break }
             excluded.formUnion(newlyExcluded)
             if round < Self.measureRounds {
-                advice.notes.append("Selection round \(round + 1) ran without the \(newlyExcluded.count) withdrawn "
-                                    + "index\(newlyExcluded.count == 1 ? "" : "es") (--measure).")
+                roundNotes.append("Selection round \(round + 1) ran without the \(newlyExcluded.count) withdrawn "
+                                  + "index\(newlyExcluded.count == 1 ? "" : "es") (--measure).")
             }
         }
+        advice.notes += roundNotes + (last?.notes ?? [])
+        advice.workloadCostBefore = last?.costBefore
+        advice.workloadCostAfter = last?.costAfter
         // The estimates describe the set that was costed; what is kept after withdrawals is costed again.
         if options.measure {
             // HypoPG cannot simulate GIN: the kept GIN proposals stay out of the estimate, as in the search.
@@ -179,7 +182,6 @@ public final class IndexAdvisor {
 
     /// Rounds of selection and measurement under --measure (see `selectAndMeasure`).
     static let measureRounds = 3
-    static let uncostableNotePrefix = "Could not cost "
 
     private struct Selection {
         var recommendations: [IndexRecommendation]
@@ -201,7 +203,7 @@ public final class IndexAdvisor {
             : try DexterRuleBaseline(session: session, statements: statements, catalog: catalog).select()
         var notes: [String] = []
         for (candidate, reason) in selector.rejected.sorted(by: { $0.key.description < $1.key.description }) {
-            notes.append(Self.uncostableNotePrefix + "\(candidate.definition()): \(reason)")
+            notes.append("Could not cost \(candidate.definition()): \(reason)")
         }
         var recommendations: [IndexRecommendation] = []
         var used = chosen.reduce(Int64(0)) { $0 + estimatedSize($1) }
