@@ -27,8 +27,12 @@ let package = Package(
         .target(name: "PGAdviseReport", dependencies: ["PGAdviseCore"], swiftSettings: swift5),
         // The only importer of GRDB: the history store behind `snapshot` and `report`.
         .target(name: "PGAdviseStore", dependencies: ["PGAdviseCore", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: swift5),
-        .executableTarget(name: "pgadvise", dependencies: [
+        // Each command's pipeline (collect, judge, assemble a report value), callable and testable without the binary.
+        .target(name: "PGAdviseKit", dependencies: [
             "PGAdviseCore", "PGAdviseSQL", "PGAdviseSources", "PGAdviseRules", "PGAdviseAdvisor", "PGAdviseReport", "PGAdviseStore",
+        ], swiftSettings: swift5),
+        .executableTarget(name: "pgadvise", dependencies: [
+            "PGAdviseKit", "PGAdviseCore", "PGAdviseSQL", "PGAdviseSources", "PGAdviseRules", "PGAdviseAdvisor", "PGAdviseReport", "PGAdviseStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: swift5),
         .testTarget(name: "PGAdviseCoreTests", dependencies: ["PGAdviseCore"], swiftSettings: swift5),
@@ -37,7 +41,8 @@ let package = Package(
         .testTarget(name: "PGAdviseRulesTests", dependencies: ["PGAdviseRules", "PGAdviseSQL"], swiftSettings: swift5),
         .testTarget(name: "PGAdviseAdvisorTests", dependencies: ["PGAdviseAdvisor", "PGAdviseReport", "PGAdviseTestSupport"], swiftSettings: swift5),
         .testTarget(name: "PGAdviseReportTests", dependencies: ["PGAdviseReport"], swiftSettings: swift5),
-        .testTarget(name: "PGAdviseStoreTests", dependencies: ["PGAdviseStore", "PGAdviseReport"], swiftSettings: swift5),
+        .testTarget(name: "PGAdviseStoreTests", dependencies: ["PGAdviseStore", "PGAdviseReport", "PGAdviseTestSupport"], swiftSettings: swift5),
+        .testTarget(name: "PGAdviseKitTests", dependencies: ["PGAdviseKit", "PGAdviseTestSupport"], swiftSettings: swift5),
         .testTarget(name: "pgadviseTests", dependencies: ["PGAdviseTestSupport"], swiftSettings: swift5),
         .target(name: "PGAdviseTestSupport", dependencies: ["PGAdviseCore", "PGAdviseSources"], path: "Tests/PGAdviseTestSupport", swiftSettings: swift5),
     ]

@@ -8,9 +8,11 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 packages=(
-  postgresql-15 postgresql-client-15 postgresql-15-hypopg libpq-dev libpg-query-dev pkg-config
+  postgresql-15 postgresql-client-15 postgresql-15-hypopg postgresql-15-pg-qualstats pgbouncer
+  libpq-dev libpg-query-dev pkg-config
   gzip bzip2 xz-utils zstd ca-certificates
   libsqlite3-dev
+  chromium-headless-shell
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -119,3 +119,50 @@ public enum TestDatabase {
         return dsn(database: name)
     }
 }
+
+/// Debian's `chromium-headless-shell`, to check that an HTML report renders in a real browser.
+public enum HeadlessBrowser {
+    public static var path: String? {
+        ["/usr/bin/chromium-headless-shell", "/usr/lib/chromium/chromium-headless-shell"]
+            .first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// True when the browser is installed. Under `CI=true` a missing browser is a failure, not a skip:
+    /// `scripts/setup.sh` installs it.
+    public static var isAvailable: Bool {
+        if path != nil { return true }
+        if ProcessInfo.processInfo.environment["CI"] == "true" {
+            FileHandle.standardError.write(Data("chromium-headless-shell is not installed under CI: HTML tests cannot run\n".utf8))
+            exit(1)
+        }
+        return false
+    }
+
+    /// The DOM after the page loaded and ran its scripts, as the browser serializes it. The page is
+    /// loaded from a file with the network blocked, so a report that needs an external resource
+    /// shows it missing.
+    public static func renderedDOM(html: String, screenshot: URL? = nil) throws -> String {
+        guard let browser = path else { throw PGAdviseError(.input, "chromium-headless-shell is not installed") }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pgadvise-html-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let page = dir.appendingPathComponent("report.html")
+        try html.write(to: page, atomically: true, encoding: .utf8)
+        var arguments = ["--no-sandbox", "--headless", "--disable-gpu", "--user-data-dir=\(dir.path)/profile",
+                         "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>"]
+        if let screenshot { arguments += ["--screenshot=\(screenshot.path)", "--window-size=1280,2000"] } else { arguments += ["--dump-dom"] }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: browser)
+        process.arguments = arguments + [page.absoluteString]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw PGAdviseError(.input, "chromium-headless-shell exited with \(process.terminationStatus)")
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
