@@ -55,15 +55,8 @@ public struct IndexCandidate: Hashable, Sendable, CustomStringConvertible {
 
     /// Index definition without a name, as HypoPG and CREATE INDEX take it.
     public func definition(name: String? = nil, concurrently: Bool = false) -> String {
-        var s = "CREATE INDEX "
-        if concurrently { s += "CONCURRENTLY " }
-        if let name { s += quoteIdentifierIfNeeded(name) + " " }
-        s += "ON \(table)"
-        if method != "btree" { s += " USING \(method)" }
-        s += " (" + keys.map(\.sql).joined(separator: ", ") + ")"
-        if !include.isEmpty { s += " INCLUDE (" + include.map(quoteIdentifierIfNeeded).joined(separator: ", ") + ")" }
-        if let predicate { s += " WHERE \(predicate)" }
-        return s
+        createIndexStatement(on: table, keys: keys.map(\.sql), name: name, method: method, include: include,
+                             predicate: predicate, concurrently: concurrently)
     }
 
     /// A readable name within PostgreSQL's 63-byte limit: `orders_customer_id_created_at_idx`.
