@@ -1,6 +1,6 @@
 import Foundation
 import PGAdviseCore
-import PGAdviseKit
+@testable import PGAdviseKit
 import PGAdviseReport
 import PGAdviseSources
 import PGAdviseStore
@@ -59,5 +59,13 @@ struct SnapshotReportPipelineTests {
         #expect(regression.findings.map(\.rule).contains("select-star"))
         #expect(report.regressionCount >= 1)
         #expect(report.findingsForExitCode.contains { $0.rule == "select-star" && $0.fingerprint == lookup.fingerprint })
+    }
+}
+
+/// A snapshot series is labelled by host and port, never by user or password.
+struct ServerIdentityLabelTests {
+    @Test func theLabelIsHostAndPortEvenForASocketFolder() {
+        #expect(ServerIdentity.hostAndPort("monitor@db.example.com:5432/shop") == "db.example.com:5432")
+        #expect(ServerIdentity.hostAndPort("postgres@/var/run/postgresql:5433/shop") == "/var/run/postgresql:5433")
     }
 }

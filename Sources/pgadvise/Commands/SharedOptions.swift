@@ -40,8 +40,10 @@ struct OutputOptions: ParsableArguments {
         try emit(report.render(format, options: renderOptions), findings: report.findingsForExitCode, inputs: inputs)
     }
 
+    /// SARIF alone lists the rules' metadata.
     var renderOptions: RenderOptions {
-        RenderOptions(top: top, color: color, rules: RuleRegistry.descriptions.map(\.info), toolVersion: PGAdvise.version)
+        RenderOptions(top: top, color: color, rules: format == .sarif ? RuleRegistry.descriptions.map(\.info) : [],
+                      toolVersion: PGAdvise.version)
     }
 
     /// Prints or writes the report, then turns `--fail-on` into exit code 1.
