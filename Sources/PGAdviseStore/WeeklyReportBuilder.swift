@@ -43,9 +43,40 @@ public struct WeeklyReportBuilder {
 
     /// One server/database/source over the two weeks; nil when nothing of it falls in either week.
     private func report(_ snapshots: [HistorySnapshot]) -> ServerWeekReport? {
-        guard let latest = snapshots.last else { return nil }
+        guard let latest = snapshots.last, let (weeks, daily) = accumulate(snapshots) else { return nil }
         let previousWeek = week.previous
-        var weeks: [ISOWeek: WeekAccumulator] = [week: WeekAccumulator(), previousWeek: WeekAccumulator()]
+        let now = weeks[week] ?? WeekAccumulator(), before = weeks[previousWeek] ?? WeekAccumulator()
+        let hasPrevious = before.measured
+        let comparisons = Self.comparisons(now.statements, before.statements)
+        let current = comparisons.filter { $0.thisWeek != nil }
+        let both = comparisons.filter { $0.thisWeek != nil && $0.previousWeek != nil }
+        let regressions = both.filter {
+            ($0.meanChange ?? 0) > regressionThreshold && $0.totalMsDelta >= minimumTotalIncreaseMs
+        }.sorted { ($0.totalMsDelta, $1.fingerprint) > ($1.totalMsDelta, $0.fingerprint) }
+        let faster = both.filter {
+            ($0.meanChange ?? 0) < -regressionThreshold && savedMs($0) >= minimumTotalIncreaseMs
+        }.sorted { (savedMs($0), $1.fingerprint) > (savedMs($1), $0.fingerprint) }
+        let newStatements = hasPrevious && now.measured ? current.filter { $0.previousWeek == nil } : []
+        let gone = hasPrevious && now.measured
+            ? comparisons.filter { $0.thisWeek == nil }.sorted { (($0.previousWeek?.totalMs ?? 0), $1.fingerprint) > (($1.previousWeek?.totalMs ?? 0), $0.fingerprint) }
+            : []
+
+        let days = (0..<14).map { offset -> DailyTotal in
+            let label = Self.dayLabel(previousWeek.start.addingTimeInterval(Double(offset) * 86_400))
+            return DailyTotal(day: label, totalMs: daily[label]?.ms ?? 0, calls: daily[label]?.calls ?? 0)
+        }
+        return ServerWeekReport(
+            server: latest.server, serverLabel: latest.serverLabel, database: latest.database, source: latest.source,
+            thisWeek: now.totals, previousWeek: hasPrevious ? before.totals : nil, daily: days, top: current,
+            regressions: regressions, newStatements: newStatements, goneStatements: gone, faster: faster,
+            notes: notes(now, before))
+    }
+
+    /// Each of the two weeks' statements (the differences between cumulative snapshots, or log
+    /// snapshots as they are) and the daily totals; nil when no snapshot falls in either week.
+    private func accumulate(_ snapshots: [HistorySnapshot])
+        -> (weeks: [ISOWeek: WeekAccumulator], daily: [String: (ms: Double, calls: Int64)])? {
+        var weeks: [ISOWeek: WeekAccumulator] = [week: WeekAccumulator(), week.previous: WeekAccumulator()]
         var daily: [String: (ms: Double, calls: Int64)] = [:]
         for s in snapshots where weeks[ISOWeek(containing: s.takenAt)] != nil {
             weeks[ISOWeek(containing: s.takenAt)]?.snapshots += 1
@@ -77,16 +108,19 @@ public struct WeeklyReportBuilder {
             }
             weeks[bucket]?.measured = true
         }
+        return (weeks, daily)
+    }
 
-        let now = weeks[week] ?? WeekAccumulator(), before = weeks[previousWeek] ?? WeekAccumulator()
-        let hasPrevious = before.measured
+    /// What the reader must know to trust the figures: missing weeks, baselines, resets, evictions.
+    private func notes(_ now: WeekAccumulator, _ before: WeekAccumulator) -> [String] {
+        let previousWeek = week.previous
         var notes: [String] = []
         if now.snapshots == 0 {
             notes.append("No snapshot was taken in \(week): nothing to report for this week.")
         } else if !now.measured {
             notes.append("The only snapshot in \(week) is the first of this server: it is the baseline, so the week measures nothing yet.")
         }
-        if !hasPrevious {
+        if !before.measured {
             notes.append("No previous week to compare with: nothing was measured in \(previousWeek), so there are no regressions, new or gone statements.")
         }
         if now.counterReset {
@@ -104,29 +138,7 @@ public struct WeeklyReportBuilder {
         if now.spansWeeks || before.spansWeeks {
             notes.append("A log snapshot spans a week boundary: all of it is counted in the week its last line falls in (snapshot one log per day to split weeks exactly).")
         }
-
-        let comparisons = Self.comparisons(now.statements, before.statements)
-        let current = comparisons.filter { $0.thisWeek != nil }
-        let both = comparisons.filter { $0.thisWeek != nil && $0.previousWeek != nil }
-        let regressions = both.filter {
-            ($0.meanChange ?? 0) > regressionThreshold && $0.totalMsDelta >= minimumTotalIncreaseMs
-        }.sorted { ($0.totalMsDelta, $1.fingerprint) > ($1.totalMsDelta, $0.fingerprint) }
-        let faster = both.filter {
-            ($0.meanChange ?? 0) < -regressionThreshold && savedMs($0) >= minimumTotalIncreaseMs
-        }.sorted { (savedMs($0), $1.fingerprint) > (savedMs($1), $0.fingerprint) }
-        let newStatements = hasPrevious && now.measured ? current.filter { $0.previousWeek == nil } : []
-        let gone = hasPrevious && now.measured
-            ? comparisons.filter { $0.thisWeek == nil }.sorted { (($0.previousWeek?.totalMs ?? 0), $1.fingerprint) > (($1.previousWeek?.totalMs ?? 0), $0.fingerprint) }
-            : []
-
-        let days = (0..<14).map { offset -> DailyTotal in
-            let label = Self.dayLabel(previousWeek.start.addingTimeInterval(Double(offset) * 86_400))
-            return DailyTotal(day: label, totalMs: daily[label]?.ms ?? 0, calls: daily[label]?.calls ?? 0)
-        }
-        return ServerWeekReport(
-            server: latest.server, serverLabel: latest.serverLabel, database: latest.database, source: latest.source,
-            thisWeek: now.totals, previousWeek: hasPrevious ? before.totals : nil, daily: days, top: current,
-            regressions: regressions, newStatements: newStatements, goneStatements: gone, faster: faster, notes: notes)
+        return notes
     }
 
     /// Time a faster statement saved this week: last week's mean minus this week's, times this week's calls.

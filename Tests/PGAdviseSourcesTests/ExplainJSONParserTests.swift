@@ -103,14 +103,17 @@ import Testing
     }
 
     @Test func onlySingleDMLStatementsArePlanned() {
-        func reason(_ sql: String) -> String? {
+        func typedReason(_ sql: String) -> PlanSkipReason? {
             GenericPlanCollector.reasonNotToPlan(QueryStats(fingerprint: "f", normalized: sql, calls: 1, totalMs: 1), text: sql)
         }
+        func reason(_ sql: String) -> String? { typedReason(sql)?.message }
         #expect(reason("SELECT * FROM t WHERE id = $1") == nil)
         #expect(reason("UPDATE t SET a = $1 WHERE id = $2") == nil)
         #expect(reason("SET work_mem = '64MB'") == "utility statement (SET): nothing to plan")
+        #expect(typedReason("SET work_mem = '64MB'") == .utilityStatement(keyword: "SET"))
         #expect(reason("/* nightly */ -- job\n ANALYZE t") == "utility statement (ANALYZE): nothing to plan")
         #expect(reason("SELECT 1; DROP TABLE t") == "not a single statement")
+        #expect(typedReason("SELECT 1; DROP TABLE t") == .notSingleStatement)
         #expect(reason("SELECT * FROM t WHERE") == "pgadvise cannot parse the statement text (it may be cut at track_activity_query_size)")
     }
 }

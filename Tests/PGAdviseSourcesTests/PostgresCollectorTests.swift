@@ -143,8 +143,9 @@ struct PostgresCollectorTests {
         let plan = try #require(outcomes["a"]?.plan)
         #expect(plan.root.nodeType == "Limit")
         #expect(plan.root.allNodes.contains { $0.relationName == "orders" && $0.schema == "public" })
-        #expect(outcomes["b"]?.skipReason == "utility statement (VACUUM): nothing to plan")
-        #expect(outcomes["c"]?.skipReason?.contains("relation \"no_such_table\" does not exist") == true)
+        #expect(outcomes["b"]?.skipReason == .utilityStatement(keyword: "VACUUM"))
+        #expect(outcomes["b"]?.skipReason?.message == "utility statement (VACUUM): nothing to plan")
+        #expect(outcomes["c"]?.skipReason?.message.contains("relation \"no_such_table\" does not exist") == true)
         #expect(outcomes["d"]?.plan?.root.relationName == "Order \"Lines\"")
         #expect(outcomes["e"]?.plan?.root.allNodes.contains { $0.relationName == "orders" } == true, "\(String(describing: outcomes["e"]?.skipReason))")
         // Nothing is left behind in the session, and the plan cache mode is back to what it was.

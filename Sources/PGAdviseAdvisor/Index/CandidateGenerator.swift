@@ -45,73 +45,24 @@ public struct CandidateGenerator {
 
     // MARK: - One relation of one block
 
+    /// What one relation of one block offers an index: its predicates and the columns they test.
+    private struct RelationKeys {
+        /// The block's AND-ed WHERE and JOIN predicates on this relation.
+        var predicates: [Predicate]
+        /// Equality columns, most selective first.
+        var equality: [String]
+        /// Columns equal to a column of another relation, or joined to one.
+        var joinKeys: [String]
+        var ranges: [String]
+        /// ORDER BY, when every key is a plain column of this relation.
+        var sortKeys: [CandidateKey]
+    }
+
     private func collect(block: QueryBlock, relation: RelationRef, table: Table, kind: StatementKind, into out: inout Output) {
-        // A HAVING condition filters groups after aggregation (`sum(l_quantity) > 300`): no index on
-        // the table's rows can apply it.
-        let mine = block.predicates.filter {
-            !$0.underOr && $0.clause != .having && belongs($0.column, to: relation, in: block, table: table)
-        }
-        let rows = table.rowEstimate ?? 0
-
-        // Equality columns, most selective first; join and correlation keys behave as equality for
-        // the inner side of a nested loop.
-        var equality: [String] = []
-        for p in mine where p.isEquality {
-            if case .column = p.value { continue }
-            if case .subquery = p.value { continue }
-            if !equality.contains(p.column.name) { equality.append(p.column.name) }
-        }
-        var joinKeys: [String] = []
-        for p in mine where p.isEquality {
-            if case .column = p.value, !joinKeys.contains(p.column.name) { joinKeys.append(p.column.name) }
-        }
-        for join in block.joins where join.op == "=" {
-            for side in [join.left, join.right] where belongs(side, to: relation, in: block, table: table) {
-                if !joinKeys.contains(side.name) { joinKeys.append(side.name) }
-            }
-        }
-        equality.sort { a, b in
-            let da = distinct(a, in: table, rows: rows), db = distinct(b, in: table, rows: rows)
-            return da != db ? da > db : a < b
-        }
-        let ranges = mine.filter(\.isRange).map(\.column.name).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
-
-        // ORDER BY served in index order only when every key is a plain column of this relation.
-        var sortKeys: [CandidateKey] = []
-        if !block.orderBy.isEmpty, block.orderBy.allSatisfy({ key in key.column.map { belongs($0, to: relation, in: block, table: table) } ?? false }) {
-            sortKeys = block.orderBy.compactMap { key in key.column.map { CandidateKey.column($0.name, descending: key.descending) } }
-        }
-
-        var full: [[CandidateKey]] = []
-        let eqKeys = equality.map { CandidateKey.column($0) }
-        if let range = ranges.first(where: { !equality.contains($0) }) {
-            full.append(eqKeys + [.column(range)])
-        } else if !eqKeys.isEmpty {
-            full.append(eqKeys)
-        }
-        if !sortKeys.isEmpty {
-            let remainingSort = sortKeys.filter { key in !equality.contains(key.column ?? "") }
-            if !remainingSort.isEmpty { full.append(eqKeys + remainingSort) }
-        }
-        // On the inner side of a nested loop a join key is an equality, so a range on another column
-        // can follow it in the index: `l_partkey = p_partkey AND l_quantity < (correlated subquery)`
-        // then reads only the matching rows, and the subquery runs once per outer row, not per joined row.
-        let joinRange = ranges.first { !equality.contains($0) && !joinKeys.contains($0) }
-        for join in joinKeys where !equality.contains(join) {
-            full.append([.column(join)] + (joinRange.map { [CandidateKey.column($0)] } ?? []))
-            if !eqKeys.isEmpty { full.append(eqKeys + [.column(join)]) }
-        }
-        for columns in compositeJoinKeys(mine, block: block, relation: relation, table: table, excluding: equality) {
-            let ordered = columns.sorted { a, b in
-                let da = distinct(a, in: table, rows: rows), db = distinct(b, in: table, rows: rows)
-                return da != db ? da > db : a < b
-            }
-            var keys = eqKeys + ordered.map { CandidateKey.column($0) }
-            if let range = ranges.first(where: { !equality.contains($0) && !columns.contains($0) }) { keys.append(.column(range)) }
-            full.append(keys)
-        }
-
-        var plain = full.map { IndexCandidate(table: table.name, keys: Array($0.prefix(maxColumns))) }
+        let keys = relationKeys(block: block, relation: relation, table: table)
+        let equality = keys.equality, ranges = keys.ranges
+        var plain = fullKeySets(keys, block: block, relation: relation, table: table)
+            .map { IndexCandidate(table: table.name, keys: Array($0.prefix(maxColumns))) }
         if kind == .select, let covered = coveringColumns(block: block, relation: relation, table: table) {
             for candidate in plain {
                 let extra = covered.filter { c in !candidate.keys.contains { $0.column == c } }
@@ -133,13 +84,86 @@ public struct CandidateGenerator {
         }
         // A rare constant on a skewed column is served by a partial index; a B-tree led by that column
         // would mostly index the rows the statement never asks for.
-        let partial = partialCandidates(mine, table: table, equality: equality, ranges: ranges, sortKeys: sortKeys)
+        let partial = partialCandidates(keys.predicates, table: table, equality: equality, ranges: ranges, sortKeys: keys.sortKeys)
         let partialColumns = Set(partial.compactMap(\.partialColumn))
         plain.removeAll { candidate in candidate.keys.first?.column.map(partialColumns.contains) ?? false }
         out.candidates += plain + brin + partial
 
-        out.candidates += expressionCandidates(mine, table: table, eqKeys: eqKeys)
-        invertedCandidates(mine, table: table, into: &out)
+        out.candidates += expressionCandidates(keys.predicates, table: table, eqKeys: equality.map { CandidateKey.column($0) })
+        invertedCandidates(keys.predicates, table: table, into: &out)
+    }
+
+    private func relationKeys(block: QueryBlock, relation: RelationRef, table: Table) -> RelationKeys {
+        // A HAVING condition filters groups after aggregation (`sum(l_quantity) > 300`): no index on
+        // the table's rows can apply it.
+        let mine = block.predicates.filter {
+            !$0.underOr && $0.clause != .having && belongs($0.column, to: relation, in: block, table: table)
+        }
+        // Equality columns, most selective first; join and correlation keys behave as equality for
+        // the inner side of a nested loop.
+        var equality: [String] = []
+        for p in mine where p.isEquality {
+            if case .column = p.value { continue }
+            if case .subquery = p.value { continue }
+            if !equality.contains(p.column.name) { equality.append(p.column.name) }
+        }
+        var joinKeys: [String] = []
+        for p in mine where p.isEquality {
+            if case .column = p.value, !joinKeys.contains(p.column.name) { joinKeys.append(p.column.name) }
+        }
+        for join in block.joins where join.op == "=" {
+            for side in [join.left, join.right] where belongs(side, to: relation, in: block, table: table) {
+                if !joinKeys.contains(side.name) { joinKeys.append(side.name) }
+            }
+        }
+        let ranges = mine.filter(\.isRange).map(\.column.name).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        // ORDER BY served in index order only when every key is a plain column of this relation.
+        var sortKeys: [CandidateKey] = []
+        if !block.orderBy.isEmpty, block.orderBy.allSatisfy({ key in key.column.map { belongs($0, to: relation, in: block, table: table) } ?? false }) {
+            sortKeys = block.orderBy.compactMap { key in key.column.map { CandidateKey.column($0.name, descending: key.descending) } }
+        }
+        return RelationKeys(predicates: mine, equality: mostSelectiveFirst(equality, in: table), joinKeys: joinKeys,
+                            ranges: ranges, sortKeys: sortKeys)
+    }
+
+    /// Columns by their distinct values in the table, most first (ties by name).
+    private func mostSelectiveFirst(_ columns: [String], in table: Table) -> [String] {
+        let rows = table.rowEstimate ?? 0
+        return columns.sorted { a, b in
+            let da = distinct(a, in: table, rows: rows), db = distinct(b, in: table, rows: rows)
+            return da != db ? da > db : a < b
+        }
+    }
+
+    /// The "full" key lists (every key the statement could use, in index order): equality then one
+    /// range, equality then the sort, each join key, and composite join keys.
+    private func fullKeySets(_ keys: RelationKeys, block: QueryBlock, relation: RelationRef, table: Table) -> [[CandidateKey]] {
+        let equality = keys.equality, ranges = keys.ranges
+        var full: [[CandidateKey]] = []
+        let eqKeys = equality.map { CandidateKey.column($0) }
+        if let range = ranges.first(where: { !equality.contains($0) }) {
+            full.append(eqKeys + [.column(range)])
+        } else if !eqKeys.isEmpty {
+            full.append(eqKeys)
+        }
+        if !keys.sortKeys.isEmpty {
+            let remainingSort = keys.sortKeys.filter { key in !equality.contains(key.column ?? "") }
+            if !remainingSort.isEmpty { full.append(eqKeys + remainingSort) }
+        }
+        // On the inner side of a nested loop a join key is an equality, so a range on another column
+        // can follow it in the index: `l_partkey = p_partkey AND l_quantity < (correlated subquery)`
+        // then reads only the matching rows, and the subquery runs once per outer row, not per joined row.
+        let joinRange = ranges.first { !equality.contains($0) && !keys.joinKeys.contains($0) }
+        for join in keys.joinKeys where !equality.contains(join) {
+            full.append([.column(join)] + (joinRange.map { [CandidateKey.column($0)] } ?? []))
+            if !eqKeys.isEmpty { full.append(eqKeys + [.column(join)]) }
+        }
+        for columns in compositeJoinKeys(keys.predicates, block: block, relation: relation, table: table, excluding: equality) {
+            var composite = eqKeys + mostSelectiveFirst(columns, in: table).map { CandidateKey.column($0) }
+            if let range = ranges.first(where: { !equality.contains($0) && !columns.contains($0) }) { composite.append(.column(range)) }
+            full.append(composite)
+        }
+        return full
     }
 
     /// True when `column` refers to `relation` in `block`: by the builder's resolution, by qualifier,

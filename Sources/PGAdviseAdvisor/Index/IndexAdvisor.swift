@@ -37,14 +37,22 @@ public final class IndexAdvisor {
     /// workload lacks. Small databases get at least `minimumDefaultBudget`.
     public static let defaultBudgetShare = 0.25
     public static let minimumDefaultBudget: Int64 = 16 << 20
-    /// An index that does not save at least this share of the measured time is withdrawn: run-to-run
-    /// noise on a quiet server is a few percent.
-    static let requiredMeasuredGain = 0.1
+    /// Rounds of selection and measurement under --measure (see `selectAndMeasure`).
+    static let measureRounds = 3
 
     let connection: PostgresConnection
     let catalog: Catalog
     let options: IndexAdvisorOptions
     var sizes = SizeEstimator()
+    /// Index maintenance is charged from the workload's own INSERT, UPDATE, DELETE and MERGE rows
+    /// (their `rows`, else their calls) rather than from pg_stat_user_tables, because the table
+    /// counters usually cover a far longer window (often the initial load) than the statements'
+    /// calls, and the penalty must be on the same scale as the reads it is weighed against. A table
+    /// the workload does not write but whose counters show writes is charged its counters scaled to
+    /// the workload's window, when both windows are known.
+    private(set) var writes: WriteCostModel
+    /// The candidate each recommendation was made from, by its name (the recommendation keeps only text).
+    private var candidatesByName: [String: IndexCandidate] = [:]
 
     public init(connection: PostgresConnection, catalog: Catalog, options: IndexAdvisorOptions = IndexAdvisorOptions()) {
         self.connection = connection
@@ -87,18 +95,7 @@ public final class IndexAdvisor {
             return advice
         }
 
-        // Candidates, minus those an existing index already serves.
-        var origin: [IndexCandidate: [Int]] = [:]
-        var ordered: [IndexCandidate] = []
-        let generator = CandidateGenerator(catalog: catalog, maxColumns: options.maxColumns)
-        for statement in statements {
-            let output = generator.candidates(for: statement.shape)
-            advice.notes += output.notes.filter { !advice.notes.contains($0) }
-            for candidate in output.candidates where !isServedByExisting(candidate) {
-                if origin[candidate] == nil { ordered.append(candidate) }
-                origin[candidate, default: []].append(statement.id)
-            }
-        }
+        let (ordered, origin) = candidates(for: statements, notes: &advice.notes)
         let inverted = ordered.filter { $0.method == "gin" }
         let costable = ordered.filter { $0.method != "gin" }
         sizes.distinctKeyCounts = try distinctKeyCounts(for: costable, notes: &advice.notes)
@@ -108,23 +105,46 @@ public final class IndexAdvisor {
             recommendations = try selectAndMeasure(statements: statements, costable: costable, inverted: inverted,
                                                    origin: origin, session: session, advice: &advice)
         } else if options.measure {
-            var names = Set(catalog.tables.flatMap { $0.indexes.map(\.name) })
-            for candidate in ordered.prefix(20) {
-                let served = (origin[candidate] ?? []).map { statements[$0] }
-                var rec = unestimatedRecommendation(candidate, served: served, names: &names)
-                rec.notes = ["Not costed (HypoPG missing); proposed for measurement."]
-                recommendations.append(rec)
-            }
-            var kept: [IndexRecommendation] = []
-            for rec in recommendations {
-                let (verdict, withdrawal) = try verify(rec, statements: statements, session: session)
-                if let withdrawal { advice.withdrawn.append(withdrawal) } else { kept.append(verdict) }
-            }
-            recommendations = narrowestSufficient(kept)
+            recommendations = try measureUncosted(ordered, origin: origin, statements: statements, session: session,
+                                                  withdrawn: &advice.withdrawn)
         }
         advice.recommendations = recommendations
         advice.redundant = redundantIndexes(for: recommendations)
         return advice
+    }
+
+    /// Every statement's candidates, in first-proposed order, minus those an existing index already
+    /// serves, with the statements (by id) that proposed each.
+    private func candidates(for statements: [CostedStatement], notes: inout [String])
+        -> (ordered: [IndexCandidate], origin: [IndexCandidate: [Int]]) {
+        var origin: [IndexCandidate: [Int]] = [:]
+        var ordered: [IndexCandidate] = []
+        let generator = CandidateGenerator(catalog: catalog, maxColumns: options.maxColumns)
+        for statement in statements {
+            let output = generator.candidates(for: statement.shape)
+            notes += output.notes.filter { !notes.contains($0) }
+            for candidate in output.candidates where !isServedByExisting(candidate) {
+                if origin[candidate] == nil { ordered.append(candidate) }
+                origin[candidate, default: []].append(statement.id)
+            }
+        }
+        return (ordered, origin)
+    }
+
+    /// Without HypoPG nothing can be costed: under --measure the first candidates are built and
+    /// timed one by one instead, and the narrowest of those that pay is kept.
+    private func measureUncosted(_ ordered: [IndexCandidate], origin: [IndexCandidate: [Int]], statements: [CostedStatement],
+                                 session: WhatIfSession, withdrawn: inout [WithdrawnRecommendation]) throws -> [IndexRecommendation] {
+        var names = Set(catalog.tables.flatMap { $0.indexes.map(\.name) })
+        var kept: [IndexRecommendation] = []
+        for candidate in ordered.prefix(20) {
+            let served = (origin[candidate] ?? []).map { statements[$0] }
+            var rec = unestimatedRecommendation(candidate, served: served, names: &names)
+            rec.notes = ["Not costed (HypoPG missing); proposed for measurement."]
+            let verdict = try verify(rec, statements: statements, session: session)
+            if let withdrawal = verdict.withdrawal { withdrawn.append(withdrawal) } else { kept.append(verdict.recommendation) }
+        }
+        return narrowestSufficient(kept)
     }
 
     /// The search, and with --measure the verification of what it chose. An index withdrawn on its
@@ -135,7 +155,7 @@ public final class IndexAdvisor {
                                   advice: inout IndexAdvice) throws -> [IndexRecommendation] {
         var recommendations: [IndexRecommendation] = []
         var excluded = Set<IndexCandidate>()
-        var verdicts: [String: (IndexRecommendation, WithdrawnRecommendation?)] = [:]
+        var verdicts: [String: MeasurementVerdict] = [:]
         var roundNotes: [String] = []
         var last: Selection?
         for round in 1...Self.measureRounds {
@@ -150,12 +170,12 @@ public final class IndexAdvisor {
             for rec in recommendations {
                 let key = rec.ddl + " " + rec.statements.map(\.fingerprint).joined(separator: ",")
                 if verdicts[key] == nil { verdicts[key] = try verify(rec, statements: statements, session: session) }
-                guard let (verdict, withdrawal) = verdicts[key] else { continue }
-                if let withdrawal {
+                guard let verdict = verdicts[key] else { continue }
+                if let withdrawal = verdict.withdrawal {
                     if !advice.withdrawn.contains(where: { $0.recommendation.ddl == rec.ddl }) { advice.withdrawn.append(withdrawal) }
                     if let candidate = candidate(of: rec) { withdrawnNow.append(candidate) }
                 } else {
-                    kept.append(verdict)
+                    kept.append(verdict.recommendation)
                 }
             }
             recommendations = kept
@@ -179,9 +199,6 @@ public final class IndexAdvisor {
         }
         return recommendations
     }
-
-    /// Rounds of selection and measurement under --measure (see `selectAndMeasure`).
-    static let measureRounds = 3
 
     private struct Selection {
         var recommendations: [IndexRecommendation]
@@ -323,14 +340,6 @@ public final class IndexAdvisor {
 
     // MARK: - Writes
 
-    /// Index maintenance is charged from the workload's own INSERT, UPDATE, DELETE and MERGE rows
-    /// (their `rows`, else their calls) rather than from pg_stat_user_tables, because the table
-    /// counters usually cover a far longer window (often the initial load) than the statements'
-    /// calls, and the penalty must be on the same scale as the reads it is weighed against. A table
-    /// the workload does not write but whose counters show writes is charged its counters scaled to
-    /// the workload's window, when both windows are known.
-    private(set) var writes: WriteCostModel
-
     private func countWrites(_ workload: Workload, notes: inout [String]) throws {
         let workloadWindow = workload.windowSeconds
         let tableWindow = try tableStatsWindowSeconds()
@@ -422,34 +431,14 @@ public final class IndexAdvisor {
 
     // MARK: - Measurement
 
-    /// A statement got slower when its median grew by more than this share and ...
-    static let regressionShare = 0.1
-    /// ... by more than this many milliseconds per call: sub-millisecond statements move by a few
-    /// hundredths of a millisecond between runs of the same plan. Reads, whose plans change, use the
-    /// wider bound; writes, whose plan stays and whose change is index maintenance, the narrower.
-    static let readRegressionMs = 0.05
-    static let writeRegressionMs = 0.02
-
-    static func isRegression(_ m: StatementMeasurement, thresholdMs: Double) -> Bool {
-        m.afterMs > m.beforeMs * (1 + regressionShare) && m.afterMs - m.beforeMs > thresholdMs
-    }
-
-    private func verify(_ rec: IndexRecommendation, statements: [CostedStatement], session: WhatIfSession) throws
-        -> (IndexRecommendation, WithdrawnRecommendation?) {
+    /// Builds the index in a rolled-back transaction, times the statements it serves and the writes
+    /// that maintain it (MeasuredVerifier), and judges the figures (MeasurementVerdict).
+    private func verify(_ rec: IndexRecommendation, statements: [CostedStatement], session: WhatIfSession) throws -> MeasurementVerdict {
         var rec = rec
-        let byFingerprint = Dictionary(statements.map { ($0.query.fingerprint, $0) }, uniquingKeysWith: { a, _ in a })
-        var runnable: [(CostedStatement, [String])] = []
-        for served in rec.statements {
-            guard let statement = byFingerprint[served.fingerprint] else { continue }
-            guard let values = representativeValues(for: statement, catalog: catalog) else {
-                rec.notes.append("Statement \(served.fingerprint) not measured: no representative values for its parameters.")
-                continue
-            }
-            runnable.append((statement, values))
-        }
-        guard !runnable.isEmpty, let candidate = candidate(of: rec) else {
+        let reads = runnableReads(of: &rec, statements: statements)
+        guard !reads.isEmpty, let candidate = candidate(of: rec) else {
             rec.notes.append("Not measured: none of its statements could be run with representative values.")
-            return (rec, nil)
+            return MeasurementVerdict(unmeasured: rec)
         }
         let servedFingerprints = Set(rec.statements.map(\.fingerprint))
         var runnableWrites: [(CostedStatement, [[String]])] = []
@@ -462,74 +451,27 @@ public final class IndexAdvisor {
         }
         let verifier = MeasuredVerifier(connection: connection, runs: options.measureRuns, lockTimeoutMs: options.lockTimeoutMs,
                                         runTimeoutMs: options.measureTimeoutMs)
-        let outcome = try verifier.measure(candidate, name: rec.name, statements: runnable, writes: runnableWrites)
+        let outcome = try verifier.measure(candidate, name: rec.name, statements: reads, writes: runnableWrites)
         for (fingerprint, reason) in outcome.unmeasured.sorted(by: { $0.key < $1.key }) {
             rec.notes.append("Statement \(fingerprint) could not be run: \(reason)")
         }
-        var weightSum = 0.0, before = 0.0, after = 0.0, beforeBuffers = 0.0, afterBuffers = 0.0, readMsSaved = 0.0
-        var reads = ReadRegressions()
-        for i in rec.statements.indices {
-            guard let m = outcome.perStatement[rec.statements[i].fingerprint] else { continue }
-            rec.statements[i].measured = m
-            if m.beforeCutOff == true {
-                rec.notes.append("Statement \(rec.statements[i].fingerprint) ran into the statement timeout without the index: its "
-                                 + "time before is that timeout (\(Int(m.beforeMs)) ms), a lower bound, so the "
-                                 + "measured gain is too.")
+        return MeasurementVerdict(rec, outcome: outcome, runs: options.measureRuns, measuredWrites: !runnableWrites.isEmpty)
+    }
+
+    /// The statements a recommendation serves that can run, with representative values for their
+    /// parameters; a note on the recommendation for each that cannot.
+    private func runnableReads(of rec: inout IndexRecommendation, statements: [CostedStatement]) -> [(CostedStatement, [String])] {
+        let byFingerprint = Dictionary(statements.map { ($0.query.fingerprint, $0) }, uniquingKeysWith: { a, _ in a })
+        var runnable: [(CostedStatement, [String])] = []
+        for served in rec.statements {
+            guard let statement = byFingerprint[served.fingerprint] else { continue }
+            guard let values = representativeValues(for: statement, catalog: catalog) else {
+                rec.notes.append("Statement \(served.fingerprint) not measured: no representative values for its parameters.")
+                continue
             }
-            let w = Double(max(1, rec.statements[i].calls))
-            weightSum += w; before += w * m.beforeMs; after += w * m.afterMs
-            beforeBuffers += w * m.beforeBuffers; afterBuffers += w * m.afterBuffers
-            readMsSaved += w * (m.beforeMs - m.afterMs)
-            reads.add(rec.statements[i].fingerprint, m, calls: w)
+            runnable.append((statement, values))
         }
-        let regressions = reads.regressed
-        guard weightSum > 0 else { return (rec, nil) }
-        // A write within noise adds nothing; one beyond it adds its whole measured change per call.
-        var writeMsAdded = 0.0
-        var writeRegressions: [String] = []
-        if var overhead = rec.writeOverhead {
-            for i in overhead.statements.indices {
-                guard let m = outcome.perStatement[overhead.statements[i].fingerprint] else { continue }
-                overhead.statements[i].measured = m
-                guard Self.isRegression(m, thresholdMs: Self.writeRegressionMs) else { continue }
-                writeRegressions.append(overhead.statements[i].fingerprint)
-                writeMsAdded += Double(max(1, overhead.statements[i].calls)) * (m.afterMs - m.beforeMs)
-            }
-            rec.writeOverhead = overhead
-        }
-        let measuredWrites = !runnableWrites.isEmpty
-        let measurement = IndexMeasurement(beforeMs: before / weightSum, afterMs: after / weightSum,
-                                           beforeBuffers: beforeBuffers / weightSum, afterBuffers: afterBuffers / weightSum,
-                                           runs: options.measureRuns, builtSizeBytes: outcome.builtSizeBytes,
-                                           regressions: regressions + writeRegressions, readMsSaved: readMsSaved,
-                                           writeMsAdded: measuredWrites ? writeMsAdded : nil, writeRegressions: writeRegressions)
-        rec.measured = measurement
-        if let built = outcome.builtSizeBytes { rec.sizeBytes = built; rec.sizeSource = "measured" }
-        let figures = "\(String(format: "%.3f", measurement.beforeMs)) ms before, \(String(format: "%.3f", measurement.afterMs)) ms after "
-            + "(call-weighted median of \(options.measureRuns) runs)"
-        if outcome.usedBy.isEmpty {
-            return (rec, WithdrawnRecommendation(recommendation: rec, reason: "not used: once built and analysed, no plan of its "
-                                                 + "statements used it (\(figures))"))
-        }
-        if reads.withdraws {
-            return (rec, WithdrawnRecommendation(recommendation: rec, reason: "measured regression on \(regressions.joined(separator: ", ")): \(figures)"))
-        }
-        if !regressions.isEmpty {
-            rec.notes.append("Measured regression on \(regressions.joined(separator: ", ")), kept: over the workload's calls those statements "
-                             + "lose \(String(format: "%.1f", reads.lostMs)) ms while the faster ones save \(String(format: "%.1f", reads.savedMs)) ms "
-                             + "(median of \(options.measureRuns) runs each); none got \(ReadRegressions.severeFactor)x slower.")
-        }
-        if measurement.afterMs > measurement.beforeMs * (1 - Self.requiredMeasuredGain) {
-            return (rec, WithdrawnRecommendation(recommendation: rec, reason: "not measurably faster: \(figures)"))
-        }
-        if readMsSaved - writeMsAdded <= 0 {
-            return (rec, WithdrawnRecommendation(recommendation: rec, reason: "its write cost exceeds its read gain: over the workload's "
-                                                 + "calls its reads save \(String(format: "%.1f", readMsSaved)) ms and its writes "
-                                                 + "(\(writeRegressions.joined(separator: ", "))) add \(String(format: "%.1f", writeMsAdded)) ms "
-                                                 + "(median of \(options.measureRuns) runs each)"))
-        }
-        rec.verified = true
-        return (rec, nil)
+        return runnable
     }
 
     /// A write statement ready to be measured, with one value set per run (before and after): its
@@ -572,9 +514,7 @@ public final class IndexAdvisor {
         return kept
     }
 
-    /// Rebuilds the candidate a recommendation was made from (the recommendation keeps only text).
-    private var candidatesByName: [String: IndexCandidate] = [:]
-
+    /// The candidate a recommendation was made from.
     private func candidate(of rec: IndexRecommendation) -> IndexCandidate? { candidatesByName[rec.name] }
 
     // MARK: - Redundant existing indexes
@@ -627,31 +567,4 @@ func statementInsidePrepare(_ text: String) -> String {
 func buildShape(_ sql: String) -> QueryShape? {
     guard case .success(let shapes) = QueryShape.build(sql: sql), shapes.count == 1 else { return nil }
     return shapes[0]
-}
-
-/// The statements an index made slower, and whether that withdraws it: when one got
-/// `severeFactor` times slower (a plan the planner misjudged, which another index may avoid: the
-/// search then runs without this one), or when what the slower ones lose over their calls exceeds
-/// `toleratedShare` of what the faster ones save. A smaller regression is the price of a large gain:
-/// the index is kept and the regression reported with it.
-struct ReadRegressions {
-    static let severeFactor = 1.5
-    static let toleratedShare = 0.1
-
-    private(set) var regressed: [String] = []
-    private(set) var severe: [String] = []
-    private(set) var lostMs = 0.0
-    private(set) var savedMs = 0.0
-
-    mutating func add(_ fingerprint: String, _ m: StatementMeasurement, calls: Double) {
-        if IndexAdvisor.isRegression(m, thresholdMs: IndexAdvisor.readRegressionMs) {
-            regressed.append(fingerprint)
-            lostMs += calls * (m.afterMs - m.beforeMs)
-            if m.afterMs > m.beforeMs * Self.severeFactor { severe.append(fingerprint) }
-        } else if m.afterMs < m.beforeMs {
-            savedMs += calls * (m.beforeMs - m.afterMs)
-        }
-    }
-
-    var withdraws: Bool { !severe.isEmpty || lostMs > Self.toleratedShare * savedMs }
 }

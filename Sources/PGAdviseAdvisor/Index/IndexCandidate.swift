@@ -55,15 +55,8 @@ public struct IndexCandidate: Hashable, Sendable, CustomStringConvertible {
 
     /// Index definition without a name, as HypoPG and CREATE INDEX take it.
     public func definition(name: String? = nil, concurrently: Bool = false) -> String {
-        var s = "CREATE INDEX "
-        if concurrently { s += "CONCURRENTLY " }
-        if let name { s += quoteIdentifierIfNeeded(name) + " " }
-        s += "ON \(table)"
-        if method != "btree" { s += " USING \(method)" }
-        s += " (" + keys.map(\.sql).joined(separator: ", ") + ")"
-        if !include.isEmpty { s += " INCLUDE (" + include.map(quoteIdentifierIfNeeded).joined(separator: ", ") + ")" }
-        if let predicate { s += " WHERE \(predicate)" }
-        return s
+        createIndexStatement(on: table, keys: keys.map(\.sql), name: name, method: method, include: include,
+                             predicate: predicate, concurrently: concurrently)
     }
 
     /// A readable name within PostgreSQL's 63-byte limit: `orders_customer_id_created_at_idx`.
@@ -84,22 +77,13 @@ public struct IndexCandidate: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { definition() }
 
-    /// The same index with one more key, or nil when that key is already there.
-    func widened(by key: CandidateKey) -> IndexCandidate? {
-        guard !keys.contains(where: { $0.label == key.label }) else { return nil }
-        var copy = self
-        copy.keys.append(key)
-        copy.include.removeAll { $0 == key.column }
-        return copy
-    }
-
-    /// True when this candidate's keys are a leading prefix of `other`'s (same method and predicate),
-    /// so `other` serves every lookup this one serves.
     /// Same table, method, keys and predicate; INCLUDE may differ.
     func hasSameKeys(as other: IndexCandidate) -> Bool {
         table == other.table && method == other.method && predicate == other.predicate && keys == other.keys
     }
 
+    /// True when this candidate's keys are a leading prefix of `other`'s (same method and predicate),
+    /// so `other` serves every lookup this one serves.
     func isPrefix(of other: IndexCandidate) -> Bool {
         guard table == other.table, method == other.method, predicate == other.predicate,
               keys.count <= other.keys.count else { return false }

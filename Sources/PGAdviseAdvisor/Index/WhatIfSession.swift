@@ -104,8 +104,6 @@ public final class WhatIfSession {
         return oid
     }
 
-    public func hypotheticalOid(of candidate: IndexCandidate) -> Int64? { created[candidate] }
-
     private func explain(_ statement: CostedStatement) throws -> PlanSummary {
         explainCount += 1
         let json: String?

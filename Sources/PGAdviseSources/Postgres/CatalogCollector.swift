@@ -30,12 +30,31 @@ public struct CatalogCollector {
     public func collect() throws -> Catalog { try collectWithNotes().catalog }
 
     public func collectWithNotes() throws -> CatalogCollection {
-        var tables: [Table] = []
+        var (tables, unreadable) = try readTables()
         var position: [String: Int] = [:]   // pg_class oid → index in `tables`
+        for (i, table) in tables.enumerated() { position[table.oid] = i }
+        try addColumnsIndexesAndConstraints(&tables, position: position)
+        var skipped = try addColumnStatistics(&tables)
+        let searchPath = try connection.query(pgadviseStatementMarker + "SELECT current_schemas(false) AS path").records.first?.textArray("path") ?? ["public"]
+        let extensions = try knownExtensions ?? readExtensions(connection)
+        if !unreadable.isEmpty {
+            let sample = unreadable.prefix(3).joined(separator: ", ") + (unreadable.count > 3 ? ", ..." : "")
+            skipped.append(ScanSkip(
+                step: "column statistics of \(unreadable.count) table(s) (\(sample))",
+                reason: "pg_stats shows only columns the role may SELECT; GRANT SELECT on them (or scan as their owner) for selectivity-based advice"))
+        }
+        return CatalogCollection(
+            catalog: Catalog(tables: tables.map(\.table), extensions: extensions.installed, availableExtensions: extensions.available,
+                             searchPath: searchPath.isEmpty ? ["public"] : searchPath),
+            skipped: skipped)
+    }
+
+    /// Every table with its pg_class oid, and the names of those whose columns the role may not read.
+    private func readTables() throws -> (tables: [(oid: String, table: Table)], unreadable: [String]) {
+        var tables: [(oid: String, table: Table)] = []
         var unreadable: [String] = []
         for r in try connection.query(pgadviseStatementMarker + Self.tablesSQL).records {
             guard let oid = r["oid"], let schema = r["schema"], let name = r["name"] else { continue }
-            position[oid] = tables.count
             let reltuples = r.double("reltuples") ?? -1
             var table = Table(name: QualifiedName(schema: schema, name), rowEstimate: reltuples >= 0 ? reltuples : nil,
                               sizeBytes: r.int("size"))
@@ -46,68 +65,63 @@ public struct CatalogCollector {
                 parameters[String(option[..<eq])] = String(option[option.index(after: eq)...])
             }
             table.storageParameters = parameters
-            tables.append(table)
+            tables.append((oid, table))
             if r.bool("readable") == false { unreadable.append(table.name.description) }
         }
+        return (tables, unreadable)
+    }
+
+    private func addColumnsIndexesAndConstraints(_ tables: inout [(oid: String, table: Table)], position: [String: Int]) throws {
         for r in try connection.query(pgadviseStatementMarker + Self.columnsSQL).records {
             guard let i = r["attrelid"].flatMap({ position[$0] }), let name = r["name"] else { continue }
-            tables[i].columns.append(Column(name: name, type: r["type"] ?? "", notNull: r.bool("not_null") ?? false,
-                                            defaultExpression: r["default_expr"]))
+            tables[i].table.columns.append(Column(name: name, type: r["type"] ?? "", notNull: r.bool("not_null") ?? false,
+                                                  defaultExpression: r["default_expr"]))
         }
         for r in try connection.query(pgadviseStatementMarker + Self.indexesSQL).records {
-            guard let i = r["indrelid"].flatMap({ position[$0] }), let name = r["name"] else { continue }
-            tables[i].indexes.append(Self.index(r, table: tables[i].name))
+            guard let i = r["indrelid"].flatMap({ position[$0] }), r["name"] != nil else { continue }
+            tables[i].table.indexes.append(Self.index(r, table: tables[i].table.name))
         }
         for r in try connection.query(pgadviseStatementMarker + Self.constraintsSQL).records {
             guard let i = r["conrelid"].flatMap({ position[$0] }), let name = r["name"] else { continue }
             let columns = r.textArray("columns")
             switch r["contype"] {
-            case "p": tables[i].primaryKey = columns
-            case "u": tables[i].uniqueConstraints.append(columns)
+            case "p": tables[i].table.primaryKey = columns
+            case "u": tables[i].table.uniqueConstraints.append(columns)
             case "f":
                 guard let refSchema = r["ref_schema"], let refTable = r["ref_table"] else { continue }
-                tables[i].foreignKeys.append(ForeignKey(name: name, columns: columns,
-                                                        referencedTable: QualifiedName(schema: refSchema, refTable),
-                                                        referencedColumns: r.textArray("ref_columns")))
+                tables[i].table.foreignKeys.append(ForeignKey(name: name, columns: columns,
+                                                              referencedTable: QualifiedName(schema: refSchema, refTable),
+                                                              referencedColumns: r.textArray("ref_columns")))
             default: continue
             }
         }
+    }
+
+    /// Column statistics refine advice but are not essential, and pg_stats is the one catalog view
+    /// whose size grows with columns times statistics target: a timeout skips it alone.
+    private func addColumnStatistics(_ tables: inout [(oid: String, table: Table)]) throws -> [ScanSkip] {
         var tableByName: [QualifiedName: Int] = [:]
-        for (i, t) in tables.enumerated() { tableByName[t.name] = i }
-        var skipped: [ScanSkip] = []
-        // Column statistics refine advice but are not essential, and pg_stats is the one catalog
-        // view whose size grows with columns times statistics target: a timeout skips it alone.
-        var statsRows: [Record] = []
+        for (i, t) in tables.enumerated() { tableByName[t.table.name] = i }
+        let statsRows: [Record]
         do {
             statsRows = try connection.query(pgadviseStatementMarker + Self.statsSQL).records
         } catch let error as PostgresError where error.isStatementTimeout {
-            skipped.append(ScanSkip(
+            return [ScanSkip(
                 step: "column statistics (pg_stats)",
-                reason: "reading them took longer than the statement timeout (\(connection.options.statementTimeoutMs) ms); raise --statement-timeout"))
+                reason: "reading them took longer than the statement timeout (\(connection.options.statementTimeoutMs) ms); raise --statement-timeout")]
         }
         for r in statsRows {
             guard let schema = r["schemaname"], let table = r["tablename"], let column = r["attname"],
                   let i = tableByName[QualifiedName(schema: schema, table)],
-                  let c = tables[i].columns.firstIndex(where: { $0.name == column }) else { continue }
-            tables[i].columns[c].stats = ColumnStats(
+                  let c = tables[i].table.columns.firstIndex(where: { $0.name == column }) else { continue }
+            tables[i].table.columns[c].stats = ColumnStats(
                 nullFraction: r.double("null_frac") ?? 0, averageWidth: Int(r.int("avg_width") ?? 0),
                 nDistinct: r.double("n_distinct") ?? 0, correlation: r.double("correlation"),
                 mostCommonValues: r.textArray("mcv"),
                 mostCommonFrequencies: r.textArray("mcf").compactMap { Double($0) },
                 histogramBounds: r.textArray("histogram"))
         }
-        let searchPath = try connection.query(pgadviseStatementMarker + "SELECT current_schemas(false) AS path").records.first?.textArray("path") ?? ["public"]
-        let extensions = try knownExtensions ?? readExtensions(connection)
-        if !unreadable.isEmpty {
-            let sample = unreadable.prefix(3).joined(separator: ", ") + (unreadable.count > 3 ? ", ..." : "")
-            skipped.append(ScanSkip(
-                step: "column statistics of \(unreadable.count) table(s) (\(sample))",
-                reason: "pg_stats shows only columns the role may SELECT; GRANT SELECT on them (or scan as their owner) for selectivity-based advice"))
-        }
-        return CatalogCollection(
-            catalog: Catalog(tables: tables, extensions: extensions.installed, availableExtensions: extensions.available,
-                             searchPath: searchPath.isEmpty ? ["public"] : searchPath),
-            skipped: skipped)
+        return []
     }
 
     private static func usage(_ r: Record) -> TableUsage {

@@ -5,11 +5,53 @@ import PGAdviseSQL
 /// A statement's generic plan, or why there is none.
 public struct PlanOutcome: Sendable {
     public var plan: Plan?
-    public var skipReason: String?
+    public var skipReason: PlanSkipReason?
 
-    public init(plan: Plan? = nil, skipReason: String? = nil) {
+    public init(plan: Plan? = nil, skipReason: PlanSkipReason? = nil) {
         self.plan = plan
         self.skipReason = skipReason
+    }
+}
+
+/// Why a statement has no generic plan. Callers decide by the case (a missing privilege is what a
+/// DBA can fix with a GRANT; a utility statement has nothing to plan); `message` is what users read
+/// (`planSkipReason` in the scan's JSON).
+public enum PlanSkipReason: Equatable, Sendable {
+    case unparsable
+    case notSingleStatement
+    /// VACUUM, SET, CREATE...: the statement's leading keyword.
+    case utilityStatement(keyword: String)
+    case noPlanReturned
+    case planningTimeout(statementTimeoutMs: Int)
+    /// The server's permission-denied message.
+    case permissionDenied(String)
+    /// Any other server error's message.
+    case serverError(String)
+    /// The plan came back but could not be read.
+    case unreadablePlan(String)
+
+    public var message: String {
+        switch self {
+        case .unparsable: return "pgadvise cannot parse the statement text (it may be cut at track_activity_query_size)"
+        case .notSingleStatement: return "not a single statement"
+        case .utilityStatement(let keyword): return "utility statement (\(keyword)): nothing to plan"
+        case .noPlanReturned: return "EXPLAIN returned no plan"
+        case .planningTimeout(let ms): return "planning took longer than the statement timeout (\(ms) ms)"
+        case .permissionDenied(let message):
+            return "the role may not read what the statement uses (\(message)); GRANT SELECT on it to see its plan"
+        case .serverError(let message): return "the server could not plan it: \(message)"
+        case .unreadablePlan(let message): return message
+        }
+    }
+
+    public var isUtilityStatement: Bool {
+        if case .utilityStatement = self { return true }
+        return false
+    }
+
+    public var isPermissionDenied: Bool {
+        if case .permissionDenied = self { return true }
+        return false
     }
 }
 
@@ -68,39 +110,33 @@ public struct GenericPlanCollector {
                         .rows.first?.first ?? nil
                 }
                 guard let output else {
-                    outcomes[query.fingerprint] = PlanOutcome(skipReason: "EXPLAIN returned no plan")
+                    outcomes[query.fingerprint] = PlanOutcome(skipReason: .noPlanReturned)
                     continue
                 }
                 outcomes[query.fingerprint] = PlanOutcome(plan: try ExplainJSONParser.parse(output))
             } catch let error as PostgresError {
-                let reason: String
+                let reason: PlanSkipReason
                 if error.isStatementTimeout {
-                    reason = "planning took longer than the statement timeout (\(connection.options.statementTimeoutMs) ms)"
+                    reason = .planningTimeout(statementTimeoutMs: connection.options.statementTimeoutMs)
                 } else if error.isPermissionDenied {
-                    reason = "the role may not read what the statement uses (\(error.message)); GRANT SELECT on it to see its plan"
+                    reason = .permissionDenied(error.message)
                 } else {
-                    reason = "the server could not plan it: \(error.message)"
+                    reason = .serverError(error.message)
                 }
                 outcomes[query.fingerprint] = PlanOutcome(skipReason: reason)
             } catch let error as PGAdviseError where error.kind == .input {
-                outcomes[query.fingerprint] = PlanOutcome(skipReason: error.message)
+                outcomes[query.fingerprint] = PlanOutcome(skipReason: .unreadablePlan(error.message))
             }
         }
         return outcomes
     }
 
     /// Why a statement is not sent to EXPLAIN, or nil when it may be.
-    static func reasonNotToPlan(_ query: QueryStats, text: String) -> String? {
-        guard query.parsed, case .success(let tree) = PgQuery.parse(text) else {
-            return "pgadvise cannot parse the statement text (it may be cut at track_activity_query_size)"
-        }
+    static func reasonNotToPlan(_ query: QueryStats, text: String) -> PlanSkipReason? {
+        guard query.parsed, case .success(let tree) = PgQuery.parse(text) else { return .unparsable }
         let statements = tree.statements
-        guard statements.count == 1, let node = statements.first?.node.node else {
-            return "not a single statement"
-        }
-        guard plannableStatements[node.type] != nil else {
-            return "utility statement (\(leadingKeyword(text))): nothing to plan"
-        }
+        guard statements.count == 1, let node = statements.first?.node.node else { return .notSingleStatement }
+        guard plannableStatements[node.type] != nil else { return .utilityStatement(keyword: leadingKeyword(text)) }
         return nil
     }
 

@@ -24,8 +24,16 @@ public struct PgStatStatementsCollector {
 
     public init(connection: PostgresConnection) { self.connection = connection }
 
-    public func collect(limit: Int = 50) throws -> StatementStatsCollection {
-        let empty = Workload(source: .pgStatStatements)
+    static let preloadStep = "add pg_stat_statements to shared_preload_libraries in postgresql.conf and restart the server"
+
+    private enum Installation {
+        case usable(schema: String, version: String)
+        /// Not installed, not created or not preloaded, with what to do.
+        case unusable(StatementStatsStatus)
+    }
+
+    /// Where the extension is, or why it cannot be read.
+    private func installation() throws -> Installation {
         let installed = try connection.query(pgadviseStatementMarker + """
             SELECT n.nspname AS schema, e.extversion AS version,
                    EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pg_stat_statements') AS available,
@@ -37,21 +45,27 @@ public struct PgStatStatementsCollector {
         let database = installed?["database"] ?? "this database"
         let preloaded = (installed?["preload"] ?? "").split(separator: ",")
             .contains { $0.trimmingCharacters(in: .whitespaces) == "pg_stat_statements" }
-        let preloadStep = "add pg_stat_statements to shared_preload_libraries in postgresql.conf and restart the server"
+        let preloadStep = Self.preloadStep
         guard let schema = installed?["schema"], let version = installed?["version"] else {
             if installed?.bool("available") != true {
-                return StatementStatsCollection(workload: empty, status: StatementStatsStatus(
+                return .unusable(StatementStatsStatus(
                     availability: .notInstalled,
                     remedy: "install the server's contrib package (postgresql-contrib, or postgresql-NN on Debian), "
                         + "\(preloadStep), then run CREATE EXTENSION pg_stat_statements; in \(database)"))
             }
             let steps = (preloaded ? [] : [preloadStep]) + ["run CREATE EXTENSION pg_stat_statements; in \(database) (as a superuser or the database owner)"]
-            return StatementStatsCollection(workload: empty, status: StatementStatsStatus(
-                availability: .notCreated, remedy: steps.joined(separator: ", then ")))
+            return .unusable(StatementStatsStatus(availability: .notCreated, remedy: steps.joined(separator: ", then ")))
         }
-        if !preloaded {
-            return StatementStatsCollection(workload: empty, status: StatementStatsStatus(
-                availability: .notPreloaded, remedy: preloadStep))
+        if !preloaded { return .unusable(StatementStatsStatus(availability: .notPreloaded, remedy: preloadStep)) }
+        return .usable(schema: schema, version: version)
+    }
+
+    public func collect(limit: Int = 50) throws -> StatementStatsCollection {
+        let empty = Workload(source: .pgStatStatements)
+        let schema: String, version: String
+        switch try installation() {
+        case .unusable(let status): return StatementStatsCollection(workload: empty, status: status)
+        case .usable(let installedSchema, let installedVersion): (schema, version) = (installedSchema, installedVersion)
         }
         let columns = StatementColumns(extensionVersion: version)
         let view = "\(quoteIdentifier(schema)).pg_stat_statements"
@@ -64,7 +78,7 @@ public struct PgStatStatementsCollector {
                 remedy: "GRANT pg_read_all_stats TO the role pgadvise connects as, and make sure it may SELECT from \(view) (\(error.message))"))
         } catch let error as PostgresError where error.sqlState == "55000" {
             return StatementStatsCollection(workload: empty, status: StatementStatsStatus(
-                availability: .notPreloaded, remedy: preloadStep))
+                availability: .notPreloaded, remedy: Self.preloadStep))
         }
         var status = StatementStatsStatus(availability: .available)
         var queries: [QueryStats] = []

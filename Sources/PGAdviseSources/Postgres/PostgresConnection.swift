@@ -39,7 +39,6 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
     public var isPermissionDenied: Bool { sqlState == "42501" }
     public var isStatementTimeout: Bool { sqlState == "57014" }
     public var isLockTimeout: Bool { sqlState == "55P03" }
-    public var isUndefinedObject: Bool { ["42P01", "42883", "42704", "58P01"].contains(sqlState ?? "") }
 }
 
 /// Rows of one result, all values as PostgreSQL's text output (NULL is nil).

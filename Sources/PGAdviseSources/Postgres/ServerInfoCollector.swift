@@ -49,6 +49,16 @@ public struct ServerInfoCollector {
             extensions: extensions.installed, availableExtensions: extensions.available, preloadedLibraries: preload)
     }
 
+    /// The cluster's system identifier and whether this server is a standby; nil when the role may
+    /// not call pg_control_system() (a monitoring role often may not).
+    public func systemIdentity() -> (identifier: String, standby: Bool)? {
+        let row = (try? connection.query(pgadviseStatementMarker + """
+            SELECT (SELECT system_identifier::text FROM pg_control_system()) AS id, pg_is_in_recovery() AS standby
+            """))?.records.first
+        guard let identifier = row?["id"] else { return nil }
+        return (identifier, row?.bool("standby") ?? false)
+    }
+
     /// `pg_stat_database` for the current database, with its size and the statistics reset time.
     public func databaseStats() throws -> DatabaseStats? {
         guard let r = try connection.query(pgadviseStatementMarker + """

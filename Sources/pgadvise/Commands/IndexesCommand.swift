@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PGAdviseAdvisor
 import PGAdviseCore
+import PGAdviseKit
 import PGAdviseReport
 import PGAdviseSources
 
@@ -49,7 +50,7 @@ struct IndexesCommand: ParsableCommand {
     var strategy: SelectionStrategy = .extend
 
     func validate() throws {
-        try output.validate(formats: [.text, .json, .markdown])
+        try output.validate(for: IndexAdvice.self)
         guard maxColumns >= 1 && maxColumns <= 32 else { throw ValidationError("--max-columns must be between 1 and 32") }
         guard measureRuns >= 1 && measureRuns <= 100 else { throw ValidationError("--measure-runs must be between 1 and 100") }
         if let measureTimeout, measureTimeout <= 0 { throw ValidationError("--measure-timeout must be a positive number of milliseconds") }
@@ -58,27 +59,13 @@ struct IndexesCommand: ParsableCommand {
 
     func run() throws {
         let budgetBytes = try budget.map(parseSize)
-        let workloadLogs = try logs.map { path -> String in
-            guard FileManager.default.isReadableFile(atPath: path) else {
-                throw PGAdviseError(.input, "cannot read log file \(path)")
-            }
-            return path
-        }
+        try IndexesPipeline.checkReadable(logs: logs)
         let conn = try connection.connect(readOnly: !(measure || createExtension))
-        let catalog = try CatalogCollector(connection: conn).collect()
-        var workload = try PgStatStatementsCollector(connection: conn).collect(limit: 500).workload
-        if !workloadLogs.isEmpty { workload.merge(overlapping: try loadLogWorkload(workloadLogs)) }
-        let advisor = IndexAdvisor(connection: conn, catalog: catalog, options: IndexAdvisorOptions(
+        let options = IndexAdvisorOptions(
             budgetBytes: budgetBytes, maxColumns: maxColumns, measure: measure, measureRuns: measureRuns,
-            measureTimeoutMs: measureTimeout, createExtension: createExtension, lockTimeoutMs: connection.lockTimeout, strategy: strategy))
-        let advice = try advisor.advise(workload)
-        let text: String
-        switch output.format {
-        case .json: text = try IndexAdviceRenderer.json(advice)
-        case .markdown: text = IndexAdviceRenderer.markdown(advice)
-        default: text = IndexAdviceRenderer.text(advice)
-        }
-        try output.emit(text, findings: [], inputs: logs)
+            measureTimeoutMs: measureTimeout, createExtension: createExtension, lockTimeoutMs: connection.lockTimeout, strategy: strategy)
+        let advice = try IndexesPipeline(connection: conn, options: options, logs: logs).run()
+        try output.emit(advice, inputs: logs)
     }
 }
 
@@ -95,11 +82,4 @@ func parseSize(_ text: String) throws -> Int64 {
         throw PGAdviseError(.usage, "--budget \(text): expected a size such as 100MB, 1.5GB or 512kB")
     }
     return Int64(value * multiplier)
-}
-
-/// The statements of slow-query logs, with their calls and the literal values of logged executions.
-func loadLogWorkload(_ paths: [String]) throws -> Workload {
-    let analyzer = LogAnalyzer()
-    for path in paths { try analyzer.add(path: path) }
-    return try analyzer.report().workload
 }

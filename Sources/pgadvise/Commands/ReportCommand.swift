@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
 import PGAdviseCore
+import PGAdviseKit
 import PGAdviseReport
-import PGAdviseRules
 import PGAdviseStore
 
 struct ReportCommand: ParsableCommand {
@@ -45,7 +45,7 @@ struct ReportCommand: ParsableCommand {
     var force = false
 
     func validate() throws {
-        try output.validate(formats: [.text, .json, .markdown, .html])
+        try output.validate(for: WeeklyReport.self)
         if week != nil, until != nil { throw ValidationError("give --week or --until, not both") }
         if let week, ISOWeek(parsing: week) == nil {
             throw ValidationError("--week \(week): expected an ISO week such as 2026-W47 (week 53 only in years that have one)")
@@ -71,42 +71,9 @@ struct ReportCommand: ParsableCommand {
             throw PGAdviseError(.usage, "--output \(file) exists; refusing to overwrite it (add --force to replace it)")
         }
         let store = try HistoryStore(path: storeOptions.path, create: false)
-        let builder = WeeklyReportBuilder(week: chosenWeek, regressionThreshold: regressionThreshold,
-                                          minimumTotalIncreaseMs: minTotalIncreaseMs)
-        let range = builder.range
-        var report = builder.build(try store.snapshots(from: range.start, to: range.end), schemaVersion: jsonSchemaVersion)
-        report.servers = report.servers.map(withRuleFindings)
-        let text: String
-        switch output.format {
-        case .json: text = try JSONOutput.encode(report)
-        case .markdown: text = renderWeeklyReportMarkdown(report, top: output.top)
-        case .html: text = renderWeeklyReportHTML(report, top: output.top)
-        default: text = renderWeeklyReportText(report, top: output.top)
-        }
-        let findings = report.servers.flatMap { $0.regressions.flatMap(\.findings) }
-        try output.emit(text, findings: findings, inputs: [store.path])
+        let report = try ReportPipeline(week: chosenWeek, regressionThreshold: regressionThreshold,
+                                        minimumTotalIncreaseMs: minTotalIncreaseMs, top: output.top).run(store: store)
+        try output.emit(report, inputs: [store.path])
         if failOnRegression, report.regressionCount > 0 { throw ExitCode(1) }
-    }
-
-    /// Keeps the `--top` heaviest statements, then runs the query rules on every statement the
-    /// report lists and attaches their findings by fingerprint.
-    private func withRuleFindings(_ server: ServerWeekReport) -> ServerWeekReport {
-        var server = server
-        server.top = Array(server.top.prefix(output.top))
-        var seen = Set<String>()
-        let queries = (server.top + server.regressions + server.newStatements + server.faster).compactMap { c -> QueryStats? in
-            guard let now = c.thisWeek, seen.insert(c.fingerprint).inserted else { return nil }
-            return QueryStats(fingerprint: c.fingerprint, normalized: c.normalized, calls: Int(now.calls), totalMs: now.totalMs)
-        }
-        let byFingerprint = Dictionary(grouping: RuleEngine.check(workload: Workload(source: server.source, queries: queries)),
-                                       by: { $0.fingerprint ?? "" })
-        func attach(_ list: [StatementComparison]) -> [StatementComparison] {
-            list.map { var c = $0; c.findings = byFingerprint[c.fingerprint] ?? []; return c }
-        }
-        server.top = attach(server.top)
-        server.regressions = attach(server.regressions)
-        server.newStatements = attach(server.newStatements)
-        server.faster = attach(server.faster)
-        return server
     }
 }

@@ -22,21 +22,10 @@ struct RulesCommand: ParsableCommand {
             try writePages(rules, to: markdown)
             return
         }
-        switch format {
-        case .json:
-            print(try JSONOutput.encode(RuleCatalogDocument(schemaVersion: jsonSchemaVersion, rules: rules)))
-        case .text:
-            var lines: [String] = []
-            for rule in rules {
-                lines.append("\(rule.id)  [\(rule.severity.rawValue), \(rule.category.rawValue), checks \(rule.scope)]")
-                lines.append(wrap(rule.summary, width: 100, indent: "    "))
-            }
-            lines.append("")
-            lines.append("\(rules.count) rules. `pgadvise rules --format json` gives each rule's problem, solution and examples.")
-            print(lines.joined(separator: "\n"))
-        default:
+        guard RuleCatalogDocument.outputFormats.contains(format) else {
             throw ValidationError("--format \(format.rawValue) is not offered here; choose text or json (or --markdown DIR)")
         }
+        print(try RuleCatalogDocument(schemaVersion: jsonSchemaVersion, rules: rules).render(format, options: RenderOptions()))
     }
 
     func writePages(_ rules: [RuleInfo], to directory: String) throws {

@@ -1,10 +1,8 @@
 import ArgumentParser
 import Foundation
-import PGAdviseAdvisor
 import PGAdviseCore
 import PGAdviseKit
 import PGAdviseReport
-import PGAdviseRules
 import PGAdviseSources
 
 struct ScanCommand: ParsableCommand {
@@ -29,30 +27,12 @@ struct ScanCommand: ParsableCommand {
     var includeCatalog = false
 
     func validate() throws {
-        try output.validate(formats: [.text, .json, .markdown, .sarif])
+        try output.validate(for: ScanReport.self)
     }
 
     func run() throws {
-        let conn = try connection.connect()
-        var scan = ScanPipeline(connection: conn, top: output.top, planStatements: !noPlans)
-        var report = try scan.run()
-        if let catalog = report.catalog {
-            // The same top statements, costed read-only: HypoPG when installed, else a note saying how.
-            let workload = Workload(source: .pgStatStatements, queries: report.queries.map(\.stats))
-            do {
-                report.recommendations = try IndexAdvisor(connection: conn, catalog: catalog).advise(workload)
-            } catch {
-                report.recommendations = IndexAdvice(notes: ["No index advice: \(error)"])
-            }
-        }
-        if !includeCatalog { report.catalog = nil }
-        let text: String
-        switch output.format {
-        case .json: text = try JSONOutput.encode(report)
-        case .markdown: text = renderScanMarkdown(report)
-        case .sarif: text = try renderSARIF(report.findings, rules: RuleRegistry.descriptions.map(\.info), toolVersion: PGAdvise.version)
-        default: text = renderScanText(report, color: output.color)
-        }
-        try output.emit(text, findings: report.findings)
+        var scan = ScanPipeline(connection: try connection.connect(), top: output.top, planStatements: !noPlans,
+                                includeCatalog: includeCatalog)
+        try output.emit(try scan.run())
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PGAdviseCore
 import PGAdviseReport
+import PGAdviseRules
 import PGAdviseSources
 
 extension OutputFormat: ExpressibleByArgument {}
@@ -26,6 +27,23 @@ struct OutputOptions: ParsableArguments {
             throw ValidationError("--format \(format.rawValue) is not offered here; choose one of: \(allowed.map(\.rawValue).joined(separator: ", "))")
         }
         guard top > 0 else { throw ValidationError("--top must be at least 1") }
+    }
+
+    /// `--format` must be one of the formats the command's report offers.
+    func validate<Report: RenderableReport>(for _: Report.Type) throws {
+        try validate(formats: Report.outputFormats)
+    }
+
+    /// Renders the report in `--format`, prints or writes it, then turns `--fail-on` on its
+    /// findings into exit code 1.
+    func emit<Report: RenderableReport>(_ report: Report, inputs: [String] = []) throws {
+        try emit(report.render(format, options: renderOptions), findings: report.findingsForExitCode, inputs: inputs)
+    }
+
+    /// SARIF alone lists the rules' metadata.
+    var renderOptions: RenderOptions {
+        RenderOptions(top: top, color: color, rules: format == .sarif ? RuleRegistry.descriptions.map(\.info) : [],
+                      toolVersion: PGAdvise.version)
     }
 
     /// Prints or writes the report, then turns `--fail-on` into exit code 1.

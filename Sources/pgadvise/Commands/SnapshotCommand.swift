@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PGAdviseCore
+import PGAdviseKit
 import PGAdviseReport
 import PGAdviseSources
 import PGAdviseStore
@@ -63,73 +64,14 @@ struct SnapshotCommand: ParsableCommand {
     func run() throws {
         // The store is checked first: a foreign file at the path stops us before any work.
         let store = try HistoryStore(path: storeOptions.path, create: true)
-        let snapshot = logs.isEmpty ? try collectStatements() : try readLogs()
-        let id = try store.insert(snapshot)
-        let source = snapshot.source == .logs ? "logs" : "pg_stat_statements"
-        print("snapshot \(id): \(snapshot.statements.count) statements from \(source) of \(snapshot.serverLabel)"
+        let source: SnapshotPipeline.Source = logs.isEmpty
+            ? .statements(try connection.connect(), maxStatements: maxStatements)
+            : .logs(logs, server: server, database: database)
+        let result = try SnapshotPipeline(source: source, takenAt: parsedTakenAt).run(store: store)
+        for warning in result.warnings { printError("warning: " + warning) }
+        let snapshot = result.snapshot
+        let from = snapshot.source == .logs ? "logs" : "pg_stat_statements"
+        print("snapshot \(result.id): \(snapshot.statements.count) statements from \(from) of \(snapshot.serverLabel)"
             + "\(snapshot.database.isEmpty ? "" : "/" + snapshot.database) at \(ISOTimestamp.format(snapshot.takenAt)), stored in \(store.path)")
-    }
-
-    private func collectStatements() throws -> HistorySnapshot {
-        let conn = try connection.connect()
-        let collection: StatementStatsCollection
-        do {
-            collection = try PgStatStatementsCollector(connection: conn).collect(limit: maxStatements)
-        } catch let error as PostgresError {
-            throw PGAdviseError(error.isPermissionDenied ? .input : .database,
-                                "cannot read pg_stat_statements: \(error.message)"
-                                + (error.isPermissionDenied ? " (GRANT pg_monitor to the role pgadvise connects as)" : ""))
-        }
-        guard collection.status.availability == .available else {
-            throw PGAdviseError(.input, "pg_stat_statements cannot be read (\(collection.status.availability.rawValue)): "
-                + (collection.status.remedy ?? "install and preload the extension"))
-        }
-        if collection.status.hiddenStatements > 0 {
-            printError("warning: \(collection.status.hiddenStatements) pg_stat_statements entries of other roles are hidden "
-                + "from this role and not stored: GRANT pg_read_all_stats to it")
-        }
-        let identity = try ServerIdentity.read(conn)
-        return HistorySnapshot(
-            takenAt: parsedTakenAt ?? Date(), source: .pgStatStatements, server: identity.key, serverLabel: identity.label,
-            database: conn.databaseName, statsReset: collection.status.statsReset,
-            statements: collection.workload.queries.map(SnapshotStatement.init))
-    }
-
-    private func readLogs() throws -> HistorySnapshot {
-        let analyzer = LogAnalyzer(options: LogAnalysisOptions())
-        for file in logs { try analyzer.add(path: file) }
-        let report = try analyzer.report()
-        let first = report.summary.firstTimestamp.flatMap(ISOTimestamp.parseLogged)
-        let last = report.summary.lastTimestamp.flatMap(ISOTimestamp.parseLogged)
-        guard let end = parsedTakenAt ?? last else {
-            throw PGAdviseError(.input, "the log's timestamps (\(report.summary.lastTimestamp ?? "none")) cannot be read "
-                + "as times: give --taken-at with the time its last line was written")
-        }
-        return HistorySnapshot(
-            takenAt: end, periodStart: parsedTakenAt == nil ? first : nil, source: .logs, server: server,
-            serverLabel: server, database: database,
-            statements: report.queries.filter { $0.calls > 0 }.map(SnapshotStatement.init))
-    }
-}
-
-/// Who the server is, for tying snapshots into one series: its system identifier when the role may
-/// read it (a standby shares its primary's identifier but not its statistics, so host and port are
-/// added there), else host and port. Never the password.
-struct ServerIdentity {
-    var key: String
-    var label: String
-
-    static func read(_ conn: PostgresConnection) throws -> ServerIdentity {
-        // description is "user@host:port/db"; the host may be a socket folder with slashes of its own.
-        var label = conn.description
-        if let at = label.firstIndex(of: "@") { label = String(label[label.index(after: at)...]) }
-        if let slash = label.lastIndex(of: "/") { label = String(label[..<slash]) }
-        // pg_control_system() may be denied to a monitoring role: then host and port identify the server.
-        let row = (try? conn.query(pgadviseStatementMarker + """
-            SELECT (SELECT system_identifier::text FROM pg_control_system()) AS id, pg_is_in_recovery() AS standby
-            """))?.records.first
-        guard let identifier = row?["id"] else { return ServerIdentity(key: label, label: label) }
-        let standby = row?.bool("standby") ?? false
-        return ServerIdentity(key: "system \(identifier)" + (standby ? " standby \(label)" : ""), label: label)
     }
 }

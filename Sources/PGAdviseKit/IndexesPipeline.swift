@@ -1,0 +1,43 @@
+import Foundation
+import PGAdviseAdvisor
+import PGAdviseCore
+import PGAdviseSources
+
+/// `pgadvise indexes`: the workload of pg_stat_statements (plus the statements, calls and literal
+/// values of slow-query logs), and the indexes that serve it best, costed with HypoPG and, with
+/// `options.measure`, built and timed in rolled-back transactions.
+public struct IndexesPipeline {
+    /// The heaviest pg_stat_statements entries read; the advisor costs the heaviest of them.
+    public static let statementLimit = 500
+
+    public let connection: PostgresConnection
+    public let options: IndexAdvisorOptions
+    public let logs: [String]
+
+    public init(connection: PostgresConnection, options: IndexAdvisorOptions, logs: [String] = []) {
+        self.connection = connection
+        self.options = options
+        self.logs = logs
+    }
+
+    public func run() throws -> IndexAdvice {
+        let catalog = try CatalogCollector(connection: connection).collect()
+        var workload = try PgStatStatementsCollector(connection: connection).collect(limit: Self.statementLimit).workload
+        if !logs.isEmpty { workload.merge(overlapping: try Self.logWorkload(logs)) }
+        return try IndexAdvisor(connection: connection, catalog: catalog, options: options).advise(workload)
+    }
+
+    /// Throws a PGAdviseError(.input) for the first log that cannot be read, before any connection is made.
+    public static func checkReadable(logs: [String]) throws {
+        for path in logs where !FileManager.default.isReadableFile(atPath: path) {
+            throw PGAdviseError(.input, "cannot read log file \(path)")
+        }
+    }
+
+    /// The statements of slow-query logs, with their calls and the literal values of logged executions.
+    static func logWorkload(_ paths: [String]) throws -> Workload {
+        let analyzer = LogAnalyzer()
+        for path in paths { try analyzer.add(path: path) }
+        return try analyzer.report().workload
+    }
+}
