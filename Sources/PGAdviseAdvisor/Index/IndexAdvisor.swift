@@ -28,8 +28,9 @@ public struct IndexAdvisorOptions: Sendable {
     }
 }
 
-/// Proposes, costs and (optionally) verifies indexes for a workload: DESIGN "Index advice: propose,
-/// cost, verify".
+/// Proposes, costs and (optionally) verifies indexes for a workload: candidates from the statements
+/// and pg_stats, HypoPG what-if costs, a budgeted selection, then measured before/after runs
+/// (docs/ARCHITECTURE.md).
 public final class IndexAdvisor {
     /// Default budget: a quarter of the database's current size (heap plus indexes). Indexes of an
     /// OLTP database commonly take 25-50% of its size; one round of advice adding at most a quarter
