@@ -15,6 +15,8 @@ public struct PoolOptions: Sendable {
     public var appInstances: Int = 1
     public var current: Int?
     public var pgbouncerConninfo: String?
+    /// Observe only the database connected to (see `ConnectionActivityCollector.currentDatabaseOnly`).
+    public var currentDatabaseOnly = false
     public var measure = false
     public var maxClients: Int?
     public var stepSeconds: Double = 10
@@ -47,7 +49,7 @@ public struct PoolPipeline {
 
     public mutating func run() throws -> PoolReport {
         let started = Date()
-        let collector = ConnectionActivityCollector(connection: connection)
+        let collector = ConnectionActivityCollector(connection: connection, currentDatabaseOnly: options.currentDatabaseOnly)
         let bouncer = try options.pgbouncerConninfo.map { try PgBouncerConsole(conninfo: $0) }
         let firstReading = try bouncer?.read()
         let canceller = connection.makeCanceller()

@@ -70,7 +70,7 @@ public struct ScanPipeline {
         // Query rules on each top statement (weighted by its calls and time), schema rules on the
         // catalog, then the live scan's own usage and plan rules.
         var findings = RuleEngine.check(workload: statements.workload, catalog: catalog)
-            + RuleEngine.check(catalog: catalog) + applyScanRules(input)
+            + RuleEngine.check(catalog: catalog) + applyScanRules(input) + connectionFindings(activity: activity, server: server)
         // Every statement finding carries its share of the database's time, whichever rule made it.
         let shares = Dictionary(queries.map { ($0.stats.fingerprint, $0.shareOfTotalTime) }) { first, _ in first }
         for i in findings.indices {

@@ -56,8 +56,15 @@ public struct ConnectionSettings: Sendable {
 /// the server was. Read-only; `pg_monitor` is enough.
 public struct ConnectionActivityCollector {
     public let connection: PostgresConnection
+    /// Only the sessions, statements and session counters of the database connected to (a shared
+    /// server where one application's use matters); the default is the whole server, since cores
+    /// and max_connections are the server's.
+    public var currentDatabaseOnly: Bool
 
-    public init(connection: PostgresConnection) { self.connection = connection }
+    public init(connection: PostgresConnection, currentDatabaseOnly: Bool = false) {
+        self.connection = connection
+        self.currentDatabaseOnly = currentDatabaseOnly
+    }
 
     public func settings() throws -> ConnectionSettings {
         let rows = try connection.query(pgadviseStatementMarker + """
@@ -86,7 +93,7 @@ public struct ConnectionActivityCollector {
                    extract(epoch FROM clock_timestamp() - state_change) * 1000 AS state_ms
             FROM pg_stat_activity
             WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()
-            """).records.map { r in
+            """ + (currentDatabaseOnly ? " AND datname = current_database()" : "")).records.map { r in
             BackendSample(pid: Int(r.int("pid") ?? 0), state: r["state"] ?? "unknown", database: r["datname"] ?? "",
                           user: r["usename"] ?? "", application: r["application_name"] ?? "", client: r["client"] ?? "local",
                           waitEventType: r["wait_event_type"], waitEvent: r["wait_event"], ageSeconds: r.double("age_s") ?? 0,
@@ -102,13 +109,14 @@ public struct ConnectionActivityCollector {
             """).rows.first?.first ?? nil else { return nil }
         let sql = pgadviseStatementMarker + "SELECT coalesce(sum(total_exec_time), 0) AS ms, coalesce(sum(calls), 0) AS calls FROM "
             + "\(quoteIdentifier(schema)).pg_stat_statements WHERE query NOT LIKE $1"
+            + (currentDatabaseOnly ? " AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())" : "")
         guard let r = try? connection.query(sql, [pgadviseStatementMarker + "%"]).records.first else { return nil }
         return (r.double("ms") ?? 0, r.int("calls") ?? 0)
     }
 
     /// `pg_stat_database` session counters summed over every database (14+; nil before), with the
     /// seconds since the oldest reset (or since the server started, when never reset).
-    public func sessionCounters(currentDatabaseOnly: Bool = false) throws -> SessionCounters? {
+    public func sessionCounters() throws -> SessionCounters? {
         guard connection.serverVersionNumber >= 140000 else { return nil }
         let filter = currentDatabaseOnly ? " WHERE datname = current_database()" : ""
         guard let r = try connection.query(pgadviseStatementMarker + """

@@ -39,6 +39,9 @@ struct PoolCommand: ParsableCommand {
     @Option(name: .long, help: "Conninfo of PgBouncer's admin console (dbname=pgbouncer), to read SHOW POOLS/STATS/CONFIG.")
     var pgbouncer: String?
 
+    @Flag(name: .long, help: "Observe only the sessions of the database connected to (default: the whole server).")
+    var thisDatabase = false
+
     @Flag(name: .long, help: "Measure throughput and latency at increasing concurrency (load on the server: staging only).")
     var measure = false
 
@@ -73,6 +76,7 @@ struct PoolCommand: ParsableCommand {
         var options = PoolOptions()
         options.durationSeconds = duration; options.cores = cores; options.spindles = spindles
         options.appInstances = appInstances; options.current = current; options.pgbouncerConninfo = pgbouncer
+        options.currentDatabaseOnly = thisDatabase
         options.measure = measure; options.maxClients = maxClients; options.stepSeconds = stepDuration
         options.warmupSeconds = warmup; options.sloP95Ms = sloP95; options.topStatements = output.top * 2
         if let script {
