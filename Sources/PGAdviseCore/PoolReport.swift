@@ -94,6 +94,10 @@ public struct PoolObservation: Codable, Sendable, Equatable {
     public var byUser: [String: Int]
     public var byApplication: [String: Int]
     public var byClientAddress: [String: Int]
+    /// The most sessions idle at once (`byState["idle"]`).
+    public var idle: Int
+    /// The most sessions idle in a transaction at once, aborted ones included.
+    public var idleInTransaction: Int
     public var activePeak: Int
     public var activeP95: Double
     public var activeMean: Double
@@ -134,7 +138,9 @@ public struct PoolObservation: Codable, Sendable, Equatable {
         self.maxConnections = maxConnections; self.superuserReservedConnections = superuserReservedConnections
         self.reservedConnections = reservedConnections; self.connectionsPeak = connectionsPeak; self.byState = byState
         self.byDatabase = byDatabase; self.byUser = byUser; self.byApplication = byApplication
-        self.byClientAddress = byClientAddress; self.activePeak = activePeak; self.activeP95 = activeP95
+        self.byClientAddress = byClientAddress; self.activePeak = activePeak
+        idle = byState["idle"] ?? 0
+        idleInTransaction = (byState["idle in transaction"] ?? 0) + (byState["idle in transaction (aborted)"] ?? 0); self.activeP95 = activeP95
         self.activeMean = activeMean; self.waitEvents = waitEvents; self.topWaitEvents = topWaitEvents
         self.oldestIdleInTransaction = oldestIdleInTransaction; self.connectionAges = connectionAges
         self.busyConcurrency = busyConcurrency; self.statementsPerSecond = statementsPerSecond
@@ -142,9 +148,6 @@ public struct PoolObservation: Codable, Sendable, Equatable {
         self.cores = cores; self.coresSource = coresSource; self.workMemBytes = workMemBytes
         self.hashMemMultiplier = hashMemMultiplier
     }
-
-    public var idle: Int { byState["idle"] ?? 0 }
-    public var idleInTransaction: Int { (byState["idle in transaction"] ?? 0) + (byState["idle in transaction (aborted)"] ?? 0) }
 
     /// Connection slots ordinary roles may use.
     public var usableConnections: Int { maxConnections - superuserReservedConnections - (reservedConnections ?? 0) }

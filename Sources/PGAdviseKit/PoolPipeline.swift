@@ -48,10 +48,31 @@ public struct PoolPipeline {
     }
 
     public mutating func run() throws -> PoolReport {
+        do {
+            return try collectAndRecommend()
+        } catch let error as PostgresError {
+            let advice = error.isPermissionDenied ? ": GRANT pg_monitor to the role pgadvise connects as" : ""
+            throw PGAdviseError(.database, "pool: \(error)\(advice)")
+        }
+    }
+
+    private func openConsole() throws -> (PgBouncerConsole, PgBouncerConsole.Reading)? {
+        guard let conninfo = options.pgbouncerConninfo else { return nil }
+        do {
+            let console = try PgBouncerConsole(conninfo: conninfo)
+            return (console, try console.read())
+        } catch let error as PGAdviseError {
+            throw PGAdviseError(error.kind, "--pgbouncer: \(error.message)")
+        } catch let error as PostgresError {
+            throw PGAdviseError(.database, "--pgbouncer: SHOW POOLS failed (\(error.message)): name PgBouncer's admin console "
+                                + "(dbname=pgbouncer) as a user in admin_users or stats_users")
+        }
+    }
+
+    private mutating func collectAndRecommend() throws -> PoolReport {
         let started = Date()
         let collector = ConnectionActivityCollector(connection: connection, currentDatabaseOnly: options.currentDatabaseOnly)
-        let bouncer = try options.pgbouncerConninfo.map { try PgBouncerConsole(conninfo: $0) }
-        let firstReading = try bouncer?.read()
+        let console = try openConsole()
         let canceller = connection.makeCanceller()
         if let canceller { stop.register(canceller) }
         var observed: PoolObservation
@@ -65,7 +86,7 @@ public struct PoolPipeline {
         if let canceller { stop.unregister(canceller) }
         let serverVersion = (try? collector.settings().serverVersion) ?? ""
         var pgbouncer: PgBouncerObservation?
-        if let bouncer, let firstReading {
+        if let (bouncer, firstReading) = console {
             pgbouncer = PgBouncerConsole.observation(first: firstReading, last: try bouncer.read())
         }
         if let cores = options.cores { observed.cores = cores; observed.coresSource = "--cores" }
