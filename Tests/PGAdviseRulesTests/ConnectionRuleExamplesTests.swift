@@ -17,12 +17,14 @@ import Testing
         #expect(RuleRegistry.descriptions.filter { $0.scope == .connection }.count == 4)
     }
 
+    // `guard let` rather than `#require` on `example.connection`: with Swift 6.3.1 at -Onone, #require
+    // on this Optional<PoolObservation> crashed the test process (a double release), reproducibly.
     @Test(arguments: ids) func triggeringExamplesFire(id: String) throws {
         let rule = try rule(id)
         let description = type(of: rule).description
         #expect(!description.triggering.isEmpty && !description.nonTriggering.isEmpty, "\(id) needs examples")
         for example in description.triggering {
-            let observation = try #require(example.connection, "\(id): an example without an observation")
+            guard let observation = example.connection else { Issue.record("\(id): an example without an observation"); continue }
             let findings = applyConnectionRules(observation, rules: [rule])
             #expect(findings.count == 1, "\(id): \(example.sql)")
             #expect(findings.allSatisfy { $0.rule == id && $0.severity == description.severity && !$0.message.isEmpty })
@@ -32,7 +34,7 @@ import Testing
     @Test(arguments: ids) func nonTriggeringExamplesStaySilent(id: String) throws {
         let rule = try rule(id)
         for example in type(of: rule).description.nonTriggering {
-            let observation = try #require(example.connection)
+            guard let observation = example.connection else { Issue.record("\(id): an example without an observation"); continue }
             #expect(rule.check(observation).isEmpty, "\(id) fired on: \(example.sql)")
         }
     }
