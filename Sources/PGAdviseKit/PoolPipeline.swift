@@ -24,8 +24,8 @@ public struct PoolOptions: Sendable {
     public var sloP95Ms: Double?
     /// `--script`: the statements to run instead of the workload's (may write).
     public var script: [LoadStatement]?
-    /// How many of the workload's statements (by calls) the clients run.
-    public var topStatements: Int = 20
+    /// How many of the workload's statements (by calls) the clients run (`--top`).
+    public var topStatements: Int = 10
 
     public init() {}
 }
@@ -253,10 +253,15 @@ public enum PoolAdvisor {
         let busy = Int(max(Double(observed.activePeak), (observed.busyConcurrency ?? 0).rounded(.up)))
         var notes: [String] = []
         let size: Int, basis: String
-        if let knee = measurement?.knee {
+        if let knee = measurement?.knee, let measurement {
             size = knee; basis = "measured knee"
             notes.append("The knee is the smallest concurrency reaching \(Int(LoadCurve.kneeShareOfPeak * 100))% of the peak throughput"
                          + (options.sloP95Ms.map { " with p95 within \(formatDuration(ms: $0))" } ?? "") + ".")
+            if knee == measurement.maxClients {
+                notes.append("Throughput was still rising at the largest level (\(knee) clients): the knee may lie beyond --max-clients, "
+                             + "or the server's CPUs are shared with other load (a VM, other databases), which more backends win a larger share of. "
+                             + "Measure on a quiet staging server, or give --slo-p95.")
+            }
         } else if let formula {
             size = max(1, formula); basis = "formula"
             notes.append("cores × 2 + spindles with \(observed.cores ?? 0) cores (\(observed.coresSource)) and \(options.spindles) spindles"

@@ -12,8 +12,8 @@ struct PoolCommand: ParsableCommand {
         discussion: """
         Observation is read-only (pg_monitor is enough): pg_stat_activity sampled every 100 ms over --duration, \
         pg_stat_statements and pg_stat_database deltas, and PgBouncer's admin console with --pgbouncer. \
-        --measure (for staging) runs closed-loop clients at 1, 2, 4, ... up to --max-clients on the workload's top \
-        read-only statements (or --script FILE: one SQL statement per line, no pgbench meta-commands; it may write) \
+        --measure (for staging) runs closed-loop clients at 1, 2, 4, ... up to --max-clients on the workload's --top read-only \
+        statements by calls (or --script FILE: one SQL statement per line, no pgbench meta-commands; it may write) \
         and recommends the knee. Ctrl-C stops the load within a second, cancels running statements and closes every \
         connection (exit 130). Exit codes: 0 ok, 1 findings at or above --fail-on, 2 bad usage, 3 cannot connect or database error.
         """)
@@ -78,7 +78,7 @@ struct PoolCommand: ParsableCommand {
         options.appInstances = appInstances; options.current = current; options.pgbouncerConninfo = pgbouncer
         options.currentDatabaseOnly = thisDatabase
         options.measure = measure; options.maxClients = maxClients; options.stepSeconds = stepDuration
-        options.warmupSeconds = warmup; options.sloP95Ms = sloP95; options.topStatements = output.top * 2
+        options.warmupSeconds = warmup; options.sloP95Ms = sloP95; options.topStatements = output.top
         if let script {
             guard let text = try? String(contentsOfFile: script, encoding: .utf8) else {
                 throw PGAdviseError(.input, "cannot read --script \(script)")
