@@ -142,7 +142,14 @@ public struct PoolPipeline {
         }, stop: stop)
         var levels: [LoadLevel] = []
         for clients in LoadCurve.levels(upTo: maxClients) {
-            let step = try generator.run(clients: clients, warmupSeconds: options.warmupSeconds, seconds: options.stepSeconds)
+            let step: LoadGenerator.Step
+            do {
+                step = try generator.run(clients: clients, warmupSeconds: options.warmupSeconds, seconds: options.stepSeconds)
+            } catch let error as PGAdviseError where !levels.isEmpty {
+                // The server refused more connections (a limit per role or database): keep the curve so far.
+                skipped.append(ScanSkip(step: "levels from \(clients) clients", reason: error.message))
+                break
+            }
             levels.append(step.level)
             if step.level.stoppedEarly { break }
         }

@@ -180,6 +180,29 @@ struct PoolPipelineTests {
         })
     }
 
+    @Test func aLevelStopsEarlyWhenAStatementPassesTheStatementTimeout() throws {
+        let dsn = try TestDatabase.freshDatabase("pgadvise_pool_timeout")
+        var options = PoolOptions()
+        options.durationSeconds = 0.1
+        options.currentDatabaseOnly = true
+        options.measure = true
+        options.maxClients = 4
+        options.stepSeconds = 5
+        options.warmupSeconds = 0
+        options.script = [LoadStatement(text: "SELECT pg_sleep(3)")]
+        let session = SessionOptions(statementTimeoutMs: 300)
+        var pipeline = PoolPipeline(connection: try PostgresConnection(conninfo: dsn, options: session), conninfo: dsn,
+                                    session: session, options: options, stop: StopSignal())
+        let started = Date()
+        let report = try pipeline.run()
+        #expect(Date().timeIntervalSince(started) < 3)
+        #expect(report.loadCurve.map(\.clients) == [1])
+        let level = try #require(report.loadCurve.first)
+        #expect(level.stoppedEarly && level.statements == 0)
+        #expect(level.note == "a statement passed the statement timeout (300 ms): the step stopped early")
+        #expect(report.measurement?.knee == nil && report.recommendation.basis == "observed")
+    }
+
     @Test func scanReportsManyIdleConnectionsOnItsSnapshot() throws {
         let dsn = try TestDatabase.freshDatabase("pgadvise_pool_scan_idle", setupSQL: "CREATE TABLE t (id int PRIMARY KEY);")
         let idle = try (0..<24).map { _ in try PostgresConnection(conninfo: dsn) }
