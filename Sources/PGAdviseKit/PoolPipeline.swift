@@ -171,22 +171,25 @@ public struct PoolPipeline {
 
     /// The current and the recommended size, interleaved (current, recommended, current, recommended)
     /// so that a drift of the machine over time affects both alike; each side's runs are merged.
+    /// When both are the same size it is run once per round, and before and after are that figure:
+    /// two runs of one size differ only by noise, which a reader would take for a difference.
     private func compare(current: Int, recommended: Int, generator: LoadGenerator) throws -> (PoolFigure, PoolFigure)? {
+        let sizes = current == recommended ? [current] : [current, recommended]
         var histograms = [LatencyHistogram(), LatencyHistogram()]
         var seconds = [0.0, 0.0]
         for _ in 0..<2 {
-            for (side, clients) in [current, recommended].enumerated() {
+            for (side, clients) in sizes.enumerated() {
                 guard !stop.isStopped else { return nil }
                 let step = try generator.run(clients: clients, warmupSeconds: options.warmupSeconds, seconds: options.stepSeconds)
                 histograms[side].merge(step.histogram)
                 seconds[side] += step.level.seconds
             }
         }
-        let figures = [current, recommended].enumerated().map { side, clients -> PoolFigure in
+        let figures = sizes.enumerated().map { side, clients -> PoolFigure in
             let level = LoadLevel.from(histograms[side], clients: clients, seconds: seconds[side])
             return PoolFigure(clients: clients, tps: level.tps, p95Ms: level.p95Ms)
         }
-        return (figures[0], figures[1])
+        return (figures[0], figures[figures.count - 1])
     }
 
     private func loadStatements() throws -> ([WeightedStatement], String) {

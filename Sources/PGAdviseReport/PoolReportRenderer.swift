@@ -100,7 +100,9 @@ func recommendationSection(_ r: PoolReport) -> ReportSection {
     var s = ReportSection(title: "Recommendation")
     s.lines.append("Pool size \(rec.poolSize) (\(rec.basis))" + (rec.appInstances > 1 ? ", \(rec.perInstance) per application instance × \(rec.appInstances)" : ""))
     if let before = rec.before, let after = rec.after {
-        s.lines.append(formatPoolFigure("current", before) + "; " + formatPoolFigure("recommended", after))
+        s.lines.append(before.clients == after.clients
+                       ? formatPoolFigure("current and recommended", after) + " (the current size is already the knee)"
+                       : formatPoolFigure("current", before) + "; " + formatPoolFigure("recommended", after))
     }
     s.lines.append("PgBouncer: default_pool_size \(rec.pgbouncer.defaultPoolSize), max_client_conn \(rec.pgbouncer.maxClientConn), pool_mode \(rec.pgbouncer.poolMode)")
     s.lines += rec.pgbouncer.reasons.map { "  " + $0 }

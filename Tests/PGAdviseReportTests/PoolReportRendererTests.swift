@@ -29,6 +29,12 @@ import Testing
         #expect(text.contains("Memory: work_mem × pool = 24.0 MB, × max_connections = 800.0 MB"))
     }
 
+    @Test func aCurrentSizeAtTheKneeIsOneFigure() {
+        var r = report()
+        r.recommendation.before = PoolFigure(clients: 6, tps: 2050, p95Ms: 3.1)
+        #expect(renderPoolText(r).contains("current and recommended 6: 2,050 statements/s, p95 3.1 ms (the current size is already the knee)"))
+    }
+
     @Test func markdownHasTheCurveTableAndTheSideBySideSizes() {
         let markdown = renderPoolMarkdown(report())
         #expect(markdown.contains("| clients | statements/s | p50 | p95 | p99 | note |"))
