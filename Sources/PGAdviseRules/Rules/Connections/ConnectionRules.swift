@@ -1,6 +1,5 @@
 import Foundation
 import PGAdviseCore
-import PGAdviseReport
 
 /// Where the connection rules start to speak. Each threshold is a general figure, not a tuned one.
 public enum ConnectionThresholds {
@@ -59,9 +58,9 @@ public struct IdleInTransactionRule: ConnectionRule {
             + (oldest.application.isEmpty ? "" : ", \(oldest.application)") + ")") : "a session"
         let count = observation.idleInTransaction
         return [Violation(
-            message: "\(who) has kept a transaction open for \(formatDuration(ms: oldest.transactionAgeMs)) while idle"
+            message: "\(who) has kept a transaction open for \(elapsedText(ms: oldest.transactionAgeMs)) while idle"
                 + (count > 1 ? " (\(count) sessions idle in transaction)" : ""),
-            evidence: "oldest idle transaction \(formatDuration(ms: oldest.transactionAgeMs))",
+            evidence: "oldest idle transaction \(elapsedText(ms: oldest.transactionAgeMs))",
             fix: "ALTER ROLE \(quoteIdentifierIfNeeded(oldest.user.isEmpty ? "app" : oldest.user)) SET idle_in_transaction_session_timeout = '60s';",
             details: ["transactionAgeMs": String(format: "%.0f", oldest.transactionAgeMs), "sessions": String(count)])]
     }
@@ -133,8 +132,8 @@ public struct ConnectionChurnRule: ConnectionRule {
               let mean = counters.meanSessionMs, mean < ConnectionThresholds.churnMeanSessionMs else { return [] }
         return [Violation(
             message: String(format: "%.1f new sessions per second lasting %@ on average: connections are not pooled",
-                            counters.sessionsPerSecond, formatDuration(ms: mean)),
-            evidence: "\(counters.sessions) sessions in \(formatDuration(ms: counters.seconds * 1000))",
+                            counters.sessionsPerSecond, elapsedText(ms: mean)),
+            evidence: "\(counters.sessions) sessions in \(elapsedText(ms: counters.seconds * 1000))",
             details: ["sessionsPerSecond": String(format: "%.2f", counters.sessionsPerSecond), "meanSessionMs": String(format: "%.0f", mean)])]
     }
 }
@@ -167,6 +166,17 @@ public struct ManyIdleConnectionsRule: ConnectionRule {
             evidence: "idle \(idle), active peak \(observation.activePeak)",
             details: ["idle": String(idle), "activePeak": String(observation.activePeak)])]
     }
+}
+
+/// A duration as the messages print it (`200.0 ms`, `4.21 s`, `2m 05s`, `1h 02m`). The rules may not
+/// import the renderers (PGAdviseReport), where `formatDuration` lives on this branch; once it is
+/// in Core this can call it instead.
+func elapsedText(ms: Double) -> String {
+    if ms < 1000 { return String(format: "%.1f ms", ms) }
+    let s = ms / 1000
+    if s < 60 { return String(format: "%.2f s", s) }
+    if s < 3600 { return String(format: "%dm %02ds", Int(s) / 60, Int(s) % 60) }
+    return String(format: "%dh %02dm", Int(s) / 3600, (Int(s) % 3600) / 60)
 }
 
 /// Applies every connection rule to an observation.
