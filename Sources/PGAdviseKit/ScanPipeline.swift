@@ -48,7 +48,8 @@ public struct ScanPipeline {
                                   statsReset: database?.statsReset, database: server.database, user: server.user,
                                   preloadedLibraries: server.preloadedLibraries,
                                   autovacuumEnabled: server.setting("autovacuum")?.setting != "off", scanTime: started)
-        let findings = Self.judge(input, workload: statements.workload)
+        let findings = (Self.judge(input, workload: statements.workload)
+            + connectionFindings(activity: activity, server: server)).sortedByImpact()
         var report = ScanReport(
             schemaVersion: jsonSchemaVersion, target: connection.description,
             startedAt: ISO8601DateFormatter().string(from: started),

@@ -49,6 +49,7 @@ func scopeDescription(_ scope: String) -> String {
     case "scan": return "a live database's statistics and plans (`scan`)"
     case "workload": return "a log's sessions (`logs`)"
     case "input": return "the input files (`lint`)"
+    case "connection": return "how the server's connections are used (`pool`, `scan`)"
     default: return scope
     }
 }

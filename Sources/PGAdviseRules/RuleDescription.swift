@@ -47,6 +47,8 @@ public enum RuleScope: String, Sendable, Codable {
     case workload
     /// Reported by the lint driver itself (a file that does not parse).
     case input
+    /// How the server's connections are used (`pgadvise pool`, and `scan` on its snapshot).
+    case connection
 }
 
 /// One example of a rule: SQL where `↓` marks each place a finding points at, and, for rules that
@@ -55,9 +57,17 @@ public struct Example: Sendable {
     public var sql: String
     public var schema: String?
 
+    /// For connection rules: the observation the example stands for (`sql` then describes it).
+    public var connection: PoolObservation? = nil
+
     public init(_ sql: String, schema: String? = nil) {
         self.sql = sql
         self.schema = schema
+    }
+
+    public init(_ description: String, connection: PoolObservation) {
+        self.sql = description
+        self.connection = connection
     }
 
     public static let marker: Character = "↓"
@@ -121,6 +131,13 @@ public protocol QueryRule: Sendable {
 public protocol CatalogRule: Sendable {
     static var description: RuleDescription { get }
     func check(_ catalog: Catalog) -> [Violation]
+}
+
+/// A rule about how the server's connections are used, judged on an observation (sampled over a
+/// window by `pool`, or one snapshot by `scan`).
+public protocol ConnectionRule: Sendable {
+    static var description: RuleDescription { get }
+    func check(_ observation: PoolObservation) -> [Violation]
 }
 
 extension RuleDescription {

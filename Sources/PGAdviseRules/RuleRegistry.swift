@@ -6,12 +6,14 @@ public enum RegisteredRule: Sendable {
     case query(any QueryRule)
     case catalog(any CatalogRule)
     case described(RuleDescription)
+    case connection(any ConnectionRule)
 
     public var description: RuleDescription {
         switch self {
         case let .query(rule): return type(of: rule).description
         case let .catalog(rule): return type(of: rule).description
         case let .described(description): return description
+        case let .connection(rule): return type(of: rule).description
         }
     }
 }
@@ -34,6 +36,10 @@ public let ruleRegistry: [RegisteredRule] = [
     .catalog(DuplicateIndexRule()),
     .described(NPlusOneRule.description),
     .described(ParseErrorRule.description),
+    .connection(IdleInTransactionRule()),
+    .connection(OversizedMaxConnectionsRule()),
+    .connection(ConnectionChurnRule()),
+    .connection(ManyIdleConnectionsRule()),
 ]
 
 public enum RuleRegistry {
@@ -43,6 +49,10 @@ public enum RuleRegistry {
 
     public static var catalogRules: [any CatalogRule] {
         ruleRegistry.compactMap { if case let .catalog(rule) = $0 { return rule } else { return nil } }
+    }
+
+    public static var connectionRules: [any ConnectionRule] {
+        ruleRegistry.compactMap { if case let .connection(rule) = $0 { return rule } else { return nil } }
     }
 
     /// Every rule's description, the registry's and the live scan's, sorted by id.

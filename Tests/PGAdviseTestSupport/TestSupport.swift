@@ -166,3 +166,29 @@ public enum HeadlessBrowser {
         return String(decoding: data, as: UTF8.self)
     }
 }
+
+/// The real PgBouncer that `scripts/test.sh` starts in front of the test server (pool_mode
+/// transaction, default_pool_size 5, max_client_conn 100, auth trust, postgres as admin user),
+/// reached through `PGADVISE_TEST_PGBOUNCER_DSN` and, for its admin console, `..._ADMIN_DSN`.
+public enum TestPgBouncer {
+    static func variable(_ name: String) -> String? {
+        let value = ProcessInfo.processInfo.environment[name]
+        return (value?.isEmpty ?? true) ? nil : value
+    }
+
+    public static var dsn: String? { variable("PGADVISE_TEST_PGBOUNCER_DSN") }
+    public static var adminDSN: String? { variable("PGADVISE_TEST_PGBOUNCER_ADMIN_DSN") }
+
+    /// Like `TestDatabase.isAvailable`: under `CI=true` a missing PgBouncer is a failure, not a skip.
+    public static var isAvailable: Bool {
+        if dsn != nil && adminDSN != nil { return true }
+        if ProcessInfo.processInfo.environment["CI"] == "true" {
+            FileHandle.standardError.write(Data("PGADVISE_TEST_PGBOUNCER_DSN is not set under CI: PgBouncer tests cannot run\n".utf8))
+            exit(1)
+        }
+        return false
+    }
+
+    /// A conninfo for database `name` through PgBouncer.
+    public static func dsn(database name: String) -> String { "\(dsn ?? "") dbname=\(name)" }
+}

@@ -12,12 +12,23 @@ public struct SessionOptions: Sendable, Equatable {
     public var applicationName: String
     /// Seconds libpq waits for the server to answer a connection attempt (unless the conninfo says).
     public var connectTimeoutSeconds: Int
+    /// True for a server that is no PostgreSQL backend, PgBouncer's admin console: it accepts no
+    /// SET, no set_config and no extended protocol, so the session is left as the conninfo made it
+    /// (application_name still goes in the startup packet) and only `execute` (PQexec) may be used.
+    public var skipSessionSetup: Bool = false
 
     public init(statementTimeoutMs: Int = 30_000, lockTimeoutMs: Int = 1_000, readOnly: Bool = true,
                 applicationName: String = "pgadvise", connectTimeoutSeconds: Int = 10) {
         self.statementTimeoutMs = statementTimeoutMs; self.lockTimeoutMs = lockTimeoutMs
         self.readOnly = readOnly; self.applicationName = applicationName
         self.connectTimeoutSeconds = connectTimeoutSeconds
+    }
+
+    /// A session for PgBouncer's admin console (see `skipSessionSetup`).
+    public static func adminConsole(applicationName: String = "pgadvise", connectTimeoutSeconds: Int = 10) -> SessionOptions {
+        var options = SessionOptions(applicationName: applicationName, connectTimeoutSeconds: connectTimeoutSeconds)
+        options.skipSessionSetup = true
+        return options
     }
 }
 
@@ -117,7 +128,13 @@ public final class PostgresConnection {
         }
         handle = conn
         serverVersionNumber = Int(PQserverVersion(conn))
-        try applySessionOptions()
+        if !options.skipSessionSetup { try applySessionOptions() }
+    }
+
+    /// A handle that cancels this connection's running statement from any thread (PQcancel is
+    /// thread-safe; the connection itself is not), e.g. when the user presses Ctrl-C.
+    public func makeCanceller() -> PostgresCanceller? {
+        PQgetCancel(handle).map(PostgresCanceller.init)
     }
 
     deinit { PQfinish(handle) }
@@ -248,6 +265,22 @@ public final class PostgresConnection {
     private static func redactingValues(_ message: String) -> String {
         // Messages like `missing "=" after "secret" in connection info string` quote user text.
         message.replacingOccurrences(of: #""[^"]*""#, with: "\"…\"", options: .regularExpression)
+    }
+}
+
+/// Cancels the statement a connection is running; usable from another thread than the connection's.
+public final class PostgresCanceller: @unchecked Sendable {
+    private let cancel: OpaquePointer
+
+    init(_ cancel: OpaquePointer) { self.cancel = cancel }
+
+    deinit { PQfreeCancel(cancel) }
+
+    /// Asks the server to cancel; false when the request could not be sent.
+    @discardableResult
+    public func cancelRunningStatement() -> Bool {
+        var buffer = [CChar](repeating: 0, count: 256)
+        return PQcancel(cancel, &buffer, Int32(buffer.count)) == 1
     }
 }
 

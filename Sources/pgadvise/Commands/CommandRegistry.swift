@@ -9,4 +9,5 @@ let commandRegistry: [ParsableCommand.Type] = [
     RulesCommand.self,
     SnapshotCommand.self,
     ReportCommand.self,
+    PoolCommand.self,
 ]
