@@ -14,7 +14,6 @@ func formatDurationDelta(ms: Double) -> String {
     (ms < 0 ? "-" : "+") + formatDuration(ms: abs(ms))
 }
 
-func formatSignedCount(_ n: Int64) -> String { (n > 0 ? "+" : "") + formatCount(Int(n)) }
 
 private func weekHeading(_ r: WeeklyReport) -> String {
     "Week \(r.week) (\(r.weekStart.prefix(10)) to \(ISOTimestamp.parse(r.weekEnd).map { String(ISOTimestamp.format($0.addingTimeInterval(-1)).prefix(10)) } ?? r.weekEnd), UTC) against \(r.previousWeek)"

@@ -55,7 +55,7 @@ import Testing
     @Test func freshlyAnalyzedTablesAreLeftToAutoanalyze() throws {
         let analyzedAt = "2026-11-23T13:00:00.123456+00:00"
         let usage = TableUsage(liveTuples: 100_000, modificationsSinceAnalyze: 60_000, lastAnalyze: analyzedAt)
-        let scanTime = try #require(parseTimestamp(analyzedAt)).addingTimeInterval(600)
+        let scanTime = try #require(ISOTimestamp.parse(analyzedAt)).addingTimeInterval(600)
         func check(_ table: Table, serverAutovacuum: Bool = true) -> [Finding] {
             var scan = input([table])
             scan.scanTime = scanTime
@@ -67,8 +67,8 @@ import Testing
         off.storageParameters = ["autovacuum_enabled": "false"]
         #expect(check(off).first?.solution?.hasPrefix("Analyze it now: autovacuum is off for this table") == true)
         #expect(check(table(indexes: [], usage: usage), serverAutovacuum: false).count == 1)
-        #expect(parseTimestamp("2026-11-23T14:00:00+01:00") == parseTimestamp("2026-11-23T13:00:00Z"))
-        #expect(parseTimestamp("2026-11-23T13:00:00.5+00:00")?.timeIntervalSince(try #require(parseTimestamp("2026-11-23T13:00:00+00:00"))) == 0.5)
+        #expect(ISOTimestamp.parse("2026-11-23T14:00:00+01:00") == ISOTimestamp.parse("2026-11-23T13:00:00Z"))
+        #expect(ISOTimestamp.parse("2026-11-23T13:00:00.5+00:00")?.timeIntervalSince(try #require(ISOTimestamp.parse("2026-11-23T13:00:00+00:00"))) == 0.5)
     }
 
     @Test func seqScanHeavyNeedsALargeTableAndMostlySequentialReads() {

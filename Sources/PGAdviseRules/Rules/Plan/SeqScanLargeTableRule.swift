@@ -24,7 +24,7 @@ public struct SeqScanLargeTableRule: ScanRule {
                 findings.append(query.weighted(Finding(
                     rule: Self.id, severity: Self.severity, category: Self.category,
                     message: "Sequential scan of \(table.name) (\(formatRows(table.estimatedRows)) rows) keeps about "
-                        + "\(formatRows(max(node.planRows, 1))) rows (\(percent(fraction))) that match \(filter).",
+                        + "\(formatRows(max(node.planRows, 1))) rows (\(formatPercent(fraction))) that match \(filter).",
                     table: table.name.description,
                     solution: "Index the columns this filter compares with constants or parameters, most selective "
                         + "equality first; `pgadvise indexes` proposes and verifies one.",

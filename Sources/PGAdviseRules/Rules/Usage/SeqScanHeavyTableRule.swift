@@ -25,7 +25,7 @@ public struct SeqScanHeavyTableRule: ScanRule {
             findings.append(Finding(
                 rule: Self.id, severity: Self.severity, category: Self.category,
                 message: "\(table.name) (\(formatRows(table.estimatedRows)) rows, \(formatSize(table.sizeBytes))) was read by "
-                    + "\(formatRows(Double(usage.seqScans))) sequential scans (\(percent(share)) of its scans), "
+                    + "\(formatRows(Double(usage.seqScans))) sequential scans (\(formatPercent(share)) of its scans), "
                     + "\(formatRows(Double(usage.seqTuplesRead))) rows in all.",
                 table: table.name.description,
                 solution: "Find the statements that filter or join this table without an index (see the plan findings "

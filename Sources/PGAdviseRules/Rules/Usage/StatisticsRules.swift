@@ -46,14 +46,14 @@ public struct StaleStatisticsRule: ScanRule {
             guard changed >= input.thresholds.staleMinimumRows, Double(changed) >= input.thresholds.staleFraction * rows
             else { return nil }
             let autovacuum = input.autovacuumCovers(table)
-            if autovacuum, let analyzed = parseTimestamp(last),
+            if autovacuum, let analyzed = ISOTimestamp.parse(last),
                input.scanTime.timeIntervalSince(analyzed) < input.thresholds.staleGraceSeconds {
                 return nil
             }
             return Finding(
                 rule: Self.id, severity: Self.severity, category: Self.category,
                 message: "\(table.name): \(formatRows(Double(changed))) rows changed since it was last analyzed at \(last) "
-                    + "(\(percent(Double(changed) / rows)) of \(formatRows(rows)) rows); its statistics are stale.",
+                    + "(\(formatPercent(Double(changed) / rows)) of \(formatRows(rows)) rows); its statistics are stale.",
                 table: table.name.description,
                 solution: autovacuum
                     ? "Analyze it now, and check why autoanalyze has not (workers busy elsewhere, or a scale factor "
