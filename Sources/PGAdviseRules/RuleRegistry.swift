@@ -5,12 +5,14 @@ import PGAdviseCore
 public enum RegisteredRule: Sendable {
     case query(any QueryRule)
     case catalog(any CatalogRule)
+    case scan(any ScanRule)
     case described(RuleDescription)
 
     public var description: RuleDescription {
         switch self {
         case let .query(rule): return type(of: rule).description
         case let .catalog(rule): return type(of: rule).description
+        case let .scan(rule): return type(of: rule).description
         case let .described(description): return description
         }
     }
@@ -32,6 +34,14 @@ public let ruleRegistry: [RegisteredRule] = [
     .query(NonConcurrentIndexRule()),
     .catalog(MissingForeignKeyIndexRule()),
     .catalog(DuplicateIndexRule()),
+    .scan(InvalidIndexRule()),
+    .scan(UnusedIndexRule()),
+    .scan(SeqScanHeavyTableRule()),
+    .scan(NeverAnalyzedTableRule()),
+    .scan(StaleStatisticsRule()),
+    .scan(PgStatStatementsMissingRule()),
+    .scan(SeqScanLargeTableRule()),
+    .scan(SortWithoutIndexRule()),
     .described(NPlusOneRule.description),
     .described(ParseErrorRule.description),
 ]
@@ -45,12 +55,14 @@ public enum RuleRegistry {
         ruleRegistry.compactMap { if case let .catalog(rule) = $0 { return rule } else { return nil } }
     }
 
-    /// Every rule's description, the registry's and the live scan's, sorted by id.
+    /// The usage and plan rules `pgadvise scan` applies, in registry order.
+    public static var scanRules: [any ScanRule] {
+        ruleRegistry.compactMap { if case let .scan(rule) = $0 { return rule } else { return nil } }
+    }
+
+    /// Every rule's description, sorted by id.
     public static var descriptions: [RuleDescription] {
-        var seen = Set<String>()
-        return (ruleRegistry.map(\.description) + scanRuleDescriptions)
-            .filter { seen.insert($0.id).inserted }
-            .sorted { $0.id < $1.id }
+        ruleRegistry.map(\.description).sorted { $0.id < $1.id }
     }
 
     public static func description(id: String) -> RuleDescription? { descriptions.first { $0.id == id } }

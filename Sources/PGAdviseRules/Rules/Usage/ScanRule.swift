@@ -66,25 +66,15 @@ public struct ScanThresholds: Sendable {
 }
 
 /// A rule about the live database as a whole (usage counters, statistics, generic plans), as
-/// opposed to a rule about one statement's text.
+/// opposed to a rule about one statement's text. Its examples are `ScanRuleInput` values.
 public protocol ScanRule: Sendable {
-    static var id: String { get }
-    static var severity: Severity { get }
-    static var category: RuleCategory { get }
-    /// One sentence: what the rule finds and why it costs.
-    static var summary: String { get }
-    func check(_ input: ScanRuleInput) -> [Finding]
+    static var description: RuleDescription { get }
+    func check(_ input: ScanRuleInput) -> [Violation]
 }
 
-/// Every usage and plan rule `pgadvise scan` applies, in the order their ids are documented.
-public let scanRules: [any ScanRule] = [
-    InvalidIndexRule(), UnusedIndexRule(), SeqScanHeavyTableRule(), NeverAnalyzedTableRule(),
-    StaleStatisticsRule(), PgStatStatementsMissingRule(), SeqScanLargeTableRule(), SortWithoutIndexRule(),
-]
-
-/// Applies every scan rule; findings come back highest impact first.
-public func applyScanRules(_ input: ScanRuleInput, rules: [any ScanRule] = scanRules) -> [Finding] {
-    rules.flatMap { $0.check(input) }.sortedByImpact()
+/// Applies every scan rule of the registry; findings come back highest impact first.
+public func applyScanRules(_ input: ScanRuleInput, rules: [any ScanRule] = RuleRegistry.scanRules) -> [Finding] {
+    RuleEngine.check(scan: input, rules: rules)
 }
 
 extension Table {
