@@ -285,6 +285,12 @@ public struct QueryBlock: Sendable {
     /// True when the block's SELECT list has no GROUP BY yet aggregates, or a literal `LIMIT 1`:
     /// it returns at most one row.
     public var returnsOneRow: Bool = false
+    /// FROM items that name a CTE of the statement (`FROM recent r`), as written.
+    public var cteReferences: [RelationRef] = []
+    /// For a writable CTE's block (`WITH d AS (DELETE FROM t ...)`): whether it updates or deletes,
+    /// and the table it writes. Nil for every other block (the statement's own target is `target`).
+    public var writeKind: StatementKind? = nil
+    public var writeTarget: RelationRef? = nil
 
     public init(context: BlockContext, relations: [RelationRef] = [], predicates: [Predicate] = [],
                 joins: [JoinCondition] = [], orderBy: [SortKey] = [], groupBy: [ColumnRef] = [], distinct: Bool = false,

@@ -79,6 +79,11 @@ struct BlockState {
     var links: [(Int, Int)] = []
     /// An unqualified column in a condition over several FROM items: the links cannot be known.
     var linksUncertain = false
+    /// CROSS JOINs' two sides (scope indices): intentional products, linked unless WHERE filters each
+    /// side on its own without relating them.
+    var crossJoins: [([Int], [Int])] = []
+    /// Scope items that a condition of their own filters (`o.total > 100`).
+    var filtered: Set<Int> = []
     /// Exists/IN/scalar subqueries and LATERAL may refer to outer columns, so an unqualified column
     /// in them is not certainly their own table's.
     var canCorrelate = false
@@ -267,6 +272,8 @@ struct ShapeBuilder {
                     var ignored = QueryShape(kind: .utility, text: "")
                     dataModification(body, block: block, shape: &ignored)
                     blocks[block].hasWhere = body["whereClause"] != nil
+                    blocks[block].writeKind = type == "UpdateStmt" ? .update : .delete
+                    blocks[block].writeTarget = body["relation"].map(relationRef)
                 }
             }
         }
@@ -376,6 +383,7 @@ struct ShapeBuilder {
         case "RangeVar":
             let ref = relationRef(body)
             if ref.name.schema == nil, cteNames.contains(ref.name.name) {
+                blocks[block].cteReferences.append(ref)
                 return [addNonTable(ref.alias ?? ref.name.name, to: block, exempt: false)]
             }
             return [addTable(ref, to: block, exempt: false)]
@@ -387,7 +395,10 @@ struct ShapeBuilder {
                 let child = selectBlock(sub, context: .derivedTable(alias: alias), parent: block,
                                         location: relative(selectLocation(sub)))
                 if lateral { states[child].canCorrelate = true }
-                if sub["valuesLists"] != nil || blocks[child].returnsOneRow { exempt = true }
+                // VALUES and a SELECT without FROM (`(SELECT 1.2 AS rate) r`) compute values rather than
+                // read a table: pairing every row with them is what the author asked for.
+                let computed = sub["valuesLists"] != nil || (sub["fromClause"] == nil && (sub["op"]?.string ?? "SETOP_NONE") == "SETOP_NONE")
+                if computed || blocks[child].returnsOneRow { exempt = true }
             }
             return [addNonTable(alias ?? "", to: block, exempt: exempt)]
         case "RangeTableSample":
@@ -420,8 +431,9 @@ struct ShapeBuilder {
                     }
                 }
             } else {
-                // CROSS JOIN: the author asked for every combination.
-                link(left, right, block: block)
+                // CROSS JOIN: the author asked for every combination, unless WHERE then filters each side
+                // on its own and never relates them (decided in `finishBlock`).
+                states[block].crossJoins.append((left, right))
             }
             return left + right
         default:
@@ -485,6 +497,7 @@ struct ShapeBuilder {
         if unqualified > 0 && (unqualified + qualifiers.count) > 1 {
             states[block].linksUncertain = true
         }
+        if items.count == 1, unqualified == 0, let item = items.first { states[block].filtered.insert(item) }
         let sorted = items.sorted()
         for other in sorted.dropFirst() { states[block].links.append((sorted[0], other)) }
     }
@@ -525,7 +538,12 @@ struct ShapeBuilder {
             while parent[i] != i { parent[i] = parent[parent[i]]; i = parent[i] }
             return i
         }
-        for (a, b) in state.links {
+        var links = state.links
+        for (left, right) in state.crossJoins
+        where !(left.contains(where: state.filtered.contains) && right.contains(where: state.filtered.contains)) {
+            for l in left { for r in right { links.append((l, r)) } }
+        }
+        for (a, b) in links {
             let ra = root(a), rb = root(b)
             if ra != rb { parent[ra] = rb }
         }
