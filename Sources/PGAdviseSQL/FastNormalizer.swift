@@ -59,6 +59,7 @@ public struct FastNormalizer {
     // MARK: - Scanner
 
     private mutating func scan(_ p: UnsafePointer<UInt8>, _ n: Int) {
+        let buffer = UnsafeBufferPointer(start: p, count: n)
         var i = 0
         var pending: UInt8 = 0   // whitespace seen since the last token: 0, space or newline
         while i < n {
@@ -68,18 +69,8 @@ public struct FastNormalizer {
                 i += 1
                 continue
             }
-            if c == 0x2D, i + 1 < n, p[i + 1] == 0x2D {           // -- comment to end of line
-                while i < n, p[i] != 0x0A { i += 1 }
-                if pending == 0 { pending = 0x20 }
-                continue
-            }
-            if c == 0x2F, i + 1 < n, p[i + 1] == 0x2A {           // /* nested comment */
-                var depth = 0
-                while i < n {
-                    if p[i] == 0x2F, i + 1 < n, p[i + 1] == 0x2A { depth += 1; i += 2; continue }
-                    if p[i] == 0x2A, i + 1 < n, p[i + 1] == 0x2F { depth -= 1; i += 2; if depth == 0 { break }; continue }
-                    i += 1
-                }
+            if (c == 0x2D || c == 0x2F), let after = endOfComment(buffer, at: i, end: n) {
+                i = after
                 if pending == 0 { pending = 0x20 }
                 continue
             }

@@ -31,37 +31,6 @@ extension QueryShape {
     }
 }
 
-func isSpaceByte(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 || b == 0x0C }
-
-/// The first byte of a statement's own text: libpg_query counts the whitespace and comments before a
-/// statement into it, but a finding about the statement should point at its first word.
-func skipSpaceAndComments(_ bytes: [UInt8], from start: Int, to end: Int) -> Int {
-    var i = start
-    while i < end {
-        if isSpaceByte(bytes[i]) { i += 1; continue }
-        if bytes[i] == UInt8(ascii: "-"), i + 1 < end, bytes[i + 1] == UInt8(ascii: "-") {
-            while i < end, bytes[i] != 0x0A { i += 1 }
-            continue
-        }
-        if bytes[i] == UInt8(ascii: "/"), i + 1 < end, bytes[i + 1] == UInt8(ascii: "*") {
-            // Block comments nest in PostgreSQL.
-            var depth = 0
-            while i < end {
-                if bytes[i] == UInt8(ascii: "/"), i + 1 < end, bytes[i + 1] == UInt8(ascii: "*") { depth += 1; i += 2; continue }
-                if bytes[i] == UInt8(ascii: "*"), i + 1 < end, bytes[i + 1] == UInt8(ascii: "/") {
-                    depth -= 1; i += 2
-                    if depth == 0 { break }
-                    continue
-                }
-                i += 1
-            }
-            continue
-        }
-        break
-    }
-    return i
-}
-
 /// One FROM item as columns see it.
 struct ScopeItem {
     var exposedName: String
