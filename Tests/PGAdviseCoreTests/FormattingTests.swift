@@ -24,3 +24,16 @@ import Testing
         #expect(formatPercent(0.00005) == "0.005%" && formatPercent(0.042) == "4.2%" && formatPercent(0.37) == "37%")
     }
 }
+
+@Suite struct IndexDDLTests {
+    @Test func everyPartOfCreateIndexInItsPlace() {
+        let orders = QualifiedName(schema: "public", "orders")
+        #expect(createIndexStatement(on: orders, keys: ["customer_id"], concurrently: true)
+            == "CREATE INDEX CONCURRENTLY ON public.orders (customer_id)")
+        #expect(createIndexStatement(on: orders, keys: ["status", "created_at DESC"], include: ["total"], predicate: "status = 'open'",
+                                     name: "Orders open")
+            == "CREATE INDEX \"Orders open\" ON public.orders (status, created_at DESC) INCLUDE (total) WHERE status = 'open'")
+        #expect(createIndexStatement(on: orders, keys: ["note gin_trgm_ops"], method: "gin")
+            == "CREATE INDEX ON public.orders USING gin (note gin_trgm_ops)")
+    }
+}
