@@ -58,6 +58,8 @@ public struct FastNormalizer {
 
     // MARK: - Scanner
 
+    // Longer than 60 lines on purpose: the per-byte hot loop of log reading; one switch over the
+    // first byte of each token keeps it a single pass without calls the optimizer cannot inline.
     private mutating func scan(_ p: UnsafePointer<UInt8>, _ n: Int) {
         let buffer = UnsafeBufferPointer(start: p, count: n)
         var i = 0

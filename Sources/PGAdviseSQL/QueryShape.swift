@@ -40,8 +40,6 @@ public struct QueryShape: Sendable {
         self.kind = kind; self.text = text; self.byteOffset = byteOffset; self.blocks = blocks; self.target = target
     }
 
-    /// Every predicate of every block.
-    public var allPredicates: [Predicate] { blocks.flatMap(\.predicates) }
     /// Every relation read or written, in order of appearance, without duplicates.
     public var allRelations: [RelationRef] {
         var seen = Set<RelationRef>()
