@@ -1,7 +1,8 @@
 import PGAdviseCore
 
-/// One entry of the registry: a rule the engine applies, or the description of a rule applied
-/// elsewhere (by `pgadvise logs` or `pgadvise scan`) so that it is listed and documented with the rest.
+/// One entry of the registry: a rule the engine applies (to a statement, the catalog, or what a live
+/// scan read), or the description of a rule applied elsewhere (by `pgadvise logs`) so that it is
+/// listed and documented with the rest.
 public enum RegisteredRule: Sendable {
     case query(any QueryRule)
     case catalog(any CatalogRule)

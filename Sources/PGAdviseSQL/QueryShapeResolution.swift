@@ -26,7 +26,7 @@ extension QueryShape {
             guard let relation = column.relation else { return false }
             return relations.contains { $0.name == relation.name && $0.exposedName == relation.exposedName }
         }
-        for (n, p) in block.predicates.enumerated() where p.op == "=" && !p.isWrapped && !p.underOr {
+        for (n, p) in block.predicates.enumerated() where p.comparison == .equal && !p.isWrapped && !p.underOr {
             guard case let .column(other) = p.value, other.relation != nil, p.column.relation != nil else { continue }
             if isInBlock(p.column), isInBlock(other), p.column.relation?.exposedName != other.relation?.exposedName {
                 let join = JoinCondition(left: p.column, right: other)

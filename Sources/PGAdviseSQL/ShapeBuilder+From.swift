@@ -63,7 +63,7 @@ extension ShapeBuilder {
                 for column in using {
                     let lc = ColumnRef(qualifier: l.exposedName, name: column, relation: l.relation)
                     let rc = ColumnRef(qualifier: r.exposedName, name: column, relation: r.relation)
-                    blocks[block].joins.append(JoinCondition(left: lc, right: rc, op: "=", joinType: joinType))
+                    blocks[block].joins.append(JoinCondition(left: lc, right: rc, op: .equal, joinType: joinType))
                 }
             }
         } else {

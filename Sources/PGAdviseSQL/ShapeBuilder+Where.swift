@@ -16,7 +16,7 @@ extension ShapeBuilder {
             default:
                 guard let arg = args.first else { return }
                 if let column = arg["ColumnRef"], !isStar(column) {
-                    var p = Predicate(column: columnRef(column, block: block), op: "=", value: .constant(.boolean(false)),
+                    var p = Predicate(column: columnRef(column, block: block), op: .equal, value: .constant(.boolean(false)),
                                       underOr: underOr, location: relative(body["location"]?.int), clause: clause)
                     p.condition = ConditionText(node: node, printer: evidence)
                     blocks[block].predicates.append(p)
@@ -32,9 +32,9 @@ extension ShapeBuilder {
         case "NullTest", "BooleanTest":
             let arg = body["arg"] ?? .null
             if let (column, wrappers) = columnSide(arg, block: block) {
-                let op: String
-                if type == "NullTest" { op = body["nulltesttype"]?.string == "IS_NOT_NULL" ? "IS NOT NULL" : "IS NULL" }
-                else { op = (body["booltesttype"]?.string ?? "IS_TRUE").replacingUnderscores() }
+                let op: PredicateOperator
+                if type == "NullTest" { op = body["nulltesttype"]?.string == "IS_NOT_NULL" ? .isNotNull : .isNull }
+                else { op = PredicateOperator(rawValue: (body["booltesttype"]?.string ?? "IS_TRUE").replacingUnderscores()) }
                 var p = Predicate(column: column, op: op, value: .none, wrappers: wrappers,
                                   expressionText: wrappers.isEmpty ? nil : canonical.print(arg), underOr: underOr,
                                   location: relative(body["location"]?.int), clause: clause)
@@ -47,7 +47,7 @@ extension ShapeBuilder {
                              location: relative(body["location"]?.int))
         case "ColumnRef":
             guard !isStar(body) else { return }
-            var p = Predicate(column: columnRef(body, block: block), op: "=", value: .constant(.boolean(true)),
+            var p = Predicate(column: columnRef(body, block: block), op: .equal, value: .constant(.boolean(true)),
                               underOr: underOr, location: relative(body["location"]?.int), clause: clause)
             p.condition = ConditionText(node: node, printer: evidence)
             blocks[block].predicates.append(p)
@@ -71,7 +71,8 @@ extension ShapeBuilder {
             let negatedMembership = isAll ? !negated : negated
             let test = body["testexpr"] ?? .null
             if let (column, wrappers) = columnSide(test, block: block) {
-                let op = membership ? (negatedMembership ? "NOT IN" : "IN") : operatorName + (isAll ? " ALL" : " ANY")
+                let op: PredicateOperator = membership ? (negatedMembership ? .notIn : .in)
+                    : PredicateOperator(rawValue: operatorName + (isAll ? " ALL" : " ANY"))
                 var p = Predicate(column: column, op: op, value: .subquery, wrappers: wrappers,
                                   expressionText: wrappers.isEmpty ? nil : canonical.print(test),
                                   underOr: underOr || (negated && !membership), location: location, clause: clause)
@@ -104,7 +105,7 @@ extension ShapeBuilder {
         let left = columnSide(lexpr, block: block)
         let op = predicateOperator(kind: kind, name: name)
 
-        func add(_ column: ColumnRef, _ wrappers: [ColumnWrapper], _ columnNode: JSONValue, op: String,
+        func add(_ column: ColumnRef, _ wrappers: [ColumnWrapper], _ columnNode: JSONValue, op: PredicateOperator,
                  value: PredicateValue, valueType: String? = nil) {
             var p = Predicate(column: column, op: op, value: value, wrappers: wrappers,
                               expressionText: wrappers.isEmpty ? nil : canonical.print(columnNode),
@@ -138,7 +139,7 @@ extension ShapeBuilder {
                 if wrappers.isEmpty, let (other, otherWrappers) = right, otherWrappers.isEmpty {
                     addJoin(column, other, op: op, block: block, joinType: joinType)
                 }
-            } else if let (column, wrappers) = right, let swapped = commutedOperator(op) {
+            } else if let (column, wrappers) = right, let swapped = op.commuted {
                 let (value, valueType) = predicateValue(lexpr, block: block)
                 add(column, wrappers, rexpr, op: swapped, value: value, valueType: valueType)
             }
@@ -149,19 +150,19 @@ extension ShapeBuilder {
 
     /// The operator a predicate records for an A_Expr of this kind: `x = ANY (...)` is `IN`,
     /// `x <> ALL (...)` is `NOT IN`, LIKE and its kin by name, `!=` is `<>`.
-    func predicateOperator(kind: String, name: String) -> String {
+    func predicateOperator(kind: String, name: String) -> PredicateOperator {
         switch kind {
-        case "AEXPR_IN": return name == "<>" ? "NOT IN" : "IN"
-        case "AEXPR_OP_ANY": return name == "=" ? "IN" : name + " ANY"
-        case "AEXPR_OP_ALL": return name == "<>" ? "NOT IN" : name + " ALL"
-        case "AEXPR_BETWEEN": return "BETWEEN"
+        case "AEXPR_IN": return name == "<>" ? .notIn : .in
+        case "AEXPR_OP_ANY": return name == "=" ? .in : PredicateOperator(rawValue: name + " ANY")
+        case "AEXPR_OP_ALL": return name == "<>" ? .notIn : PredicateOperator(rawValue: name + " ALL")
+        case "AEXPR_BETWEEN": return .between
         case "AEXPR_NOT_BETWEEN": return "NOT BETWEEN"
         case "AEXPR_BETWEEN_SYM": return "BETWEEN SYMMETRIC"
         case "AEXPR_NOT_BETWEEN_SYM": return "NOT BETWEEN SYMMETRIC"
-        case "AEXPR_LIKE", "AEXPR_ILIKE", "AEXPR_SIMILAR": return likeOperatorName(name)
-        case "AEXPR_DISTINCT": return "IS DISTINCT FROM"
-        case "AEXPR_NOT_DISTINCT": return "IS NOT DISTINCT FROM"
-        default: return name == "!=" ? "<>" : name
+        case "AEXPR_LIKE", "AEXPR_ILIKE", "AEXPR_SIMILAR": return PredicateOperator(rawValue: likeOperatorName(name))
+        case "AEXPR_DISTINCT": return .isDistinctFrom
+        case "AEXPR_NOT_DISTINCT": return .isNotDistinctFrom
+        default: return name == "!=" ? .notEqual : PredicateOperator(rawValue: name)
         }
     }
 
@@ -189,24 +190,11 @@ extension ShapeBuilder {
     }
 
     /// Records `a.x = b.y` as a join when the two columns belong to different FROM items of this block.
-    mutating func addJoin(_ left: ColumnRef, _ right: ColumnRef, op: String, block: Int, joinType: String) {
+    mutating func addJoin(_ left: ColumnRef, _ right: ColumnRef, op: PredicateOperator, block: Int, joinType: String) {
         guard let lq = left.qualifier, let rq = right.qualifier, lq != rq else { return }
         let scope = states[block].scope
         guard scope.contains(where: { $0.exposedName == lq }), scope.contains(where: { $0.exposedName == rq }) else { return }
         blocks[block].joins.append(JoinCondition(left: left, right: right, op: op, joinType: joinType))
-    }
-
-    func commutedOperator(_ op: String) -> String? {
-        switch op {
-        case "=", "<>", "&&", "@@", "IS DISTINCT FROM", "IS NOT DISTINCT FROM": return op
-        case "<": return ">"
-        case ">": return "<"
-        case "<=": return ">="
-        case ">=": return "<="
-        case "@>": return "<@"
-        case "<@": return "@>"
-        default: return nil
-        }
     }
 
     func predicateValue(_ node: JSONValue, block: Int) -> (PredicateValue, String?) {
