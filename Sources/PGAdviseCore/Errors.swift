@@ -1,4 +1,4 @@
-/// Errors a user can act on. The CLI maps each kind to its exit code (DESIGN: 2 bad usage or unreadable
+/// Errors a user can act on. The CLI maps each kind to its exit code (2 bad usage or unreadable
 /// input, 3 cannot connect) and prints only `message`, never a stack or a Swift trap.
 public struct PGAdviseError: Error, CustomStringConvertible, Sendable, Equatable {
     public enum Kind: Sendable, Equatable {

@@ -61,7 +61,6 @@ public struct FastNormalizer {
     // Longer than 60 lines on purpose: the per-byte hot loop of log reading; one switch over the
     // first byte of each token keeps it a single pass without calls the optimizer cannot inline.
     private mutating func scan(_ p: UnsafePointer<UInt8>, _ n: Int) {
-        let buffer = UnsafeBufferPointer(start: p, count: n)
         var i = 0
         var pending: UInt8 = 0   // whitespace seen since the last token: 0, space or newline
         while i < n {
@@ -71,8 +70,20 @@ public struct FastNormalizer {
                 i += 1
                 continue
             }
-            if (c == 0x2D || c == 0x2F), let after = endOfComment(buffer, at: i, end: n) {
-                i = after
+            // Comments as `endOfComment` (SQLTokens.swift) reads them, written out here: sharing the
+            // function cost this loop about 5% of its CPU time on the logs benchmark.
+            if c == 0x2D, i + 1 < n, p[i + 1] == 0x2D {           // -- comment to end of line
+                while i < n, p[i] != 0x0A { i += 1 }
+                if pending == 0 { pending = 0x20 }
+                continue
+            }
+            if c == 0x2F, i + 1 < n, p[i + 1] == 0x2A {           // /* nested comment */
+                var depth = 0
+                while i < n {
+                    if p[i] == 0x2F, i + 1 < n, p[i + 1] == 0x2A { depth += 1; i += 2; continue }
+                    if p[i] == 0x2A, i + 1 < n, p[i + 1] == 0x2F { depth -= 1; i += 2; if depth == 0 { break }; continue }
+                    i += 1
+                }
                 if pending == 0 { pending = 0x20 }
                 continue
             }

@@ -102,7 +102,7 @@ func isSpaceByte(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b 
 
 /// The one SQL comment skipper: when a comment starts at `i` (`-- to the end of the line`, or
 /// `/* ... */`, which nest in PostgreSQL), the position just after it; nil when none starts there.
-/// Generic over the byte buffer and inlined, so the normalizer's hot loop pays nothing for sharing it.
+/// Generic over the byte buffer. (FastNormalizer writes the same loop out: see there.)
 @inline(__always)
 func endOfComment<Bytes: RandomAccessCollection>(_ bytes: Bytes, at i: Int, end: Int) -> Int?
 where Bytes.Element == UInt8, Bytes.Index == Int {
