@@ -38,10 +38,13 @@ public struct RuleExample: Codable, Sendable, Equatable {
     /// With `↓` where the finding points.
     public var sql: String
     public var schema: String?
+    /// For an example that is not SQL (a scan rule's statistics and plans): what it holds.
+    public var caption: String?
 
-    public init(sql: String, schema: String? = nil) {
+    public init(sql: String, schema: String? = nil, caption: String? = nil) {
         self.sql = sql
         self.schema = schema
+        self.caption = caption
     }
 }
 

@@ -5,10 +5,6 @@ public enum OutputFormat: String, CaseIterable, Sendable {
     case text, json, markdown, html, sarif
 }
 
-/// The version of every JSON document pgadvise prints. Bump it only with a breaking change to
-/// field names or meanings; adding fields is not breaking.
-public let jsonSchemaVersion = 1
-
 public enum JSONOutput {
     /// Stable, human-diffable JSON: sorted keys, pretty-printed, no escaped slashes.
     public static func encode<T: Encodable>(_ value: T) throws -> String {

@@ -19,7 +19,8 @@ public func renderRuleMarkdown(_ rule: RuleInfo) -> String {
             out += "Schema of the examples:\n\n```sql\n\(shared.trimmingTrailingNewlines())\n```\n\n"
         }
         if !rule.triggering.isEmpty {
-            out += "Reported (`↓` marks where the finding points):\n\n"
+            let captioned = rule.triggering.allSatisfy { $0.caption != nil }
+            out += captioned ? "Reported:\n\n" : "Reported (`↓` marks where the finding points):\n\n"
             for example in rule.triggering { out += exampleBlock(example, sharedSchema: shared) }
         }
         if !rule.nonTriggering.isEmpty {
@@ -55,6 +56,7 @@ func scopeDescription(_ scope: String) -> String {
 }
 
 func exampleBlock(_ example: RuleExample, sharedSchema: String?) -> String {
+    if let caption = example.caption { return "- \(caption)\n\n" }
     var sql = ""
     if let schema = example.schema, schema != sharedSchema {
         sql += "-- schema:\n" + schema.trimmingTrailingNewlines() + "\n-- statement:\n"

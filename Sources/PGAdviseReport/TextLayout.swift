@@ -93,37 +93,6 @@ public func wrap(_ text: String, width: Int = 100, indent: String = "") -> Strin
     return lines.joined(separator: "\n")
 }
 
-/// Milliseconds as a person reads them: `0.42 ms`, `12.3 ms`, `4.21 s`, `3m 12s`, `2h 05m`.
-public func formatDuration(ms: Double) -> String {
-    if !ms.isFinite { return "-" }
-    if ms < 1 { return String(format: "%.2f ms", ms) }
-    if ms < 1000 { return String(format: "%.1f ms", ms) }
-    let s = ms / 1000
-    if s < 60 { return String(format: "%.2f s", s) }
-    if s < 3600 { return String(format: "%dm %02ds", Int(s) / 60, Int(s) % 60) }
-    return String(format: "%dh %02dm", Int(s) / 3600, (Int(s) % 3600) / 60)
-}
-
-/// Bytes with binary units: `512 B`, `8.0 kB`, `1.2 GB` (as pg_size_pretty).
-public func formatBytes(_ bytes: Int64) -> String {
-    let units = ["B", "kB", "MB", "GB", "TB"]
-    var value = Double(bytes)
-    var unit = 0
-    while abs(value) >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }
-    return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
-}
-
-/// Thousands separators for counts: `1,234,567`.
-public func formatCount(_ n: Int) -> String {
-    let digits = String(abs(n))
-    var out = ""
-    for (i, ch) in digits.enumerated() {
-        if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
-        out.append(ch)
-    }
-    return n < 0 ? "-" + out : out
-}
-
 /// Escapes text for a Markdown table cell.
 public func markdownCell(_ s: String) -> String {
     oneLine(s).replacingOccurrences(of: "|", with: "\\|")

@@ -14,6 +14,7 @@ func formatDurationDelta(ms: Double) -> String {
     (ms < 0 ? "-" : "+") + formatDuration(ms: abs(ms))
 }
 
+
 private func weekHeading(_ r: WeeklyReport) -> String {
     "Week \(r.week) (\(r.weekStart.prefix(10)) to \(ISOTimestamp.parse(r.weekEnd).map { String(ISOTimestamp.format($0.addingTimeInterval(-1)).prefix(10)) } ?? r.weekEnd), UTC) against \(r.previousWeek)"
 }

@@ -62,10 +62,11 @@ public enum Linter {
             var outcome = queryFindings(script, ddl: ddl, source: source, lines: lines, catalog: catalog, rules: queryRules)
             if outcome == nil {
                 // The scanner cut a statement wrongly (a BEGIN ATOMIC body): cut again with the parser.
-                if case let .success(exact) = PgQuery.splitStatements(source.text, exact: true) {
+                switch PgQuery.splitStatements(source.text, exact: true) {
+                case let .success(exact):
                     outcome = queryFindings(exact, ddl: [:], source: source, lines: lines, catalog: catalog, rules: queryRules)
                     statements += outcome == nil ? 0 : exact.spans.count
-                } else if case let .failure(error) = PgQuery.splitStatements(source.text, exact: true) {
+                case let .failure(error):
                     findings.append(parseErrorFinding(error, in: source))
                 }
             } else {
@@ -73,17 +74,7 @@ public enum Linter {
             }
             findings += outcome ?? []
         }
-        if let catalog {
-            for (description, violation) in RuleEngine.catalogViolations(catalog, rules: catalogRules) {
-                var finding = description.finding(violation)
-                if let location = schemaLocation(of: violation, in: catalog, loader: loader) {
-                    finding.file = location.file
-                    finding.line = location.line
-                    finding.column = location.column
-                }
-                findings.append(finding)
-            }
-        }
+        if let catalog { findings += catalogFindings(catalog, loader: loader, rules: catalogRules) }
         findings.sort { a, b in
             if (a.file ?? "") != (b.file ?? "") { return (a.file ?? "") < (b.file ?? "") }
             if (a.line ?? 0) != (b.line ?? 0) { return (a.line ?? 0) < (b.line ?? 0) }
@@ -91,6 +82,19 @@ public enum Linter {
             return a.rule < b.rule
         }
         return Result(findings: findings, statements: statements, files: schema.count + sources.count)
+    }
+
+    /// The catalog rules' findings, each placed where the DDL it is about was written.
+    static func catalogFindings(_ catalog: Catalog, loader: SchemaLoader, rules: [any CatalogRule]) -> [Finding] {
+        RuleEngine.catalogViolations(catalog, rules: rules).map { description, violation in
+            var finding = description.finding(violation)
+            if let location = schemaLocation(of: violation, in: catalog, loader: loader) {
+                finding.file = location.file
+                finding.line = location.line
+                finding.column = location.column
+            }
+            return finding
+        }
     }
 
     /// The file cut into statements (by the fast scanner, or by the parser when the scanner's cut does

@@ -30,8 +30,9 @@ public struct RuleDescription: Sendable {
     /// A finding of this rule from what a check found; location and weight are added by the engine.
     public func finding(_ violation: Violation) -> Finding {
         Finding(rule: id, severity: severity, category: category, message: violation.message,
-                table: violation.table, index: violation.index, evidence: violation.evidence,
-                solution: violation.solution ?? solution, fix: violation.fix, details: violation.details)
+                fingerprint: violation.fingerprint, table: violation.table, index: violation.index,
+                evidence: violation.evidence, solution: violation.solution ?? solution, fix: violation.fix,
+                calls: violation.calls, totalMs: violation.totalMs, details: violation.details)
     }
 }
 
@@ -52,12 +53,16 @@ public enum RuleScope: String, Sendable, Codable {
 }
 
 /// One example of a rule: SQL where `↓` marks each place a finding points at, and, for rules that
-/// need the catalog, the DDL of the schema it runs against.
+/// need the catalog, the DDL of the schema it runs against. A scan rule's example is a
+/// `ScanRuleInput` value instead, with a caption that says what it holds (for the docs).
 public struct Example: Sendable {
     public var sql: String
     public var schema: String?
+    public var scan: ScanRuleInput? = nil
+    /// What the example shows, in a sentence, when it is not SQL.
+    public var caption: String? = nil
 
-    /// For connection rules: the observation the example stands for (`sql` then describes it).
+    /// For connection rules: the observation the example stands for, described by `caption`.
     public var connection: PoolObservation? = nil
 
     public init(_ sql: String, schema: String? = nil) {
@@ -65,9 +70,16 @@ public struct Example: Sendable {
         self.schema = schema
     }
 
-    public init(_ description: String, connection: PoolObservation) {
-        self.sql = description
+    public init(caption: String, connection: PoolObservation) {
+        self.sql = ""
+        self.caption = caption
         self.connection = connection
+    }
+
+    public init(caption: String, scan: ScanRuleInput) {
+        self.sql = ""
+        self.caption = caption
+        self.scan = scan
     }
 
     public static let marker: Character = "↓"
@@ -97,6 +109,11 @@ public struct Violation: Sendable, Equatable {
     /// For catalog rules about a constraint (a foreign key): its name, to find where it was defined.
     public var constraint: String?
     public var details: [String: String]?
+    /// The weight of the statement the violation is about (scan rules on a statement's plan), so the
+    /// finding ranks by impact.
+    public var fingerprint: String? = nil
+    public var calls: Int? = nil
+    public var totalMs: Double? = nil
 
     public init(message: String, location: Int? = nil, evidence: String? = nil, solution: String? = nil,
                 fix: String? = nil, table: String? = nil, index: String? = nil, constraint: String? = nil,
@@ -145,7 +162,7 @@ extension RuleDescription {
     public var info: RuleInfo {
         RuleInfo(id: id, severity: severity, category: category, scope: scope.rawValue, summary: summary,
                  rationale: rationale, solution: solution,
-                 triggering: triggering.map { RuleExample(sql: $0.sql, schema: $0.schema) },
-                 nonTriggering: nonTriggering.map { RuleExample(sql: $0.sql, schema: $0.schema) })
+                 triggering: triggering.map { RuleExample(sql: $0.sql, schema: $0.schema, caption: $0.caption) },
+                 nonTriggering: nonTriggering.map { RuleExample(sql: $0.sql, schema: $0.schema, caption: $0.caption) })
     }
 }

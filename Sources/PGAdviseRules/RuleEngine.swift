@@ -50,6 +50,11 @@ public enum RuleEngine {
         return findings.sortedByImpact()
     }
 
+    /// Every scan (usage and plan) rule on what a live scan read; highest impact first.
+    public static func check(scan input: ScanRuleInput, rules: [any ScanRule] = RuleRegistry.scanRules) -> [Finding] {
+        rules.flatMap { rule in rule.check(input).map(type(of: rule).description.finding) }.sortedByImpact()
+    }
+
     /// Every catalog (schema) rule.
     public static func check(catalog: Catalog, rules: [any CatalogRule] = RuleRegistry.catalogRules) -> [Finding] {
         catalogViolations(catalog, rules: rules).map { $0.0.finding($0.1) }

@@ -1,10 +1,12 @@
 import PGAdviseCore
 
-/// One entry of the registry: a rule the engine applies, or the description of a rule applied
-/// elsewhere (by `pgadvise logs` or `pgadvise scan`) so that it is listed and documented with the rest.
+/// One entry of the registry: a rule the engine applies (to a statement, the catalog, or what a live
+/// scan read), or the description of a rule applied elsewhere (by `pgadvise logs`) so that it is
+/// listed and documented with the rest.
 public enum RegisteredRule: Sendable {
     case query(any QueryRule)
     case catalog(any CatalogRule)
+    case scan(any ScanRule)
     case described(RuleDescription)
     case connection(any ConnectionRule)
 
@@ -12,6 +14,7 @@ public enum RegisteredRule: Sendable {
         switch self {
         case let .query(rule): return type(of: rule).description
         case let .catalog(rule): return type(of: rule).description
+        case let .scan(rule): return type(of: rule).description
         case let .described(description): return description
         case let .connection(rule): return type(of: rule).description
         }
@@ -34,6 +37,14 @@ public let ruleRegistry: [RegisteredRule] = [
     .query(NonConcurrentIndexRule()),
     .catalog(MissingForeignKeyIndexRule()),
     .catalog(DuplicateIndexRule()),
+    .scan(InvalidIndexRule()),
+    .scan(UnusedIndexRule()),
+    .scan(SeqScanHeavyTableRule()),
+    .scan(NeverAnalyzedTableRule()),
+    .scan(StaleStatisticsRule()),
+    .scan(PgStatStatementsMissingRule()),
+    .scan(SeqScanLargeTableRule()),
+    .scan(SortWithoutIndexRule()),
     .described(NPlusOneRule.description),
     .described(ParseErrorRule.description),
     .connection(IdleInTransactionRule()),
@@ -55,12 +66,14 @@ public enum RuleRegistry {
         ruleRegistry.compactMap { if case let .connection(rule) = $0 { return rule } else { return nil } }
     }
 
-    /// Every rule's description, the registry's and the live scan's, sorted by id.
+    /// The usage and plan rules `pgadvise scan` applies, in registry order.
+    public static var scanRules: [any ScanRule] {
+        ruleRegistry.compactMap { if case let .scan(rule) = $0 { return rule } else { return nil } }
+    }
+
+    /// Every rule's description, sorted by id.
     public static var descriptions: [RuleDescription] {
-        var seen = Set<String>()
-        return (ruleRegistry.map(\.description) + scanRuleDescriptions)
-            .filter { seen.insert($0.id).inserted }
-            .sorted { $0.id < $1.id }
+        ruleRegistry.map(\.description).sorted { $0.id < $1.id }
     }
 
     public static func description(id: String) -> RuleDescription? { descriptions.first { $0.id == id } }

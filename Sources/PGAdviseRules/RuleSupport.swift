@@ -28,10 +28,9 @@ extension QueryShape {
     }
 }
 
-/// `CREATE INDEX CONCURRENTLY ON table (keys);` with an optional method.
-func createIndexSQL(on table: QualifiedName, keys: String, method: String? = nil) -> String {
-    let using = method.map { " USING \($0)" } ?? ""
-    return "CREATE INDEX CONCURRENTLY ON \(table)\(using) (\(keys));"
+/// `CREATE INDEX CONCURRENTLY ON table (keys);`: a fix must not block writes while it builds.
+func createIndexSQL(on table: QualifiedName, keys: String, method: String = "btree") -> String {
+    createIndexStatement(on: table, keys: [keys], method: method, concurrently: true) + ";"
 }
 
 /// An expression as an index key: a function call stands alone, anything else needs parentheses.

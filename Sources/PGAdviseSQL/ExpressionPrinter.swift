@@ -20,6 +20,8 @@ public struct ExpressionPrinter: Sendable {
         self.source = source
     }
 
+    // Longer than 60 lines on purpose: one case per parse-node type, so the whole mapping from the
+    // tree back to SQL text reads in one place; each case is a line or two.
     public func print(_ node: JSONValue) -> String {
         guard let (type, body) = node.node else {
             if let items = node.array { return items.map { print($0) }.joined(separator: ", ") }

@@ -40,8 +40,6 @@ public struct QueryShape: Sendable {
         self.kind = kind; self.text = text; self.byteOffset = byteOffset; self.blocks = blocks; self.target = target
     }
 
-    /// Every predicate of every block.
-    public var allPredicates: [Predicate] { blocks.flatMap(\.predicates) }
     /// Every relation read or written, in order of appearance, without duplicates.
     public var allRelations: [RelationRef] {
         var seen = Set<RelationRef>()
@@ -129,13 +127,13 @@ public enum ColumnWrapper: Hashable, Sendable {
 /// One comparison in a WHERE, JOIN ... ON, or HAVING clause, with a column on one side.
 public struct Predicate: Hashable, Sendable {
     public var column: ColumnRef
-    /// Operator as written, upper-cased for word operators: `=`, `<>`, `<`, `<=`, `>`, `>=`, `LIKE`,
-    /// `ILIKE`, `NOT LIKE`, `IN`, `NOT IN`, `IS NULL`, `IS NOT NULL`, `BETWEEN`, `@>`, `<@`, `?`, `?|`,
-    /// `?&`, `&&`, `@@`, `~`, `~*`, `IS DISTINCT FROM`...
-    /// The builder writes `x = ANY(...)` as `IN` and `x <> ALL(...)` as `NOT IN` (other quantified
-    /// comparisons as `> ANY`, `< ALL` ...); `5 < x` is turned around to `x > 5`. BETWEEN's value is
-    /// `.list(count: 2, ...)` when both bounds are constants, else `.expression("lo AND hi")`.
-    public var op: String
+    /// The operator (`.equal`, `.like`, `.in` ...). The builder writes `x = ANY(...)` as `IN` and
+    /// `x <> ALL(...)` as `NOT IN` (other quantified comparisons as `> ANY`, `< ALL` ...); `5 < x` is
+    /// turned around to `x > 5`. BETWEEN's value is `.list(count: 2, ...)` when both bounds are
+    /// constants, else `.expression("lo AND hi")`.
+    public var comparison: PredicateOperator
+    /// The operator as text (`=`, `NOT IN`), for readers that match it as a string.
+    public var op: String { comparison.rawValue }
     public var value: PredicateValue
     /// The wrappers around the column, outermost first (empty for a bare column).
     public var wrappers: [ColumnWrapper]
@@ -163,28 +161,30 @@ public struct Predicate: Hashable, Sendable {
 
     public enum Clause: String, Hashable, Sendable { case `where`, joinOn, having }
 
-    public init(column: ColumnRef, op: String, value: PredicateValue, wrappers: [ColumnWrapper] = [],
+    public init(column: ColumnRef, op: PredicateOperator, value: PredicateValue, wrappers: [ColumnWrapper] = [],
                 expressionText: String? = nil, underOr: Bool = false, location: Int = 0, clause: Clause = .where) {
-        self.column = column; self.op = op; self.value = value; self.wrappers = wrappers
+        self.column = column; self.comparison = op; self.value = value; self.wrappers = wrappers
         self.expressionText = expressionText; self.underOr = underOr; self.location = location; self.clause = clause
     }
 
     public var isWrapped: Bool { !wrappers.isEmpty }
     /// `=` or `IN`/`= ANY` on a bare column: the predicates an index's leading columns serve best.
-    public var isEquality: Bool { !isWrapped && (op == "=" || op == "IN") }
-    public var isRange: Bool { !isWrapped && ["<", "<=", ">", ">=", "BETWEEN"].contains(op) }
+    public var isEquality: Bool { !isWrapped && (comparison == .equal || comparison == .in) }
+    public var isRange: Bool { !isWrapped && [.less, .lessOrEqual, .greater, .greaterOrEqual, .between].contains(comparison) }
 }
 
 /// `a.x = b.y` between two relations of the same block.
 public struct JoinCondition: Hashable, Sendable {
     public var left: ColumnRef
     public var right: ColumnRef
-    public var op: String
+    public var comparison: PredicateOperator
+    /// The operator as text, for readers that match it as a string.
+    public var op: String { comparison.rawValue }
     /// `inner`, `left`, `right`, `full`, `cross`; `inner` for comma joins with a WHERE condition.
     public var joinType: String
 
-    public init(left: ColumnRef, right: ColumnRef, op: String = "=", joinType: String = "inner") {
-        self.left = left; self.right = right; self.op = op; self.joinType = joinType
+    public init(left: ColumnRef, right: ColumnRef, op: PredicateOperator = .equal, joinType: String = "inner") {
+        self.left = left; self.right = right; self.comparison = op; self.joinType = joinType
     }
 }
 
@@ -285,6 +285,12 @@ public struct QueryBlock: Sendable {
     /// True when the block's SELECT list has no GROUP BY yet aggregates, or a literal `LIMIT 1`:
     /// it returns at most one row.
     public var returnsOneRow: Bool = false
+    /// FROM items that name a CTE of the statement (`FROM recent r`), as written.
+    public var cteReferences: [RelationRef] = []
+    /// For a writable CTE's block (`WITH d AS (DELETE FROM t ...)`): whether it updates or deletes,
+    /// and the table it writes. Nil for every other block (the statement's own target is `target`).
+    public var writeKind: StatementKind? = nil
+    public var writeTarget: RelationRef? = nil
 
     public init(context: BlockContext, relations: [RelationRef] = [], predicates: [Predicate] = [],
                 joins: [JoinCondition] = [], orderBy: [SortKey] = [], groupBy: [ColumnRef] = [], distinct: Bool = false,

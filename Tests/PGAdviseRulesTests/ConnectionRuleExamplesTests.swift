@@ -26,7 +26,7 @@ import Testing
         for example in description.triggering {
             guard let observation = example.connection else { Issue.record("\(id): an example without an observation"); continue }
             let findings = applyConnectionRules(observation, rules: [rule])
-            #expect(findings.count == 1, "\(id): \(example.sql)")
+            #expect(findings.count == 1, "\(id): \(example.caption ?? "")")
             #expect(findings.allSatisfy { $0.rule == id && $0.severity == description.severity && !$0.message.isEmpty })
         }
     }
@@ -35,7 +35,7 @@ import Testing
         let rule = try rule(id)
         for example in type(of: rule).description.nonTriggering {
             guard let observation = example.connection else { Issue.record("\(id): an example without an observation"); continue }
-            #expect(rule.check(observation).isEmpty, "\(id) fired on: \(example.sql)")
+            #expect(rule.check(observation).isEmpty, "\(id) fired on: \(example.caption ?? "")")
         }
     }
 

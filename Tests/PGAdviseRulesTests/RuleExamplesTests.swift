@@ -8,9 +8,10 @@ import Testing
 /// literal does not fire.
 @Suite struct RuleExamplesTests {
     static let checkedRules: [RegisteredRule] = ruleRegistry.filter {
-        if case .described = $0 { return false }
-        if case .connection = $0 { return false }   // examples are observations: ConnectionRuleExamplesTests
-        return true
+        switch $0 {
+        case .query, .catalog: return true
+        case .scan, .described, .connection: return false
+        }
     }
     static let ids = checkedRules.map(\.description.id)
 
@@ -26,7 +27,7 @@ import Testing
         switch registered {
         case let .query(rule): result = Linter.lint([source], schema: schemaSources, queryRules: [rule], catalogRules: [])
         case let .catalog(rule): result = Linter.lint([source], schema: schemaSources, queryRules: [], catalogRules: [rule])
-        case .described, .connection: return []
+        case .scan, .described, .connection: return []
         }
         return result.findings.filter { $0.rule == registered.description.id }
     }
@@ -66,6 +67,31 @@ import Testing
         }
     }
 
+    static let scanRules: [any ScanRule] = RuleRegistry.scanRules
+    static let scanIDs = scanRules.map { type(of: $0).description.id }
+
+    /// A scan rule's examples are ScanRuleInput values: each triggering one gives findings of this
+    /// rule that say what is wrong and where (a table, an index or a statement), each non-triggering
+    /// one gives none.
+    @Test(arguments: scanIDs) func scanExamplesFireOrStaySilent(id: String) throws {
+        let rule = try #require(Self.scanRules.first { type(of: $0).description.id == id })
+        let description = type(of: rule).description
+        for example in description.triggering {
+            let input = try #require(example.scan, "\(id): a scan example without input")
+            let found = RuleEngine.check(scan: input, rules: [rule])
+            #expect(!found.isEmpty, "\(id) did not fire on: \(example.caption ?? "")")
+            #expect(found.allSatisfy { $0.rule == id && $0.severity == description.severity && !$0.message.isEmpty })
+            if id != "pg-stat-statements-missing" {
+                #expect(found.allSatisfy { $0.table != nil || $0.fingerprint != nil }, "\(id): a finding that names nothing")
+            }
+        }
+        for example in description.nonTriggering {
+            let input = try #require(example.scan, "\(id): a scan example without input")
+            let found = RuleEngine.check(scan: input, rules: [rule])
+            #expect(found.isEmpty, "\(id) fired on: \(example.caption ?? "")\n\(found.map(\.message))")
+        }
+    }
+
     @Test func everyRuleIsDescribedCompletely() {
         let all = ruleRegistry.map(\.description)
         #expect(Set(all.map(\.id)).count == all.count)
@@ -75,6 +101,11 @@ import Testing
             if d.scope == .query || d.scope == .catalog {
                 #expect(!d.triggering.isEmpty && !d.nonTriggering.isEmpty, "\(d.id) needs examples")
                 #expect(d.triggering.allSatisfy { !$0.stripped.offsets.isEmpty }, "\(d.id): an example without ↓")
+            }
+            if d.scope == .scan {
+                #expect(!d.triggering.isEmpty && !d.nonTriggering.isEmpty, "\(d.id) needs examples")
+                #expect((d.triggering + d.nonTriggering).allSatisfy { $0.scan != nil && !($0.caption ?? "").isEmpty },
+                        "\(d.id): a scan example needs an input and a caption")
             }
         }
         #expect(RuleRegistry.descriptions.contains { $0.id == "n-plus-one" && $0.severity == .warning && $0.scope == .workload })

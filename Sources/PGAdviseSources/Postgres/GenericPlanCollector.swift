@@ -141,20 +141,7 @@ public struct GenericPlanCollector {
     }
 
     /// The statement's first word as a DBA names it (`ANALYZE`, `CREATE`), after leading comments.
-    static func leadingKeyword(_ sql: String) -> String {
-        var rest = Substring(sql)
-        while true {
-            rest = rest.drop { $0.isWhitespace }
-            if rest.hasPrefix("--") {
-                rest = rest.drop { $0 != "\n" }
-            } else if rest.hasPrefix("/*"), let end = rest.range(of: "*/") {
-                rest = rest[end.upperBound...]
-            } else {
-                break
-            }
-        }
-        return rest.prefix { $0.isLetter }.uppercased()
-    }
+    static func leadingKeyword(_ sql: String) -> String { SQLTokens.leadingKeyword(sql) }
 
     /// The highest `$n` in a normalized statement, outside string literals, quoted identifiers and comments.
     static func parameterCount(_ sql: String) -> Int { SQLTokens.highestParameter(in: sql) }

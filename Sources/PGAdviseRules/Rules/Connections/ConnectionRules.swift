@@ -44,9 +44,9 @@ public struct IdleInTransactionRule: ConnectionRule {
             + "before waiting on anything outside the database. As a safety net set idle_in_transaction_session_timeout "
             + "(for example ALTER ROLE app SET idle_in_transaction_session_timeout = '60s').",
         scope: .connection,
-        triggering: [Example("-- session 4242 (app on shop) idle in transaction for 5 minutes",
+        triggering: [Example(caption: "session 4242 (app on shop) idle in transaction for 5 minutes",
                              connection: observation(byState: ["idle in transaction": 1], oldestIdle: 300_000))],
-        nonTriggering: [Example("-- session 4242 idle in transaction for 2 seconds (between two statements)",
+        nonTriggering: [Example(caption: "session 4242 idle in transaction for 2 seconds (between two statements)",
                                 connection: observation(byState: ["idle in transaction": 1], oldestIdle: 2_000))])
 
     public init() {}
@@ -58,9 +58,9 @@ public struct IdleInTransactionRule: ConnectionRule {
             + (oldest.application.isEmpty ? "" : ", \(oldest.application)") + ")") : "a session"
         let count = observation.idleInTransaction
         return [Violation(
-            message: "\(who) has kept a transaction open for \(elapsedText(ms: oldest.transactionAgeMs)) while idle"
+            message: "\(who) has kept a transaction open for \(formatDuration(ms: oldest.transactionAgeMs)) while idle"
                 + (count > 1 ? " (\(count) sessions idle in transaction)" : ""),
-            evidence: "oldest idle transaction \(elapsedText(ms: oldest.transactionAgeMs))",
+            evidence: "oldest idle transaction \(formatDuration(ms: oldest.transactionAgeMs))",
             fix: "ALTER ROLE \(quoteIdentifierIfNeeded(oldest.user.isEmpty ? "app" : oldest.user)) SET idle_in_transaction_session_timeout = '60s';",
             details: ["transactionAgeMs": String(format: "%.0f", oldest.transactionAgeMs), "sessions": String(count)])]
     }
@@ -78,11 +78,11 @@ public struct OversizedMaxConnectionsRule: ConnectionRule {
             + "(`pgadvise pool --measure` on staging), then lower max_connections to that pool plus headroom for "
             + "administration and replication.",
         scope: .connection,
-        triggering: [Example("-- max_connections 1000 on 8 cores, at most 6 backends active",
+        triggering: [Example(caption: "max_connections 1000 on 8 cores, at most 6 backends active",
                              connection: observation(maxConnections: 1000, cores: 8, activePeak: 6, byState: ["active": 6, "idle": 40]))],
-        nonTriggering: [Example("-- max_connections 100 on 16 cores",
+        nonTriggering: [Example(caption: "max_connections 100 on 16 cores",
                                 connection: observation(maxConnections: 100, cores: 16, activePeak: 6, byState: ["active": 6])),
-                        Example("-- max_connections 1000 from one snapshot, cores unknown",
+                        Example(caption: "max_connections 1000 from one snapshot, cores unknown",
                                 connection: observation(maxConnections: 1000, samples: 1, activePeak: 2, byState: ["active": 2]))])
 
     public init() {}
@@ -119,9 +119,9 @@ public struct ConnectionChurnRule: ConnectionRule {
         solution: "Keep connections open in a pool: the application's (HikariCP, pgx pool, SQLAlchemy's pool) or PgBouncer in "
             + "transaction mode in front of the server, sized as `pgadvise pool` recommends.",
         scope: .connection,
-        triggering: [Example("-- 900 sessions in 30 s, 120 ms each on average",
+        triggering: [Example(caption: "900 sessions in 30 s, 120 ms each on average",
                              connection: observation(window: SessionCounters(seconds: 30, sessions: 900, sessionTimeMs: 108_000)))],
-        nonTriggering: [Example("-- 3 sessions in 30 s, pooled connections that live for hours",
+        nonTriggering: [Example(caption: "3 sessions in 30 s, pooled connections that live for hours",
                                 connection: observation(window: SessionCounters(seconds: 30, sessions: 3, sessionTimeMs: 3 * 3_600_000)))])
 
     public init() {}
@@ -132,8 +132,8 @@ public struct ConnectionChurnRule: ConnectionRule {
               let mean = counters.meanSessionMs, mean < ConnectionThresholds.churnMeanSessionMs else { return [] }
         return [Violation(
             message: String(format: "%.1f new sessions per second lasting %@ on average: connections are not pooled",
-                            counters.sessionsPerSecond, elapsedText(ms: mean)),
-            evidence: "\(counters.sessions) sessions in \(elapsedText(ms: counters.seconds * 1000))",
+                            counters.sessionsPerSecond, formatDuration(ms: mean)),
+            evidence: "\(counters.sessions) sessions in \(formatDuration(ms: counters.seconds * 1000))",
             details: ["sessionsPerSecond": String(format: "%.2f", counters.sessionsPerSecond), "meanSessionMs": String(format: "%.0f", mean)])]
     }
 }
@@ -150,9 +150,9 @@ public struct ManyIdleConnectionsRule: ConnectionRule {
             + "number of instances, or put PgBouncer in transaction mode in front so many client connections share few "
             + "server connections.",
         scope: .connection,
-        triggering: [Example("-- 120 idle connections, at most 5 active",
+        triggering: [Example(caption: "120 idle connections, at most 5 active",
                              connection: observation(activePeak: 5, byState: ["idle": 120, "active": 5]))],
-        nonTriggering: [Example("-- 12 idle connections, at most 5 active",
+        nonTriggering: [Example(caption: "12 idle connections, at most 5 active",
                                 connection: observation(activePeak: 5, byState: ["idle": 12, "active": 5]))])
 
     public init() {}
@@ -168,16 +168,6 @@ public struct ManyIdleConnectionsRule: ConnectionRule {
     }
 }
 
-/// A duration as the messages print it (`200.0 ms`, `4.21 s`, `2m 05s`, `1h 02m`). The rules may not
-/// import the renderers (PGAdviseReport), where `formatDuration` lives on this branch; once it is
-/// in Core this can call it instead.
-func elapsedText(ms: Double) -> String {
-    if ms < 1000 { return String(format: "%.1f ms", ms) }
-    let s = ms / 1000
-    if s < 60 { return String(format: "%.2f s", s) }
-    if s < 3600 { return String(format: "%dm %02ds", Int(s) / 60, Int(s) % 60) }
-    return String(format: "%dh %02dm", Int(s) / 3600, (Int(s) % 3600) / 60)
-}
 
 /// Applies every connection rule to an observation.
 public func applyConnectionRules(_ observation: PoolObservation, rules: [any ConnectionRule] = RuleRegistry.connectionRules) -> [Finding] {

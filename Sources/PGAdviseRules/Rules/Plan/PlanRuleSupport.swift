@@ -1,9 +1,9 @@
 import PGAdviseCore
 
 extension ScannedQuery {
-    /// A finding about this statement carries its weight, so findings rank by impact.
-    func weighted(_ finding: Finding) -> Finding {
-        var weighted = finding
+    /// A violation about this statement carries its weight, so its finding ranks by impact.
+    func weighted(_ violation: Violation) -> Violation {
+        var weighted = violation
         weighted.fingerprint = stats.fingerprint
         weighted.calls = stats.calls
         weighted.totalMs = stats.totalMs

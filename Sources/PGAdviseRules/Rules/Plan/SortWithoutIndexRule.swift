@@ -6,15 +6,52 @@ import PGAdviseCore
 /// An index counts as supporting when its keys, after leading columns the scan filters on, are the
 /// sort columns in the same (or the entirely reversed) direction.
 public struct SortWithoutIndexRule: ScanRule {
-    public static let id = "sort-without-index"
-    public static let severity = Severity.warning
-    public static let category = RuleCategory.performance
-    public static let summary = "A statement's plan sorts a large input that no index provides in order."
+    public static let description = RuleDescription(
+        id: "sort-without-index", severity: .warning, category: .performance,
+        summary: "A statement's plan sorts a large input that no index provides in order.",
+        rationale: """
+        A Sort node must read every input row before it returns the first one, so an `ORDER BY ... \
+        LIMIT 20` over 50,000 matching rows still reads and orders all 50,000 on every call, and \
+        spills to disk once the rows exceed `work_mem`. A B-tree index whose keys are the sort columns \
+        (after the columns the query fixes by equality) returns rows already in order, in either \
+        direction, and lets the scan stop at the LIMIT (PostgreSQL documentation, "Indexes and ORDER \
+        BY"). The rule reads each frequent statement's generic plan and reports a Sort of at least \
+        10,000 rows of one table by plain columns when no valid, non-partial B-tree index supports \
+        that order.
+        """,
+        solution: "Index the columns the statement filters by equality followed by the sort columns, in the "
+            + "sort's order and directions, so PostgreSQL reads rows already sorted and stops at the LIMIT.",
+        scope: .scan,
+        triggering: [
+            Example(caption: "The plan of `SELECT ... FROM orders WHERE status = $1 ORDER BY created_at DESC LIMIT 20` sorts "
+                        + "about 50,000 rows of `public.orders`, which has no index on `(status, created_at)`.",
+                    scan: ScanExample.input([ScanExample.table()], queries: [
+                        ScanExample.query("SELECT id FROM orders WHERE status = $1 ORDER BY created_at DESC LIMIT $2",
+                                          plan: ScanExample.sortedScan(keys: ["orders.created_at DESC"], filter: "(orders.status = $1)",
+                                                                       rows: 50_000)),
+                    ])),
+        ],
+        nonTriggering: [
+            Example(caption: "The same plan when `public.orders` has an index on `(status, created_at)`: read backwards, it "
+                        + "returns the rows in order.",
+                    scan: ScanExample.input([ScanExample.table(indexes: [ScanExample.index("orders_status_created_at_idx",
+                                                                                           ["status", "created_at"], scans: 300)])],
+                                            queries: [
+                        ScanExample.query("SELECT id FROM orders WHERE status = $1 ORDER BY created_at DESC LIMIT $2",
+                                          plan: ScanExample.sortedScan(keys: ["orders.created_at DESC"], filter: "(orders.status = $1)",
+                                                                       rows: 50_000)),
+                    ])),
+            Example(caption: "A sort of 9,999 rows: small enough to sort in memory.",
+                    scan: ScanExample.input([ScanExample.table()], queries: [
+                        ScanExample.query("SELECT id FROM orders ORDER BY id LIMIT $1",
+                                          plan: ScanExample.sortedScan(keys: ["orders.id"], filter: nil, rows: 9_999)),
+                    ])),
+        ])
 
     public init() {}
 
-    public func check(_ input: ScanRuleInput) -> [Finding] {
-        var findings: [Finding] = []
+    public func check(_ input: ScanRuleInput) -> [Violation] {
+        var violations: [Violation] = []
         for query in input.queries {
             guard let plan = query.plan else { continue }
             for sort in plan.root.allNodes where sort.nodeType == "Sort" {
@@ -28,19 +65,18 @@ public struct SortWithoutIndexRule: ScanRule {
                 let filtered = [scan.filter, scan.indexCondition].compactMap { $0 }.joined(separator: " ")
                 if Self.hasSupportingIndex(table, columns: columns, filterText: filtered) { continue }
                 let order = keys.joined(separator: ", ")
-                findings.append(query.weighted(Finding(
-                    rule: Self.id, severity: Self.severity, category: Self.category,
+                violations.append(query.weighted(Violation(
                     message: "The plan sorts about \(formatRows(inputRows)) rows of \(table.name) by \(order); no index "
                         + "returns them in that order.",
-                    table: table.name.description,
                     solution: "Index the equality-filtered columns followed by the sort columns in this order "
                         + "(e.g. (filter_column, \(columns.map { $0.column + ($0.descending ? " DESC" : "") }.joined(separator: ", ")))), "
                         + "so PostgreSQL reads rows already sorted and stops at the LIMIT.",
+                    table: table.name.description,
                     details: ["sortKeys": order, "inputRows": String(format: "%.0f", inputRows)])))
                 break
             }
         }
-        return findings
+        return violations
     }
 
     static func hasSupportingIndex(_ table: Table, columns: [(column: String, descending: Bool)], filterText: String) -> Bool {

@@ -9,15 +9,20 @@ public struct CartesianJoinRule: QueryRule {
         rationale: """
         Without a condition linking them, `FROM a, b` returns |a| × |b| rows: usually a forgotten join \
         condition, which shows up as duplicated results and a query that slows down with the square of \
-        the data. Written-out CROSS JOIN, `JOIN ... ON true`, LATERAL, set-returning functions, VALUES and \
-        subqueries that return one row are intentional and not reported; nor is a FROM list whose links \
-        the rule cannot see (an unqualified column in a condition over several tables).
+        the data. Written-out CROSS JOIN, `JOIN ... ON true`, LATERAL, set-returning functions, VALUES, \
+        subqueries without FROM (`(SELECT 1.2 AS rate) r`) and subqueries that return one row are \
+        intentional and not reported; nor is a FROM list whose links the rule cannot see (an unqualified \
+        column in a condition over several tables). A CROSS JOIN whose WHERE then filters each side on \
+        its own and never relates them is reported like a comma join: it still pairs every kept row of \
+        one side with every kept row of the other.
         """,
         solution: "Add the join condition (`JOIN b ON b.a_id = a.id`); if every combination is really wanted, write CROSS JOIN.",
         triggering: [
             Example("SELECT o.id, c.name FROM orders o, ↓customers c WHERE o.total > 100"),
             Example("SELECT o.id FROM orders o JOIN ↓customers c ON o.total > 100 JOIN items i ON i.order_id = o.id"),
             Example("UPDATE orders o SET region = r.name FROM ↓regions r WHERE o.total > 0"),
+            Example("SELECT o.id, c.name FROM orders o, ↓customers c WHERE o.total > 100 AND c.region = 'EU'"),
+            Example("SELECT o.id, c.name FROM orders o CROSS JOIN ↓customers c WHERE o.total > 100 AND c.region = 'EU'"),
         ],
         nonTriggering: [
             Example("SELECT o.id, c.name FROM orders o, customers c WHERE c.id = o.customer_id"),
@@ -27,6 +32,9 @@ public struct CartesianJoinRule: QueryRule {
             Example("SELECT o.id, o.total / t.total FROM orders o, (SELECT sum(total) AS total FROM orders) t"),
             Example("SELECT u.id, l.id FROM users u, LATERAL (SELECT id FROM logins WHERE user_id = u.id ORDER BY at DESC LIMIT 1) l"),
             Example("SELECT a.id FROM a, b WHERE x = y"),
+            Example("SELECT o.id, o.total * r.rate FROM orders o, (SELECT 1.2 AS rate) r"),
+            Example("SELECT o.id, o.total * r.rate FROM orders o CROSS JOIN (VALUES (1.2)) r(rate)"),
+            Example("SELECT s.size, c.color FROM sizes s CROSS JOIN colors c WHERE s.active"),
         ])
 
     public init() {}

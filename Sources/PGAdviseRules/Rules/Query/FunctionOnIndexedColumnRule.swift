@@ -45,8 +45,8 @@ public struct FunctionOnIndexedColumnRule: QueryRule {
         ])
 
     /// Comparisons an index on the column could otherwise serve.
-    static let indexableOperators: Set<String> = ["=", "<", "<=", ">", ">=", "BETWEEN", "IN", "LIKE", "IS NULL",
-                                                  "IS NOT DISTINCT FROM"]
+    static let indexableOperators: Set<PredicateOperator> = [.equal, .less, .lessOrEqual, .greater, .greaterOrEqual, .between,
+                                                             .in, .like, .isNull, .isNotDistinctFrom]
     /// Functions that are not IMMUTABLE, so no index can be built on an expression using them.
     static let notImmutableFunctions: Set<String> = ["unaccent", "to_char", "age", "now", "timeofday", "random"]
     /// Functions and casts that depend on the TimeZone setting when applied to timestamptz.
@@ -60,7 +60,7 @@ public struct FunctionOnIndexedColumnRule: QueryRule {
         guard let catalog = context.catalog else { return [] }
         var out: [Violation] = []
         for block in query.blocks {
-            for p in block.predicates where p.isWrapped && p.clause != .having && Self.indexableOperators.contains(p.op) {
+            for p in block.predicates where p.isWrapped && p.clause != .having && Self.indexableOperators.contains(p.comparison) {
                 guard let (table, column) = catalog.lookup(p.column), let expression = p.expressionText else { continue }
                 if p.wrappers.allSatisfy({ isNoOpCast($0, of: column) }) { continue }
                 let indexes = table.btreeIndexes(leadingWith: column.name)
@@ -130,7 +130,7 @@ public struct FunctionOnIndexedColumnRule: QueryRule {
 
     /// The same condition as a range on the bare column, for the shapes where that is exact.
     func rangeRewrite(_ p: Predicate, column: String) -> String? {
-        guard p.op == "=", p.wrappers.count == 1 else { return nil }
+        guard p.comparison == .equal, p.wrappers.count == 1 else { return nil }
         let value: String
         switch p.value {
         case let .parameter(n): value = "$\(n)"

@@ -35,7 +35,8 @@ public struct ImplicitCastRule: QueryRule {
             Example("SELECT id FROM orders WHERE customer_id = 42.0"),
         ])
 
-    static let comparisonOperators: Set<String> = ["=", "<>", "<", "<=", ">", ">=", "IN", "NOT IN", "BETWEEN"]
+    static let comparisonOperators: Set<PredicateOperator> = [.equal, .notEqual, .less, .lessOrEqual, .greater, .greaterOrEqual,
+                                                              .in, .notIn, .between]
     static let floatingTypes: Set<String> = ["numeric", "real", "double precision"]
 
     public init() {}
@@ -44,7 +45,7 @@ public struct ImplicitCastRule: QueryRule {
         guard let catalog = context.catalog else { return [] }
         var out: [Violation] = []
         for block in query.blocks {
-            for p in block.predicates where !p.isWrapped && Self.comparisonOperators.contains(p.op) {
+            for p in block.predicates where !p.isWrapped && Self.comparisonOperators.contains(p.comparison) {
                 guard let (table, column) = catalog.lookup(p.column),
                       let valueType = castingValueType(p, columnType: column.type) else { continue }
                 let index = table.btreeIndexes(leadingWith: column.name).first

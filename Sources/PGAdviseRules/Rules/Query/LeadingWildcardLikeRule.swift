@@ -40,7 +40,7 @@ public struct LeadingWildcardLikeRule: QueryRule {
     public func check(_ query: QueryShape, in context: RuleContext) -> [Violation] {
         var out: [Violation] = []
         for block in query.blocks {
-            for p in block.predicates where p.op == "LIKE" || p.op == "ILIKE" {
+            for p in block.predicates where p.comparison == .like || p.comparison == .ilike {
                 guard let pattern = leadingWildcardPattern(p.value) else { continue }
                 let table = context.catalog?.lookup(p.column)?.table
                 if let table, hasTrigramIndex(table, on: p) { continue }

@@ -31,7 +31,7 @@ public struct NotInSubqueryRule: QueryRule {
         var out: [Violation] = []
         for (index, block) in query.blocks.enumerated() {
             guard case .inSubquery(negated: true) = block.context, let parent = block.parent else { continue }
-            let predicate = query.blocks[parent].predicates.first { $0.op == "NOT IN" && $0.value == .subquery && $0.location == block.location }
+            let predicate = query.blocks[parent].predicates.first { $0.comparison == .notIn && $0.value == .subquery && $0.location == block.location }
             out.append(Violation(
                 message: "`\(predicate?.conditionText ?? "NOT IN (SELECT ...)")` is never true when the subquery returns a NULL, "
                     + "and PostgreSQL cannot plan it as an anti-join.",

@@ -28,8 +28,8 @@ public struct NullComparisonRule: QueryRule {
     public func check(_ query: QueryShape, in context: RuleContext) -> [Violation] {
         var out: [Violation] = []
         for block in query.blocks {
-            for p in block.predicates where (p.op == "=" || p.op == "<>") && p.value == .constant(.null) {
-                let replacement = p.op == "=" ? "IS NULL" : "IS NOT NULL"
+            for p in block.predicates where (p.comparison == .equal || p.comparison == .notEqual) && p.value == .constant(.null) {
+                let replacement = p.comparison == .equal ? "IS NULL" : "IS NOT NULL"
                 out.append(Violation(
                     message: "`\(p.conditionText)` is never true: a comparison with NULL yields NULL.",
                     location: p.location, evidence: p.conditionText,

@@ -9,7 +9,7 @@ public struct SelectStarRule: QueryRule {
         rationale: """
         Every column is read, detoasted, sent and decoded, including large text and jsonb values the \
         caller ignores. It rules out index-only scans, and a column added later silently changes what \
-        the application receives. The same holds for `RETURNING *` on INSERT, UPDATE and DELETE. `*` \
+        the application receives. A `*` over a CTE reaches the client just like one over a table. The same holds for `RETURNING *` on INSERT, UPDATE and DELETE. `*` \
         inside EXISTS, in count(*), in a CTE or subquery whose outer query names its columns, or in \
         the body of a view or CREATE TABLE AS (whose rows do not go to a client) is not reported.
         """,
@@ -22,6 +22,8 @@ public struct SelectStarRule: QueryRule {
                     schema: "CREATE TABLE users (id bigint PRIMARY KEY, email text, name text);"),
             Example("UPDATE orders SET status = 'shipped' WHERE id = $1 RETURNING ↓*"),
             Example("INSERT INTO users (email) VALUES ($1) RETURNING ↓users.*"),
+            Example("WITH recent AS (SELECT id, total FROM orders WHERE created_at > now() - interval '1 day') SELECT ↓* FROM recent"),
+            Example("WITH recent AS (SELECT id, user_id FROM orders) SELECT ↓r.*, u.email FROM recent r JOIN users u ON u.id = r.user_id"),
         ],
         nonTriggering: [
             Example("SELECT id, email FROM users WHERE id = $1"),
@@ -57,12 +59,14 @@ public struct SelectStarRule: QueryRule {
                            context: RuleContext) -> [Violation] {
         let covered: [RelationRef]
         if let qualifier {
-            guard let relation = block.relation(named: qualifier) else { return [] }
+            guard let relation = block.relation(named: qualifier) ?? block.cteReferences.first(where: { $0.exposedName == qualifier })
+            else { return [] }
             covered = [relation]
         } else {
-            guard !block.relations.isEmpty else { return [] }
-            covered = block.relations
+            covered = block.relations + block.cteReferences
+            guard !covered.isEmpty else { return [] }
         }
+        let isTable = { (relation: RelationRef) in !block.cteReferences.contains(relation) }
         let names = covered.map { $0.name.description }.joined(separator: ", ")
         let star = qualifier.map { "\($0).*" }
         var violation = Violation(
@@ -70,7 +74,7 @@ public struct SelectStarRule: QueryRule {
                 ? "RETURNING \(star ?? "*") sends every column of \(names) back to the client, whether the caller uses it or not."
                 : "\(star ?? "SELECT *") returns every column of \(names), whether the caller uses it or not, and rules out index-only scans.",
             location: location, evidence: star ?? "*",
-            table: covered.count == 1 ? covered[0].name.description : nil)
+            table: covered.count == 1 && isTable(covered[0]) ? covered[0].name.description : nil)
         if let catalog = context.catalog {
             let lists = covered.compactMap { relation -> String? in
                 guard let table = catalog.table(relation.name) else { return nil }

@@ -9,7 +9,9 @@ public struct UnfilteredWriteRule: QueryRule {
         rationale: """
         Without WHERE the statement touches every row: it is either a bug (a lost condition) or a \
         full-table rewrite that locks every row, writes a new version of each (bloat, WAL volume, \
-        replication lag) and runs as one long transaction.
+        replication lag) and runs as one long transaction. An UPDATE or DELETE inside a writable CTE \
+        (`WITH d AS (DELETE FROM t RETURNING id) SELECT ...`) is reported the same way: it runs in \
+        full whatever the outer query does with its rows.
         """,
         solution: """
         Add the missing condition. For an intended full-table change, do it in batches by key range; to \
@@ -18,11 +20,14 @@ public struct UnfilteredWriteRule: QueryRule {
         triggering: [
             Example("↓UPDATE users SET newsletter = false"),
             Example("↓DELETE FROM sessions"),
+            Example("WITH d AS (DELETE FROM ↓sessions RETURNING id) SELECT count(*) FROM d"),
+            Example("WITH touched AS (UPDATE ↓users SET newsletter = false RETURNING id) INSERT INTO audit (user_id) SELECT id FROM touched"),
         ],
         nonTriggering: [
             Example("UPDATE users SET newsletter = false WHERE id = $1"),
             Example("DELETE FROM sessions WHERE expires_at < now()"),
             Example("UPDATE accounts a SET balance = b.balance FROM balances b WHERE b.account_id = a.id"),
+            Example("WITH d AS (DELETE FROM sessions WHERE expires_at < now() RETURNING id) SELECT count(*) FROM d"),
         ])
 
     public init() {}
@@ -31,6 +36,11 @@ public struct UnfilteredWriteRule: QueryRule {
         var out: [Violation] = []
         if query.kind == .update || query.kind == .delete, let top = query.blocks.first, !top.hasWhere, let target = query.target {
             out.append(violation(kind: query.kind, target: target, location: 0))
+        }
+        // A writable CTE (`WITH d AS (DELETE FROM t RETURNING id) ...`) writes just as much.
+        for block in query.blocks where !block.hasWhere {
+            guard let kind = block.writeKind, let target = block.writeTarget else { continue }
+            out.append(violation(kind: kind, target: target, location: target.location))
         }
         return out
     }

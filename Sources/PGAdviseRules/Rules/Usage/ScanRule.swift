@@ -1,6 +1,5 @@
 import Foundation
 import PGAdviseCore
-import PGAdviseReport
 
 /// What a live scan knows beyond the statements themselves: the catalog with its usage counters,
 /// the statements with their weights and generic plans, and whether pg_stat_statements was usable.
@@ -67,25 +66,15 @@ public struct ScanThresholds: Sendable {
 }
 
 /// A rule about the live database as a whole (usage counters, statistics, generic plans), as
-/// opposed to a rule about one statement's text.
+/// opposed to a rule about one statement's text. Its examples are `ScanRuleInput` values.
 public protocol ScanRule: Sendable {
-    static var id: String { get }
-    static var severity: Severity { get }
-    static var category: RuleCategory { get }
-    /// One sentence: what the rule finds and why it costs.
-    static var summary: String { get }
-    func check(_ input: ScanRuleInput) -> [Finding]
+    static var description: RuleDescription { get }
+    func check(_ input: ScanRuleInput) -> [Violation]
 }
 
-/// Every usage and plan rule `pgadvise scan` applies, in the order their ids are documented.
-public let scanRules: [any ScanRule] = [
-    InvalidIndexRule(), UnusedIndexRule(), SeqScanHeavyTableRule(), NeverAnalyzedTableRule(),
-    StaleStatisticsRule(), PgStatStatementsMissingRule(), SeqScanLargeTableRule(), SortWithoutIndexRule(),
-]
-
-/// Applies every scan rule; findings come back highest impact first.
-public func applyScanRules(_ input: ScanRuleInput, rules: [any ScanRule] = scanRules) -> [Finding] {
-    rules.flatMap { $0.check(input) }.sortedByImpact()
+/// Applies every scan rule of the registry; findings come back highest impact first.
+public func applyScanRules(_ input: ScanRuleInput, rules: [any ScanRule] = RuleRegistry.scanRules) -> [Finding] {
+    RuleEngine.check(scan: input, rules: rules)
 }
 
 extension Table {
@@ -99,32 +88,3 @@ extension Table {
 func formatRows(_ rows: Double) -> String { formatCount(Int(rows.rounded())) }
 
 func formatSize(_ bytes: Int64?) -> String { bytes.map(formatBytes) ?? "size unknown" }
-
-/// A timestamp as the collectors write it (`2026-11-23T13:19:30.507637+00:00`, fraction optional).
-func parseTimestamp(_ text: String) -> Date? {
-    let scalars = Array(text)
-    guard scalars.count >= 19 else { return nil }
-    let formatter = DateFormatter()
-    formatter.locale = Locale(identifier: "en_US_POSIX")
-    formatter.timeZone = TimeZone(identifier: "UTC")
-    formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ss"
-    guard var date = formatter.date(from: String(scalars[0..<19])) else { return nil }
-    var rest = scalars[19...]
-    if rest.first == "." {
-        let digits = rest.dropFirst().prefix { $0.isNumber }
-        date += Double("0." + String(digits)) ?? 0
-        rest = rest.dropFirst(1 + digits.count)
-    }
-    if let sign = rest.first, sign == "+" || sign == "-" {
-        let parts = String(rest.dropFirst()).split(separator: ":").compactMap { Double($0) }
-        let offset = ((parts.first ?? 0) * 3600 + (parts.count > 1 ? parts[1] * 60 : 0)) * (sign == "+" ? 1 : -1)
-        date -= offset
-    }
-    return date
-}
-
-func percent(_ fraction: Double) -> String {
-    if fraction > 0 && fraction < 0.001 { return String(format: "%.3f%%", fraction * 100) }
-    if fraction < 0.1 { return String(format: "%.1f%%", fraction * 100) }
-    return String(format: "%.0f%%", fraction * 100)
-}
