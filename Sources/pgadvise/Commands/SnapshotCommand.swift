@@ -63,8 +63,11 @@ struct SnapshotCommand: ParsableCommand {
     func run() throws {
         // The store is checked first: a foreign file at the path stops us before any work.
         let store = try HistoryStore(path: storeOptions.path, create: true)
+        // An interruption anywhere before the commit leaves the store as it was.
+        let activity = Interruption.shared.begin("the snapshot (nothing was stored in \(store.path))")
+        defer { Interruption.shared.end(activity) }
         let snapshot = logs.isEmpty ? try collectStatements() : try readLogs()
-        let id = try store.insert(snapshot)
+        let id = try store.insert(snapshot, beforeCommit: Interruption.shared.checkpoint)
         let source = snapshot.source == .logs ? "logs" : "pg_stat_statements"
         print("snapshot \(id): \(snapshot.statements.count) statements from \(source) of \(snapshot.serverLabel)"
             + "\(snapshot.database.isEmpty ? "" : "/" + snapshot.database) at \(ISOTimestamp.format(snapshot.takenAt)), stored in \(store.path)")
