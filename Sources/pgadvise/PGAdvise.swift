@@ -24,6 +24,7 @@ struct PGAdvise: ParsableCommand {
         Interruption.shared.install()
         do {
             var command = try parseAsRoot()
+            try (command as? PathChecking)?.checkPaths()
             try command.run()
             // A command whose steps caught a lost connection or a signal and finished anyway did
             // not do what was asked: it says so and exits as if the failure had reached here.
@@ -31,18 +32,18 @@ struct PGAdvise: ParsableCommand {
         } catch is InterruptedError {
             exitInterrupted()
         } catch let error as PGAdviseError {
-            if Interruption.shared.signal != nil { exitInterrupted() }
+            if Interruption.shared.interruptsOutcome { exitInterrupted() }
             printError(error.message)
             Foundation.exit(error.exitCode)
         } catch let error as ExitCode {
-            if Interruption.shared.signal != nil { exitInterrupted() }
+            if Interruption.shared.interruptsOutcome { exitInterrupted() }
             if let lost = PostgresConnection.lostConnection {
                 printError(lost.message)
                 Foundation.exit(lost.exitCode)
             }
             Foundation.exit(error.rawValue)
         } catch {
-            if Interruption.shared.signal != nil { exitInterrupted() }
+            if Interruption.shared.interruptsOutcome { exitInterrupted() }
             let code = exitCode(for: error)
             if code == .success { exit(withError: error) }
             if code.rawValue == 64 /* EX_USAGE */ {
@@ -59,7 +60,7 @@ struct PGAdvise: ParsableCommand {
     }
 
     static func exitIfInterruptedOrDisconnected() throws {
-        if Interruption.shared.signal != nil { exitInterrupted() }
+        if Interruption.shared.interruptsOutcome { exitInterrupted() }
         if let lost = PostgresConnection.lostConnection { throw lost }
     }
 

@@ -43,8 +43,23 @@ public final class Interruption: @unchecked Sendable {
     private var interruptedActivities: [String] = []
     private var cancelledStatement = false
 
+    private var committed = false
+
     /// The signal received, if any.
     public var signal: Int32? { lock.withLock { received } }
+
+    /// True when a signal arrived before the command's point of no return (`commit`): the command
+    /// must exit 130/143 whatever its steps made of the cancelled statements.
+    public var interruptsOutcome: Bool { lock.withLock { received != nil && !committed } }
+
+    /// The point of no return, checked and marked at once: throws if a signal arrived; after it, a
+    /// signal no longer changes the outcome (the work was stored whole; the process exits 0).
+    public func commit() throws {
+        try lock.withLock {
+            if let received { throw InterruptedError(signal: received) }
+            committed = true
+        }
+    }
 
     /// Starts listening for SIGINT and SIGTERM (once per process). Until then they kill at once.
     public func install() {

@@ -67,7 +67,8 @@ struct SnapshotCommand: ParsableCommand {
         let activity = Interruption.shared.begin("the snapshot (nothing was stored in \(store.path))")
         defer { Interruption.shared.end(activity) }
         let snapshot = logs.isEmpty ? try collectStatements() : try readLogs()
-        let id = try store.insert(snapshot, beforeCommit: Interruption.shared.checkpoint)
+        let id = try store.insert(snapshot, beforeCommit: Interruption.shared.commit)
+        Interruption.shared.end(activity)
         let source = snapshot.source == .logs ? "logs" : "pg_stat_statements"
         print("snapshot \(id): \(snapshot.statements.count) statements from \(source) of \(snapshot.serverLabel)"
             + "\(snapshot.database.isEmpty ? "" : "/" + snapshot.database) at \(ISOTimestamp.format(snapshot.takenAt)), stored in \(store.path)")
