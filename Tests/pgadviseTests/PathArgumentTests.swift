@@ -43,12 +43,12 @@ import Testing
     }
 
     @Test func aDatabaseURIAsTheStoreIsRefusedAndNoFolderNamedAfterItAppears() throws {
-        let expected = "--store postgresql://user@host/db: expected the path of a pgadvise history file (SQLite), not a postgresql:// URI"
+        let expected = "--store expects the path of a pgadvise history file (SQLite), not a postgresql:// URI"
         try expectRefused(["snapshot", "--store", "postgresql://user@host/db", "--logs", "input.sql"], saying: expected)
         try expectRefused(["snapshot", "host=127.0.0.1 port=1", "--store", "postgresql://user@host/db"], saying: expected)
         try expectRefused(["report", "--store", "postgresql://user@host/db"], saying: expected)
         try expectRefused(["report"], environment: ["PGADVISE_STORE": "sqlite://history.db"],
-                          saying: "PGADVISE_STORE sqlite://history.db: expected the path of a pgadvise history file (SQLite), not a sqlite:// URI")
+                          saying: "PGADVISE_STORE expects the path of a pgadvise history file (SQLite), not a sqlite:// URI")
     }
 
     @Test func aStoreThatIsAFolderOrInAMissingFolderIsRefused() throws {
@@ -63,7 +63,7 @@ import Testing
         try expectRefused(["lint", "input.sql", "--output", "/tmp"],
                           saying: "--output /tmp is a directory: expected a file to write the report to")
         try expectRefused(["lint", "input.sql", "--output", "s3://bucket/report.txt"],
-                          saying: "--output s3://bucket/report.txt: expected a file to write the report to, not a s3:// URI")
+                          saying: "--output expects a file to write the report to, not a s3:// URI")
         try expectRefused(["lint", "input.sql", "--output", "/nonexistent-pgadvise/report.txt"],
                           saying: "--output /nonexistent-pgadvise/report.txt: the folder /nonexistent-pgadvise does not exist; "
                             + "expected a file to write the report to in an existing folder")
@@ -77,10 +77,10 @@ import Testing
 
     @Test func inputsThatAreURIsOrFoldersWhereALogIsExpectedAreRefused() throws {
         try expectRefused(["logs", "https://example.com/postgresql.log"],
-                          saying: "log https://example.com/postgresql.log: expected a PostgreSQL log file (or - for standard input), not a https:// URI")
+                          saying: "log expects a PostgreSQL log file (or - for standard input), not a https:// URI")
         try expectRefused(["indexes", "host=127.0.0.1 port=1", "--logs", "/tmp"],
                           saying: "--logs /tmp is a directory: expected a PostgreSQL log file (or - for standard input)")
         try expectRefused(["lint", "file:///schema.sql"],
-                          saying: "lint file:///schema.sql: expected a .sql file or a folder of them, not a file:// URI")
+                          saying: "lint expects a .sql file or a folder of them, not a file:// URI")
     }
 }

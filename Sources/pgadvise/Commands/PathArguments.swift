@@ -16,10 +16,15 @@ enum PathArgument {
         return String(path[range])
     }
 
+    /// The URI itself is not repeated: `postgresql://user:password@host/db` carries a password.
+    static func uriRefused(_ scheme: String, option: String, expected: String) -> PGAdviseError {
+        PGAdviseError(.usage, "\(option) expects \(expected), not a \(scheme) URI")
+    }
+
     /// A file pgadvise creates or replaces: not a URI, not a directory, in a folder that exists.
     static func checkWritableFile(_ path: String, option: String, expected: String) throws {
         if let scheme = uriScheme(path) {
-            throw PGAdviseError(.usage, "\(option) \(path): expected \(expected), not a \(scheme) URI")
+            throw uriRefused(scheme, option: option, expected: expected)
         }
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
@@ -40,7 +45,7 @@ enum PathArgument {
     static func checkReadable(_ path: String, option: String, expected: String, directoryAllowed: Bool = false) throws {
         if path == "-" { return }
         if let scheme = uriScheme(path) {
-            throw PGAdviseError(.usage, "\(option) \(path): expected \(expected), not a \(scheme) URI")
+            throw uriRefused(scheme, option: option, expected: expected)
         }
         var isDirectory: ObjCBool = false
         if !directoryAllowed, FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
