@@ -78,7 +78,9 @@ public struct IndexCandidate: Hashable, Sendable, CustomStringConvertible {
         let suffix = method == "btree" ? "idx" : method
         var base = words.joined(separator: "_")
         let limit = 63 - suffix.utf8.count - 1
-        if base.utf8.count > limit { base = String(base.utf8.prefix(limit)) ?? base }
+        // Cut whole characters: a cut inside a multi-byte one would leave a name PostgreSQL
+        // truncates on its own, and the index would not be found under the name pgadvise gave it.
+        while base.utf8.count > limit { base.removeLast() }
         return base + "_" + suffix
     }
 
