@@ -62,10 +62,10 @@ struct SnapshotCommand: ParsableCommand {
 
     func run() throws {
         // The store is checked first: a foreign file at the path stops us before any work.
-        let store = try HistoryStore(path: storeOptions.path, create: true)
         // An interruption anywhere before the commit leaves the store as it was.
-        let activity = Interruption.shared.begin("the snapshot (nothing was stored in \(store.path))")
+        let activity = Interruption.shared.begin("the snapshot (nothing was stored in \(storeOptions.path))")
         defer { Interruption.shared.end(activity) }
+        let store = try HistoryStore(path: storeOptions.path, create: true)
         let snapshot = logs.isEmpty ? try collectStatements() : try readLogs()
         let id = try store.insert(snapshot, beforeCommit: Interruption.shared.commit)
         Interruption.shared.end(activity)
