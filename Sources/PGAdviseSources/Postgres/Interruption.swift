@@ -77,15 +77,20 @@ public final class Interruption: @unchecked Sendable {
     }
 
     private func handle(_ number: Int32) {
-        let first: Bool = lock.withLock {
-            guard received == nil else { return false }
+        let (first, decided, connected): (Bool, Bool, Bool) = lock.withLock {
+            guard received == nil else { return (false, committed, !connections.isEmpty) }
             received = number
             interruptedActivities = activities.sorted { $0.key < $1.key }.map(\.value)
             cancelledStatement = connections.values.contains { $0.busy }
-            return true
+            return (true, committed, !connections.isEmpty)
         }
         // A second signal means "now": the server still rolls back whatever the closed sockets left open.
         guard first else { Self.exitNow(number, "interrupted again: exiting at once; the server rolls back what was open") }
+        // The work was stored whole: the command finishes as it would have.
+        if decided { return }
+        // No session to unwind (reading logs, writing the SQLite store, whose transaction does not
+        // survive the process): leave at once rather than after the current file or step.
+        if !connected { Self.exitNow(number, summary()) }
         cancelRunningStatements()
         let deadline = Date().addingTimeInterval(gracePeriod)
         repeatCancels(until: deadline, signal: number)
