@@ -36,7 +36,13 @@ command -v sqlite3 >/dev/null || { echo "interrupt-test: sqlite3 is missing (scr
 WORK=$(mktemp -d /tmp/pgadvise-interrupt.XXXXXX)
 cleanup() { pg_temp_stop; rm -rf "$WORK"; }
 trap cleanup EXIT
-pg_temp_start >/dev/null || exit 2
+# Another server started at the same moment can take the free port first: try again on another.
+started=0
+for _ in 1 2 3; do
+  if pg_temp_start >/dev/null 2>"$WORK/pg-start.log"; then started=1; break; fi
+  pg_temp_stop; sleep 1
+done
+[ "$started" = 1 ] || { cat "$WORK/pg-start.log" >&2; exit 2; }
 DSN="host=127.0.0.1 port=$PGTEMP_PORT user=postgres dbname=reliability"
 STORE="$WORK/history.sqlite"
 FAILURES=0
