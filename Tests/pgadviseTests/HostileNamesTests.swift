@@ -25,6 +25,9 @@ struct HostileNamesTests {
         CREATE TABLE public."\(longTable)" ("\(longColumn)" int NOT NULL, v int);
         CREATE TABLE public."Ünïcödé 表" ("Ключ" int NOT NULL, "值" text);
         CREATE INDEX "Idx ""quoted"" ünï" ON "select"."user" ("Mixed""Quote");
+        -- Tables named as pgadvise would name the indexes on "select"."user": indexes share their namespace.
+        CREATE TABLE "select".user_from_idx (x int);
+        CREATE TABLE "select".user_from_incl_idx (x int);
         """
     }
 

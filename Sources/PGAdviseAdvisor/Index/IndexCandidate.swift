@@ -76,11 +76,7 @@ public struct IndexCandidate: Hashable, Sendable, CustomStringConvertible {
         if !include.isEmpty { words.append("incl") }
         if predicate != nil { words.append("partial") }
         let suffix = method == "btree" ? "idx" : method
-        var base = words.joined(separator: "_")
-        let limit = 63 - suffix.utf8.count - 1
-        // Cut whole characters: a cut inside a multi-byte one would leave a name PostgreSQL
-        // truncates on its own, and the index would not be found under the name pgadvise gave it.
-        while base.utf8.count > limit { base.removeLast() }
+        let base = identifierPrefix(words.joined(separator: "_"), bytes: 63 - suffix.utf8.count - 1)
         return base + "_" + suffix
     }
 
@@ -107,4 +103,13 @@ public struct IndexCandidate: Hashable, Sendable, CustomStringConvertible {
               keys.count <= other.keys.count else { return false }
         return zip(keys, other.keys).allSatisfy { $0 == $1 } && Set(include).isSubset(of: Set(other.include + other.keys.compactMap(\.column)))
     }
+}
+
+/// The longest prefix of whole characters within `bytes` UTF-8 bytes. PostgreSQL cuts longer names
+/// to 63 bytes itself; a name cut there, or inside a multi-byte letter, is no longer the name
+/// pgadvise gave, so the index could not be found under it (or would collide with another).
+func identifierPrefix(_ name: String, bytes: Int) -> String {
+    var prefix = name
+    while prefix.utf8.count > bytes { prefix.removeLast() }
+    return prefix
 }
