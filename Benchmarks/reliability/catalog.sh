@@ -64,7 +64,8 @@ measure() {  # measure LABEL COMMAND...: prints wall seconds and peak RSS
   local label=$1; shift
   /usr/bin/time -f "%e %M" -o /tmp/pgadvise-catalog-time "$@" >/tmp/pgadvise-catalog-out 2>/tmp/pgadvise-catalog-err \
     || { echo "$label failed: $(head -c 400 /tmp/pgadvise-catalog-err)" >&2; }
-  read -r seconds kilobytes </tmp/pgadvise-catalog-time
+  # On failure time(1) writes "Command exited with non-zero status N" first.
+  read -r seconds kilobytes < <(tail -1 /tmp/pgadvise-catalog-time)
   printf '%-28s %8.2f s %10.1f MB\n' "$label" "$seconds" "$(awk -v k="$kilobytes" 'BEGIN { print k / 1024 }')"
 }
 
