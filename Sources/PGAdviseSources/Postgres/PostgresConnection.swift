@@ -39,6 +39,10 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
     public var isPermissionDenied: Bool { sqlState == "42501" }
     public var isStatementTimeout: Bool { sqlState == "57014" }
     public var isLockTimeout: Bool { sqlState == "55P03" }
+    /// The server is ending the session (57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot
+    /// connect now, 57P04 database dropped) or the connection failed (class 08): nothing more can
+    /// run on it, whatever libpq's status says yet.
+    public var endsSession: Bool { (sqlState ?? "").hasPrefix("57P") || (sqlState ?? "").hasPrefix("08") }
     public var isUndefinedObject: Bool { ["42P01", "42883", "42704", "58P01"].contains(sqlState ?? "") }
 }
 
@@ -202,8 +206,9 @@ public final class PostgresConnection {
         case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
             return Self.read(result)
         default:
-            if PQstatus(handle) != CONNECTION_OK { throw connectionLost() }
-            throw Self.error(from: result)
+            let error = Self.error(from: result)
+            if PQstatus(handle) != CONNECTION_OK || error.endsSession { throw connectionLost() }
+            throw error
         }
     }
 
