@@ -11,7 +11,7 @@ packages=(
   postgresql-15 postgresql-client-15 postgresql-15-hypopg postgresql-15-pg-qualstats pgbouncer
   libpq-dev libpg-query-dev pkg-config
   gzip bzip2 xz-utils zstd ca-certificates
-  libsqlite3-dev
+  libsqlite3-dev sqlite3
   chromium-headless-shell
 )
 missing=()

@@ -323,14 +323,3 @@ public enum PoolAdvisor {
         return PgBouncerAdvice(defaultPoolSize: perPair, maxClientConn: maxClientConn, poolMode: "transaction", reasons: reasons)
     }
 }
-
-/// Ctrl-C (SIGINT) stops `stop` instead of killing the process, so connections are cancelled and
-/// closed. The handler runs on a dispatch queue, never inside the signal itself. Keep the returned
-/// source alive for as long as the handler should stay installed.
-public func installInterruptHandler(_ stop: StopSignal) -> DispatchSourceSignal {
-    signal(SIGINT, SIG_IGN)
-    let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-    source.setEventHandler { stop.stop() }
-    source.resume()
-    return source
-}

@@ -29,7 +29,9 @@ public struct SnapshotPipeline {
         self.takenAt = takenAt
     }
 
-    public func run(store: HistoryStore) throws -> Result {
+    /// `beforeCommit` runs inside the store's transaction, just before it commits: the point after
+    /// which an interruption no longer undoes the snapshot.
+    public func run(store: HistoryStore, beforeCommit: () throws -> Void = {}) throws -> Result {
         var warnings: [String] = []
         let snapshot: HistorySnapshot
         switch source {
@@ -38,7 +40,7 @@ public struct SnapshotPipeline {
         case .logs(let paths, let server, let database):
             snapshot = try readLogs(paths, server: server, database: database)
         }
-        let id = try store.insert(snapshot)
+        let id = try store.insert(snapshot, beforeCommit: beforeCommit)
         return Result(id: id, snapshot: snapshot, warnings: warnings)
     }
 

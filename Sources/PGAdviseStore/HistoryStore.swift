@@ -164,9 +164,10 @@ public final class HistoryStore {
 
     // MARK: - Writing
 
-    /// Stores a snapshot with its statements in one transaction and returns its id.
+    /// Stores a snapshot with its statements in one transaction and returns its id. `beforeCommit`
+    /// may throw to roll the whole snapshot back (an interruption): a snapshot is stored whole or not at all.
     @discardableResult
-    public func insert(_ snapshot: HistorySnapshot) throws -> Int64 {
+    public func insert(_ snapshot: HistorySnapshot, beforeCommit: () throws -> Void = {}) throws -> Int64 {
         try guarded {
             try writer.write { db in
                 try db.execute(sql: """
@@ -188,6 +189,7 @@ public final class HistoryStore {
                         """, arguments: [id, s.fingerprint, s.queryId, s.calls, s.totalMs, s.p95Ms, s.rows,
                                          s.sharedBlocksHit, s.sharedBlocksRead, s.tempBlocksWritten])
                 }
+                try beforeCommit()
                 return id
             }
         }

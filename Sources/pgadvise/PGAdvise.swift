@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PGAdviseCore
+import PGAdviseSources
 
 @main
 struct PGAdvise: ParsableCommand {
@@ -20,15 +21,29 @@ struct PGAdvise: ParsableCommand {
     /// Maps every failure to the documented exit codes: argument errors are 2 (not ArgumentParser's 64),
     /// PGAdviseError carries its own code, and nothing reaches the user as a trap.
     static func main() {
+        Interruption.shared.install()
         do {
             var command = try parseAsRoot()
+            try (command as? PathChecking)?.checkPaths()
             try command.run()
+            // A command whose steps caught a lost connection or a signal and finished anyway did
+            // not do what was asked: it says so and exits as if the failure had reached here.
+            try exitIfInterruptedOrDisconnected()
+        } catch is InterruptedError {
+            exitInterrupted()
         } catch let error as PGAdviseError {
+            if Interruption.shared.interruptsOutcome { exitInterrupted() }
             printError(error.message)
             Foundation.exit(error.exitCode)
         } catch let error as ExitCode {
+            if Interruption.shared.interruptsOutcome { exitInterrupted() }
+            if let lost = PostgresConnection.lostConnection {
+                printError(lost.message)
+                Foundation.exit(lost.exitCode)
+            }
             Foundation.exit(error.rawValue)
         } catch {
+            if Interruption.shared.interruptsOutcome { exitInterrupted() }
             let code = exitCode(for: error)
             if code == .success { exit(withError: error) }
             if code.rawValue == 64 /* EX_USAGE */ {
@@ -42,6 +57,17 @@ struct PGAdvise: ParsableCommand {
             }
             exit(withError: error)
         }
+    }
+
+    static func exitIfInterruptedOrDisconnected() throws {
+        if Interruption.shared.interruptsOutcome { exitInterrupted() }
+        if let lost = PostgresConnection.lostConnection { throw lost }
+    }
+
+    /// Exits 130 (SIGINT) or 143 (SIGTERM) with the one line saying what was rolled back.
+    static func exitInterrupted() -> Never {
+        printError(Interruption.shared.summary())
+        Foundation.exit(Interruption.shared.exitCode)
     }
 }
 

@@ -363,11 +363,14 @@ public final class IndexAdvisor {
                              + "WHERE datname = current_database()").records.first?.double("seconds")
     }
 
+    /// Tables share the namespace of indexes: a suggested name equal to a table's would fail to build.
+    private lazy var tableNames = Set(catalog.tables.map(\.name.name))
+
     private func uniqueName(_ candidate: IndexCandidate, names: inout Set<String>) -> String {
         var name = candidate.suggestedName
         var n = 2
-        while names.contains(name) {
-            name = String(candidate.suggestedName.prefix(60)) + String(n)
+        while names.contains(name) || tableNames.contains(name) {
+            name = identifierPrefix(candidate.suggestedName, bytes: 63 - String(n).utf8.count) + String(n)
             n += 1
         }
         names.insert(name)

@@ -69,9 +69,7 @@ public struct IndexCandidate: Hashable, Sendable, CustomStringConvertible {
         if !include.isEmpty { words.append("incl") }
         if predicate != nil { words.append("partial") }
         let suffix = method == "btree" ? "idx" : method
-        var base = words.joined(separator: "_")
-        let limit = 63 - suffix.utf8.count - 1
-        if base.utf8.count > limit { base = String(base.utf8.prefix(limit)) ?? base }
+        let base = identifierPrefix(words.joined(separator: "_"), bytes: 63 - suffix.utf8.count - 1)
         return base + "_" + suffix
     }
 
@@ -89,4 +87,13 @@ public struct IndexCandidate: Hashable, Sendable, CustomStringConvertible {
               keys.count <= other.keys.count else { return false }
         return zip(keys, other.keys).allSatisfy { $0 == $1 } && Set(include).isSubset(of: Set(other.include + other.keys.compactMap(\.column)))
     }
+}
+
+/// The longest prefix of whole characters within `bytes` UTF-8 bytes. PostgreSQL cuts longer names
+/// to 63 bytes itself; a name cut there, or inside a multi-byte letter, is no longer the name
+/// pgadvise gave, so the index could not be found under it (or would collide with another).
+func identifierPrefix(_ name: String, bytes: Int) -> String {
+    var prefix = name
+    while prefix.utf8.count > bytes { prefix.removeLast() }
+    return prefix
 }

@@ -47,7 +47,12 @@ struct MeasuredVerifier {
                                  [String(lockTimeoutMs)])
         }
         try begin()
-        defer { _ = try? connection.execute("ROLLBACK") }
+        // Says what an interruption rolled back; the phrase follows the phase.
+        let activity = Interruption.shared.begin("the timed runs on \(candidate.table) before building \(name)")
+        defer {
+            _ = try? connection.execute("ROLLBACK")
+            Interruption.shared.end(activity)
+        }
         var before: [String: Timing] = [:]
         var unmeasured: [String: String] = [:]
         for (statement, values, _) in all {
@@ -60,6 +65,7 @@ struct MeasuredVerifier {
                 try begin()
             }
         }
+        Interruption.shared.update(activity, "the index build of \(name) on \(candidate.table)")
         do {
             try connection.execute(candidate.definition(name: name))
             try connection.execute("ANALYZE \(candidate.table)")
@@ -70,6 +76,7 @@ struct MeasuredVerifier {
             }
             throw PGAdviseError(.database, "--measure could not build \(name): \(error.message)")
         }
+        Interruption.shared.update(activity, "the index \(name) on \(candidate.table) and its timed runs")
         var results: [String: StatementMeasurement] = [:]
         var usedBy = Set<String>()
         for (statement, _, values) in all {

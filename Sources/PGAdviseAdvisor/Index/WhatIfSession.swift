@@ -60,6 +60,15 @@ public final class WhatIfSession {
     public func reset() throws {
         try connection.query("SELECT hypopg_reset()")
         created.removeAll()
+        if let hypotheticalActivity { Interruption.shared.end(hypotheticalActivity) }
+        hypotheticalActivity = nil
+    }
+
+    /// Open while this session has hypothetical indexes, so an interruption says they went with it.
+    private var hypotheticalActivity: Int?
+
+    deinit {
+        if let hypotheticalActivity { Interruption.shared.end(hypotheticalActivity) }
     }
 
     /// Checks that the statement can be prepared here and returns its number of parameters.
@@ -97,6 +106,9 @@ public final class WhatIfSession {
     /// Returns the hypothetical index's oid; a definition PostgreSQL rejects (e.g. a non-immutable
     /// expression) surfaces as a PostgresError the caller turns into a dropped candidate.
     public func createHypothetical(_ candidate: IndexCandidate) throws -> Int64 {
+        if hypotheticalActivity == nil {
+            hypotheticalActivity = Interruption.shared.begin("the hypothetical indexes (HypoPG, private to pgadvise's session)")
+        }
         let result = try connection.query("SELECT indexrelid FROM hypopg_create_index($1)", [candidate.definition()])
         guard let oid = result.records.first?.int("indexrelid") else {
             throw PGAdviseError(.database, "HypoPG returned no index for \(candidate.definition())")

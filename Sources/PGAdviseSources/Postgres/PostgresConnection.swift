@@ -50,6 +50,10 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
     public var isPermissionDenied: Bool { sqlState == "42501" }
     public var isStatementTimeout: Bool { sqlState == "57014" }
     public var isLockTimeout: Bool { sqlState == "55P03" }
+    /// The server is ending the session (57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot
+    /// connect now, 57P04 database dropped) or the connection failed (class 08): nothing more can
+    /// run on it, whatever libpq's status says yet.
+    public var endsSession: Bool { (sqlState ?? "").hasPrefix("57P") || (sqlState ?? "").hasPrefix("08") }
 }
 
 /// Rows of one result, all values as PostgreSQL's text output (NULL is nil).
@@ -98,6 +102,11 @@ public final class PostgresConnection {
     /// Statements sent since the connection opened (session setup included): the benchmark's proof
     /// that a scan's round trips do not grow with the number of tables.
     public private(set) var roundTrips: Int = 0
+    /// The connection's entry in `Interruption`, which cancels its running statement on a signal.
+    private var interruptionToken: Int?
+    /// Set once the server went away (restart, pg_terminate_backend): every later statement fails
+    /// with it at once, so a step that skips failures cannot carry on as if it had a session.
+    private var lost: PGAdviseError?
 
     /// Connects with a conninfo string or a `postgres://` URI (empty: libpq's `PG*` environment
     /// variables, `.pgpass` and defaults, as psql does), then applies the session options.
@@ -127,7 +136,11 @@ public final class PostgresConnection {
             throw PGAdviseError(.connection, Self.explainConnectionFailure(message))
         }
         handle = conn
+        // libpq's default notice processor prints to stderr, which would add a second line
+        // ("FATAL: terminating connection ...") to pgadvise's one-line errors.
+        PQsetNoticeProcessor(conn, { _, _ in }, nil)
         serverVersionNumber = Int(PQserverVersion(conn))
+        if let cancel = PQgetCancel(conn) { interruptionToken = Interruption.shared.register(cancel: cancel) }
         if !options.skipSessionSetup { try applySessionOptions() }
     }
 
@@ -137,7 +150,10 @@ public final class PostgresConnection {
         PQgetCancel(handle).map(PostgresCanceller.init)
     }
 
-    deinit { PQfinish(handle) }
+    deinit {
+        if let interruptionToken { Interruption.shared.unregister(interruptionToken) }
+        PQfinish(handle)
+    }
 
     /// Who and where, for reports: never includes the password.
     public var description: String {
@@ -164,33 +180,51 @@ public final class PostgresConnection {
     /// Runs one statement with text parameters (`$1`, `$2`, ...). Values are never spliced into SQL.
     @discardableResult
     public func query(_ sql: String, _ parameters: [String?] = []) throws -> QueryResult {
-        roundTrips += 1
+        try beginStatement(sql)
         let cStrings = parameters.map { $0.map { strdup($0) } ?? nil }
         defer { cStrings.forEach { free($0) } }
         var pointers = cStrings.map { UnsafePointer<CChar>($0) }
         let result: OpaquePointer? = pointers.withUnsafeMutableBufferPointer { buffer in
             PQexecParams(handle, sql, Int32(parameters.count), nil, buffer.baseAddress, nil, nil, 0)
         }
-        return try consume(result)
+        return try consume(result, sql)
     }
 
     /// Runs a script of several statements with no parameters (`SET ...; BEGIN; ...`); returns the last result.
     @discardableResult
     public func execute(_ script: String) throws -> QueryResult {
-        roundTrips += 1
-        return try consume(PQexec(handle, script))
+        try beginStatement(script)
+        return try consume(PQexec(handle, script), script)
     }
 
-    /// Reads and frees a result; a failed one becomes a PostgresError, a lost connection a PGAdviseError.
-    private func consume(_ result: OpaquePointer?) throws -> QueryResult {
+    /// Statements that undo work (ROLLBACK, DEALLOCATE, hypopg_reset) still run after a signal, so
+    /// the unwinding code can roll back; any other statement is refused once a signal arrived.
+    static func undoes(_ sql: String) -> Bool {
+        let text = sql.hasPrefix(pgadviseStatementMarker) ? String(sql.dropFirst(pgadviseStatementMarker.count)) : sql
+        return ["ROLLBACK", "DEALLOCATE", "SELECT hypopg_reset()"].contains { text.hasPrefix($0) }
+    }
+
+    private func beginStatement(_ sql: String) throws {
+        if let lost { throw lost }
+        if let interruptionToken, !Self.undoes(sql) { try Interruption.shared.setBusy(interruptionToken, true) }
+        roundTrips += 1
+    }
+
+    /// Reads and frees a result; a failed one becomes a PostgresError, a lost connection a
+    /// PGAdviseError, and any result once a signal arrived an InterruptedError (the statement was
+    /// most likely cancelled: 57014 must not pass for a statement timeout).
+    private func consume(_ result: OpaquePointer?, _ sql: String) throws -> QueryResult {
+        if let interruptionToken { try? Interruption.shared.setBusy(interruptionToken, false) }
         guard let result else { throw connectionLost() }
         defer { PQclear(result) }
+        if !Self.undoes(sql) { try Interruption.shared.checkpoint() }
         switch PQresultStatus(result) {
         case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
             return Self.read(result)
         default:
-            if PQstatus(handle) != CONNECTION_OK { throw connectionLost() }
-            throw Self.error(from: result)
+            let error = Self.error(from: result)
+            if PQstatus(handle) != CONNECTION_OK || error.endsSession { throw connectionLost() }
+            throw error
         }
     }
 
@@ -199,10 +233,29 @@ public final class PostgresConnection {
         try query("SELECT pg_is_in_recovery() AS r").records.first?.bool("r") ?? false
     }
 
+    /// One line: libpq's message runs over several ("FATAL: terminating connection due to
+    /// administrator command" then "server closed the connection unexpectedly ...").
     private func connectionLost() -> PGAdviseError {
-        let message = String(cString: PQerrorMessage(handle)).trimmingCharacters(in: .whitespacesAndNewlines)
-        return PGAdviseError(.connection, "lost the connection to the server: \(message)")
+        let raw = String(cString: PQerrorMessage(handle))
+        let firstLine = raw.split(separator: "\n").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        let reason = firstLine.replacingOccurrences(of: #"^(FATAL|ERROR):\s*"#, with: "", options: .regularExpression)
+        let error = PGAdviseError(.connection, "lost the connection to the server (\(reason.isEmpty ? "no reason given" : reason)): "
+                                  + "the server rolls back whatever pgadvise had open and nothing was stored; retry when the server is back")
+        lost = error
+        PostgresConnection.recordLostConnection(error)
+        return error
     }
+
+    private static let lostLock = NSLock()
+    nonisolated(unsafe) private static var firstLost: PGAdviseError?
+
+    private static func recordLostConnection(_ error: PGAdviseError) {
+        lostLock.withLock { if firstLost == nil { firstLost = error } }
+    }
+
+    /// The first lost connection of this process, if any: a command that caught the failure and
+    /// finished anyway still exits 3 with it (see `main`).
+    public static var lostConnection: PGAdviseError? { lostLock.withLock { firstLost } }
 
     private static func read(_ result: OpaquePointer) -> QueryResult {
         let nFields = Int(PQnfields(result))

@@ -86,8 +86,8 @@ struct PoolCommand: ParsableCommand {
             options.script = try PoolScript.parse(text, path: script)
         }
         let stop = StopSignal()
-        let interruptSource = installInterruptHandler(stop)
-        defer { interruptSource.cancel() }
+        // The process-wide handler cancels the running statements; the stop ends the load loops.
+        Interruption.shared.onInterrupt { stop.stop() }
         let conn = try connection.connect()
         var pipeline = PoolPipeline(connection: conn, conninfo: connection.conninfo,
                                     session: connection.sessionOptions(), options: options, stop: stop)

@@ -63,11 +63,15 @@ struct SnapshotCommand: ParsableCommand {
 
     func run() throws {
         // The store is checked first: a foreign file at the path stops us before any work.
+        // An interruption anywhere before the commit leaves the store as it was.
+        let activity = Interruption.shared.begin("the snapshot (nothing was stored in \(storeOptions.path))")
+        defer { Interruption.shared.end(activity) }
         let store = try HistoryStore(path: storeOptions.path, create: true)
         let source: SnapshotPipeline.Source = logs.isEmpty
             ? .statements(try connection.connect(), maxStatements: maxStatements)
             : .logs(logs, server: server, database: database)
-        let result = try SnapshotPipeline(source: source, takenAt: parsedTakenAt).run(store: store)
+        let result = try SnapshotPipeline(source: source, takenAt: parsedTakenAt).run(store: store, beforeCommit: Interruption.shared.commit)
+        Interruption.shared.end(activity)
         for warning in result.warnings { printError("warning: " + warning) }
         let snapshot = result.snapshot
         let from = snapshot.source == .logs ? "logs" : "pg_stat_statements"
