@@ -1,0 +1,89 @@
+import Foundation
+import PGAdviseCore
+
+/// The one entry point for EXPLAIN output, whatever its format and wrapping: text or JSON, raw or
+/// as psql prints it (`QUERY PLAN` header, dashes, `(N rows)` footer, `+` wrap markers), pasted
+/// from pgAdmin (each line in double quotes) or from a log (`duration: 12.3 ms  plan:` and a
+/// `Query Text:` before the plan). YAML and XML are recognised and refused with a clear message.
+public enum ExplainParser {
+    public enum Format: String, Sendable { case text, json, yaml, xml }
+
+    /// Every plan in `text`, or a `PGAdviseError(.input)` saying what was found instead.
+    public static func parseAll(_ text: String) throws -> [Plan] {
+        let lines = unwrap(text)
+        switch try detect(lines) {
+        case .json:
+            let start = lines.firstIndex { isJSONStart($0) } ?? 0
+            return try ExplainJSONParser.parseAll(lines[start...].joined(separator: "\n"))
+        case .text:
+            return try ExplainTextParser.parseAll(lines)
+        case .yaml:
+            throw PGAdviseError(.input, "this is an EXPLAIN plan in YAML format, which pgadvise does not read: "
+                                + "capture it again with EXPLAIN (FORMAT TEXT) or (FORMAT JSON)")
+        case .xml:
+            throw PGAdviseError(.input, "this is an EXPLAIN plan in XML format, which pgadvise does not read: "
+                                + "capture it again with EXPLAIN (FORMAT TEXT) or (FORMAT JSON)")
+        }
+    }
+
+    /// The first plan in `text`.
+    public static func parse(_ text: String) throws -> Plan {
+        guard let first = try parseAll(text).first else { throw PGAdviseError(.input, "the EXPLAIN output holds no plan") }
+        return first
+    }
+
+    /// The format of the first plan-like line: a node line, the start of JSON, YAML or XML.
+    public static func detect(_ lines: [String]) throws -> Format {
+        let hasFigures = lines.contains { $0.contains("  (cost=") || $0.contains(" (actual ") }
+        for line in lines {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.hasPrefix("<explain") || trimmed.hasPrefix("<?xml") { return .xml }
+            if isJSONStart(line) { return .json }
+            if trimmed.hasPrefix("- Plan:") || trimmed == "Plan:" || trimmed.hasPrefix("Node Type: ") { return .yaml }
+            if ExplainTextParser.looksLikeNode(Substring(trimmed), requireFigures: hasFigures) { return .text }
+        }
+        let sample = lines.first { !$0.trimmingCharacters(in: .whitespaces).isEmpty }.map { String($0.prefix(60)) } ?? "empty input"
+        throw PGAdviseError(.input, "not an EXPLAIN plan: no plan node (such as `Seq Scan on t  (cost=...)`) and no "
+                            + "EXPLAIN JSON found; the input starts with: \(sample)")
+    }
+
+    static func isJSONStart(_ line: String) -> Bool {
+        guard let first = line.first(where: { !$0.isWhitespace }) else { return false }
+        return first == "[" || first == "{"
+    }
+
+    /// The lines of the plan without what psql, pgAdmin or a terminal added around them.
+    static func unwrap(_ text: String) -> [String] {
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            var s = Substring(line)
+            if s.hasSuffix("\r") { s = s.dropLast() }
+            return String(s)
+        }
+        // pgAdmin copies each row of its grid as a quoted CSV field.
+        let filled = lines.filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        if !filled.isEmpty, filled.allSatisfy({ $0.count >= 2 && $0.hasPrefix("\"") && $0.hasSuffix("\"") }) {
+            lines = lines.map { $0.count >= 2 ? String($0.dropFirst().dropLast()).replacingOccurrences(of: "\"\"", with: "\"") : $0 }
+        }
+        return lines.compactMap { line in
+            var s = Substring(line)
+            while let last = s.last, last.isWhitespace { s = s.dropLast() }
+            // psql's aligned format marks a cell's inner line breaks with ` +` at the line's end.
+            if s.hasSuffix(" +") || s == "+" { s = s.dropLast(); while let last = s.last, last.isWhitespace { s = s.dropLast() } }
+            let trimmed = s.trimmingCharacters(in: .whitespaces)
+            if trimmed == "QUERY PLAN" || isRule(trimmed) || isRowCountFooter(trimmed) || isTimingLine(trimmed) { return nil }
+            return String(s)
+        }
+    }
+
+    /// psql's line under the header: dashes, with `+` where columns meet.
+    static func isRule(_ s: String) -> Bool { s.count >= 3 && s.allSatisfy { $0 == "-" || $0 == "+" } && s.contains("-") }
+
+    /// `(12 rows)`, `(1 row)`.
+    static func isRowCountFooter(_ s: String) -> Bool {
+        guard s.hasPrefix("("), s.hasSuffix(" rows)") || s.hasSuffix(" row)") else { return false }
+        return s.dropFirst().prefix { $0 != " " }.allSatisfy(\.isNumber)
+    }
+
+    /// psql's `\timing` line, `Time: 12.345 ms` or `Time: 1234.5 ms (00:01.235)`.
+    static func isTimingLine(_ s: String) -> Bool { s.hasPrefix("Time: ") && s.contains(" ms") }
+}
