@@ -38,10 +38,13 @@ public struct RuleExample: Codable, Sendable, Equatable {
     /// With `↓` where the finding points.
     public var sql: String
     public var schema: String?
+    /// For plan rules: the EXPLAIN output, with `↓` before the node a finding points at.
+    public var plan: String?
 
-    public init(sql: String, schema: String? = nil) {
+    public init(sql: String, schema: String? = nil, plan: String? = nil) {
         self.sql = sql
         self.schema = schema
+        self.plan = plan
     }
 }
 

@@ -49,11 +49,13 @@ func scopeDescription(_ scope: String) -> String {
     case "scan": return "a live database's statistics and plans (`scan`)"
     case "workload": return "a log's sessions (`logs`)"
     case "input": return "the input files (`lint`)"
+    case "plan": return "an EXPLAIN ANALYZE plan (`explain`)"
     default: return scope
     }
 }
 
 func exampleBlock(_ example: RuleExample, sharedSchema: String?) -> String {
+    if let plan = example.plan { return "```text\n\(plan.trimmingTrailingNewlines())\n```\n\n" }
     var sql = ""
     if let schema = example.schema, schema != sharedSchema {
         sql += "-- schema:\n" + schema.trimmingTrailingNewlines() + "\n-- statement:\n"

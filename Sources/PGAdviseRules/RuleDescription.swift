@@ -47,6 +47,8 @@ public enum RuleScope: String, Sendable, Codable {
     case workload
     /// Reported by the lint driver itself (a file that does not parse).
     case input
+    /// One EXPLAIN ANALYZE plan (`pgadvise explain`).
+    case plan
 }
 
 /// One example of a rule: SQL where `↓` marks each place a finding points at, and, for rules that
@@ -54,6 +56,8 @@ public enum RuleScope: String, Sendable, Codable {
 public struct Example: Sendable {
     public var sql: String
     public var schema: String?
+    /// For plan rules: the EXPLAIN output the rule reads (`↓` before the node a finding points at).
+    public var plan: String? = nil
 
     public init(_ sql: String, schema: String? = nil) {
         self.sql = sql
@@ -87,6 +91,8 @@ public struct Violation: Sendable, Equatable {
     /// For catalog rules about a constraint (a foreign key): its name, to find where it was defined.
     public var constraint: String?
     public var details: [String: String]?
+    /// For plan rules: the node's position in `AnalyzedPlan.nodes`.
+    public var nodeIndex: Int? = nil
 
     public init(message: String, location: Int? = nil, evidence: String? = nil, solution: String? = nil,
                 fix: String? = nil, table: String? = nil, index: String? = nil, constraint: String? = nil,
@@ -128,7 +134,7 @@ extension RuleDescription {
     public var info: RuleInfo {
         RuleInfo(id: id, severity: severity, category: category, scope: scope.rawValue, summary: summary,
                  rationale: rationale, solution: solution,
-                 triggering: triggering.map { RuleExample(sql: $0.sql, schema: $0.schema) },
-                 nonTriggering: nonTriggering.map { RuleExample(sql: $0.sql, schema: $0.schema) })
+                 triggering: triggering.map { RuleExample(sql: $0.sql, schema: $0.schema, plan: $0.plan) },
+                 nonTriggering: nonTriggering.map { RuleExample(sql: $0.sql, schema: $0.schema, plan: $0.plan) })
     }
 }

@@ -6,12 +6,14 @@ public enum RegisteredRule: Sendable {
     case query(any QueryRule)
     case catalog(any CatalogRule)
     case described(RuleDescription)
+    case plan(any PlanRule)
 
     public var description: RuleDescription {
         switch self {
         case let .query(rule): return type(of: rule).description
         case let .catalog(rule): return type(of: rule).description
         case let .described(description): return description
+        case let .plan(rule): return type(of: rule).description
         }
     }
 }
@@ -34,6 +36,17 @@ public let ruleRegistry: [RegisteredRule] = [
     .catalog(DuplicateIndexRule()),
     .described(NPlusOneRule.description),
     .described(ParseErrorRule.description),
+    .plan(RowMisestimateRule()),
+    .plan(DiskSpillRule()),
+    .plan(LossyBitmapRule()),
+    .plan(FilterRemovesMostRowsRule()),
+    .plan(IndexFilterRule()),
+    .plan(NestedLoopManyLoopsRule()),
+    .plan(HeapFetchesRule()),
+    .plan(WorkersNotLaunchedRule()),
+    .plan(JITOverheadRule()),
+    .plan(SlowPlanningRule()),
+    .plan(LargeOffsetRule()),
 ]
 
 public enum RuleRegistry {
@@ -43,6 +56,10 @@ public enum RuleRegistry {
 
     public static var catalogRules: [any CatalogRule] {
         ruleRegistry.compactMap { if case let .catalog(rule) = $0 { return rule } else { return nil } }
+    }
+
+    public static var planRules: [any PlanRule] {
+        ruleRegistry.compactMap { if case let .plan(rule) = $0 { return rule } else { return nil } }
     }
 
     /// Every rule's description, the registry's and the live scan's, sorted by id.
