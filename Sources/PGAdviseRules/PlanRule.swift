@@ -17,10 +17,28 @@ extension PlanRule {
 }
 
 extension Example {
-    /// A plan rule's example: EXPLAIN output with `↓` before each node line a finding points at.
+    /// A plan rule's example: EXPLAIN output where `↓`, in place of the first space of psql's
+    /// margin, marks each node line a finding points at.
     public init(plan: String) {
         self.init("")
         self.plan = plan
+    }
+
+    /// The plan without markers (each `↓` back to the space it stands for), and the marked lines
+    /// (0-based) in it.
+    public var strippedPlan: (text: String, markedLines: [Int]) {
+        let lines = (plan ?? "").split(separator: "\n", omittingEmptySubsequences: false)
+        let marked = lines.indices.filter { lines[$0].contains(Example.marker) }
+        return (lines.map { $0.replacingOccurrences(of: String(Example.marker), with: " ") }.joined(separator: "\n"), marked)
+    }
+}
+
+extension Violation {
+    /// A plan rule's violation, about the node at `nodeIndex` of the analyzed plan (nil: the whole plan).
+    public init(message: String, evidence: String? = nil, solution: String? = nil, fix: String? = nil,
+                nodeIndex: Int?, details: [String: String]? = nil) {
+        self.init(message: message, evidence: evidence, solution: solution, fix: fix, details: details)
+        self.nodeIndex = nodeIndex
     }
 }
 
