@@ -143,9 +143,11 @@ public enum PlanRuleEngine {
             finding.shareOfExecution = analyzed.metrics.shareOfExecution
             finding.table = finding.table ?? analyzed.node.relationName.map { QualifiedName(schema: analyzed.node.schema, $0).description }
         }
+        // Plan-level insights (JIT, planning) put their time at stake against planning plus execution.
         if let ms = violation.details?["timeAtStakeMs"].flatMap(Double.init) {
             finding.exclusiveMs = ms
-            if let total = plan.executionTimeMs, total > 0 { finding.shareOfExecution = min(1, ms / total) }
+            let total = (plan.executionTimeMs ?? 0) + (plan.plan.planningTimeMs ?? 0)
+            if total > 0 { finding.shareOfExecution = min(1, ms / total) }
         }
         return finding
     }

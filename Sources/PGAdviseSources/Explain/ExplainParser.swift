@@ -64,11 +64,17 @@ public enum ExplainParser {
         if !filled.isEmpty, filled.allSatisfy({ $0.count >= 2 && $0.hasPrefix("\"") && $0.hasSuffix("\"") }) {
             lines = lines.map { $0.count >= 2 ? String($0.dropFirst().dropLast()).replacingOccurrences(of: "\"\"", with: "\"") : $0 }
         }
-        return lines.compactMap { line in
+        lines = lines.map { line in
             var s = Substring(line)
             while let last = s.last, last.isWhitespace { s = s.dropLast() }
-            // psql's aligned format marks a cell's inner line breaks with ` +` at the line's end.
-            if s.hasSuffix(" +") || s == "+" { s = s.dropLast(); while let last = s.last, last.isWhitespace { s = s.dropLast() } }
+            return String(s)
+        }
+        // psql's aligned format marks a cell's inner line breaks with `+` at the end of the padded
+        // line (right after the text on the longest one). When most lines end so, every one does.
+        let wrapped = lines.filter { $0.hasSuffix("+") }.count * 2 > lines.filter { !$0.isEmpty }.count
+        return lines.compactMap { line in
+            var s = Substring(line)
+            if wrapped, s.hasSuffix("+") { s = s.dropLast(); while let last = s.last, last.isWhitespace { s = s.dropLast() } }
             let trimmed = s.trimmingCharacters(in: .whitespaces)
             if trimmed == "QUERY PLAN" || isRule(trimmed) || isRowCountFooter(trimmed) || isTimingLine(trimmed) { return nil }
             return String(s)
