@@ -49,7 +49,7 @@ public enum ExplainJSONParser {
             }
         }
         if let jit = document["JIT"] { plan.jit = self.jit(jit) }
-        if let settings = document["Settings"]?.objectPairs {
+        if let settings = document["Settings"]?.objectPairs, !settings.isEmpty {
             plan.settings = Dictionary(settings.map { ($0.0, $0.1.string ?? "") }, uniquingKeysWith: { first, _ in first })
         }
         return plan
@@ -76,13 +76,24 @@ public enum ExplainJSONParser {
             switch key {
             case "Node Type": node.nodeType = member.string ?? ""; sawType = true
             case "Plans": node.children = try (member.array ?? []).map(self.node)
-            case "Workers": node.workers = member.array?.map(worker)
-            case "Parallel Aware": node.parallelAware = member.bool
+            // Per-worker timing only (VERBOSE); sort or hash details per worker are not kept.
+            case "Workers":
+                let timed = (member.array ?? []).filter { $0["Actual Loops"] != nil }.map(worker)
+                node.workers = timed.isEmpty ? nil : timed
+            case "Parallel Aware": node.parallelAware = member.bool == true ? true : nil
             case "Output", "Sort Key", "Group Key":
                 let items = member.array?.compactMap(\.string)
                 if key == "Output" { node.output = items } else if key == "Sort Key" { node.sortKeys = items } else { node.groupKey = items }
             default:
-                if let number = member.double { node.setNumber(key, number) } else if let text = member.string { node.setText(key, text) }
+                if let number = member.double {
+                    // JSON prints these counters even when zero; text prints them only when not:
+                    // one model means zero reads as absent in both. Shared hit and read blocks are
+                    // the exception (0 when BUFFERS was on), which the text reader fills in.
+                    if number == 0 && zeroMeansAbsent.contains(key) { continue }
+                    node.setNumber(key, number)
+                } else if let text = member.string {
+                    node.setText(key, text)
+                }
             }
         }
         guard sawType else { throw PGAdviseError(.input, "not an EXPLAIN JSON plan: a plan node has no \"Node Type\"") }
@@ -90,6 +101,15 @@ public enum ExplainJSONParser {
         if node.actualLoops == 0 { node.executed = false }
         return node
     }
+
+    static let zeroMeansAbsent: Set<String> = [
+        "Shared Dirtied Blocks", "Shared Written Blocks", "Local Hit Blocks",
+        "Local Read Blocks", "Local Dirtied Blocks", "Local Written Blocks", "Temp Read Blocks", "Temp Written Blocks",
+        "I/O Read Time", "I/O Write Time", "Shared I/O Read Time", "Shared I/O Write Time", "Local I/O Read Time",
+        "Local I/O Write Time", "Temp I/O Read Time", "Temp I/O Write Time", "WAL Records", "WAL FPI", "WAL Bytes",
+        "Rows Removed by Filter", "Rows Removed by Join Filter", "Rows Removed by Index Recheck",
+        "Exact Heap Blocks", "Lossy Heap Blocks", "Planned Partitions", "Disk Usage",
+    ]
 
     static func worker(_ value: JSONValue) -> PlanWorker {
         PlanWorker(workerNumber: value["Worker Number"]?.int ?? 0, actualStartupTimeMs: value["Actual Startup Time"]?.double,

@@ -67,7 +67,7 @@ enum ExplainTextParser {
         let headerEnd = [costRange?.lowerBound, actualRange?.lowerBound, neverRange?.lowerBound].compactMap { $0 }.min() ?? content.endIndex
         var node = try header(content[..<headerEnd], lineNumber: lineNumber)
         if let costRange {
-            let figures = try group(content[costRange.upperBound...], lineNumber: lineNumber)
+            let figures = try group("cost=" + content[costRange.upperBound...], lineNumber: lineNumber)
             let costs = (figures["cost"] ?? "").components(separatedBy: "..")
             node.startupCost = Double(costs.first ?? "") ?? 0
             node.totalCost = Double(costs.last ?? "") ?? 0

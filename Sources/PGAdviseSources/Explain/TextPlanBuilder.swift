@@ -148,6 +148,13 @@ struct TextPlanBuilder {
 
     private mutating func finishPlan() throws {
         guard var plan else { return }
+        // With BUFFERS, text omits a node's Buffers line when it touched nothing; JSON says 0.
+        if nodes.contains(where: { $0.node.sharedHitBlocks != nil || $0.node.sharedReadBlocks != nil }) {
+            for i in nodes.indices {
+                nodes[i].node.sharedHitBlocks = nodes[i].node.sharedHitBlocks ?? 0
+                nodes[i].node.sharedReadBlocks = nodes[i].node.sharedReadBlocks ?? 0
+            }
+        }
         plan.root = assemble(0)
         plans.append(plan)
         self.plan = nil
