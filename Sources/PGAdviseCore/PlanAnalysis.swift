@@ -30,9 +30,7 @@ public struct AnalyzedPlan: Codable, Sendable, Equatable {
     public var isAnalyzed: Bool { plan.isAnalyzed }
 
     /// Children of the node at `index`, as positions in `nodes`.
-    public func children(of index: Int) -> [Int] {
-        nodes.indices.filter { nodes[$0].parent == index }
-    }
+    public func children(of index: Int) -> [Int] { nodes[index].children }
 
     private static func collect(_ node: PlanNode, parent: Int?, depth: Int, path: [String], processes: Int,
                                 into nodes: inout [AnalyzedNode]) {
@@ -42,6 +40,7 @@ public struct AnalyzedPlan: Codable, Sendable, Equatable {
         let index = nodes.count
         nodes.append(AnalyzedNode(index: index, parent: parent, depth: depth, path: (path + [label]).joined(separator: " → "),
                                   node: flat, metrics: NodeMetrics(node, processes: processes)))
+        if let parent { nodes[parent].children.append(index) }
         // Below a Gather the node runs in the leader and in every launched worker.
         var below = processes
         if node.nodeType == "Gather" || node.nodeType == "Gather Merge" {
@@ -78,6 +77,8 @@ public struct AnalyzedNode: Codable, Sendable, Equatable {
     /// Position in `AnalyzedPlan.nodes` (depth first).
     public var index: Int
     public var parent: Int?
+    /// Positions of its children in `AnalyzedPlan.nodes`, in plan order.
+    public var children: [Int] = []
     public var depth: Int
     /// The labels from the root down to this node: `Limit → Sort → Seq Scan on orders`.
     public var path: String
