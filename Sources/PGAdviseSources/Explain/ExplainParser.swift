@@ -10,6 +10,12 @@ public enum ExplainParser {
 
     /// Every plan in `text`, or a `PGAdviseError(.input)` saying what was found instead.
     public static func parseAll(_ text: String) throws -> [Plan] {
+        // Raw JSON (a file saved from EXPLAIN (FORMAT JSON), possibly tens of MB) goes straight to
+        // the JSON reader: nothing around it to unwrap.
+        if let first = text.utf8.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }),
+           first == UInt8(ascii: "[") || first == UInt8(ascii: "{") {
+            return try ExplainJSONParser.parseAll(text)
+        }
         let lines = unwrap(text)
         switch try detect(lines) {
         case .json:
@@ -32,17 +38,20 @@ public enum ExplainParser {
         return first
     }
 
-    /// The format of the first plan-like line: a node line, the start of JSON, YAML or XML.
+    /// The format of the first plan-like line: a node line, the start of JSON, YAML or XML. A node
+    /// line with figures wins over one that only starts with a node name (a logged query's text
+    /// before its plan may hold such a line), so names alone are tried only when nothing else is found.
     public static func detect(_ lines: [String]) throws -> Format {
-        let hasFigures = lines.contains { $0.contains("  (cost=") || $0.contains(" (actual ") }
-        for line in lines {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            if trimmed.hasPrefix("<explain") || trimmed.hasPrefix("<?xml") { return .xml }
-            if isJSONStart(line) { return .json }
-            if trimmed.hasPrefix("- Plan:") || trimmed == "Plan:" || trimmed.hasPrefix("Node Type: ") { return .yaml }
-            if ExplainTextParser.looksLikeNode(Substring(trimmed), requireFigures: hasFigures) { return .text }
+        for requireFigures in [true, false] {
+            for line in lines {
+                let trimmed = line.drop { $0 == " " || $0 == "\t" }
+                if trimmed.hasPrefix("<explain") || trimmed.hasPrefix("<?xml") { return .xml }
+                if trimmed.hasPrefix("[") || trimmed.hasPrefix("{") { return .json }
+                if trimmed.hasPrefix("- Plan:") || trimmed == "Plan:" || trimmed.hasPrefix("Node Type: ") { return .yaml }
+                if ExplainTextParser.looksLikeNode(trimmed, requireFigures: requireFigures) { return .text }
+            }
         }
-        let sample = lines.first { !$0.trimmingCharacters(in: .whitespaces).isEmpty }.map { String($0.prefix(60)) } ?? "empty input"
+        let sample = lines.first { !$0.allSatisfy(\.isWhitespace) }.map { String($0.prefix(60)) } ?? "empty input"
         throw PGAdviseError(.input, "not an EXPLAIN plan: no plan node (such as `Seq Scan on t  (cost=...)`) and no "
                             + "EXPLAIN JSON found; the input starts with: \(sample)")
     }
@@ -52,30 +61,26 @@ public enum ExplainParser {
         return first == "[" || first == "{"
     }
 
-    /// The lines of the plan without what psql, pgAdmin or a terminal added around them.
+    /// The lines of the plan without what psql, pgAdmin or a terminal added around them. Runs over
+    /// every line of inputs of many MB, so it trims with Substring operations rather than Foundation.
     static func unwrap(_ text: String) -> [String] {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
-            var s = Substring(line)
-            if s.hasSuffix("\r") { s = s.dropLast() }
-            return String(s)
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> Substring in
+            var s = line
+            while let last = s.last, last.isWhitespace { s = s.dropLast() }
+            return s
         }
         // pgAdmin copies each row of its grid as a quoted CSV field.
-        let filled = lines.filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        let filled = lines.filter { !$0.isEmpty }
         if !filled.isEmpty, filled.allSatisfy({ $0.count >= 2 && $0.hasPrefix("\"") && $0.hasSuffix("\"") }) {
-            lines = lines.map { $0.count >= 2 ? String($0.dropFirst().dropLast()).replacingOccurrences(of: "\"\"", with: "\"") : $0 }
-        }
-        lines = lines.map { line in
-            var s = Substring(line)
-            while let last = s.last, last.isWhitespace { s = s.dropLast() }
-            return String(s)
+            lines = lines.map { $0.count >= 2 ? Substring($0.dropFirst().dropLast().replacingOccurrences(of: "\"\"", with: "\"")) : $0 }
         }
         // psql's aligned format marks a cell's inner line breaks with `+` at the end of the padded
         // line (right after the text on the longest one). When most lines end so, every one does.
-        let wrapped = lines.filter { $0.hasSuffix("+") }.count * 2 > lines.filter { !$0.isEmpty }.count
+        let wrapped = lines.filter { $0.hasSuffix("+") }.count * 2 > filled.count
         return lines.compactMap { line in
-            var s = Substring(line)
+            var s = line
             if wrapped, s.hasSuffix("+") { s = s.dropLast(); while let last = s.last, last.isWhitespace { s = s.dropLast() } }
-            let trimmed = s.trimmingCharacters(in: .whitespaces)
+            let trimmed = String(s.drop { $0 == " " || $0 == "\t" })
             if trimmed == "QUERY PLAN" || isRule(trimmed) || isRowCountFooter(trimmed) || isTimingLine(trimmed) { return nil }
             return String(s)
         }

@@ -71,7 +71,7 @@ public struct GenericPlanCollector {
                     outcomes[query.fingerprint] = PlanOutcome(skipReason: "EXPLAIN returned no plan")
                     continue
                 }
-                outcomes[query.fingerprint] = PlanOutcome(plan: try ExplainJSONParser.parse(output))
+                outcomes[query.fingerprint] = PlanOutcome(plan: try ExplainParser.parse(output))
             } catch let error as PostgresError {
                 let reason: String
                 if error.isStatementTimeout {
