@@ -42,5 +42,5 @@ awk -v n="$partitions" 'BEGIN {
 size=$(wc -c < "$plan")
 echo "plan: $partitions partitions, $((size / 1024 / 1024)) MB" >&2
 for run in 1 2 3; do
-  /usr/bin/time -f "run $run: %e s elapsed, %M kB peak memory" "$bin" explain "$plan" > /dev/null
+  /usr/bin/time -f "run $run: %e s elapsed (%U s user, %S s system), %M kB peak memory" "$bin" explain "$plan" > /dev/null
 done
