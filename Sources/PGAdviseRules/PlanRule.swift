@@ -43,9 +43,10 @@ extension Violation {
 }
 
 /// Where plan insights start to matter. A plan is judged alone, so "matters" is a share of its own
-/// run: PEV2 marks a node slow from 10% of the execution time and colours estimate factors from 10;
-/// pgMustard scores its tips by the time of the operations they are about. Counts keep a finding to
-/// work that is large in itself (a thousand rows thrown away is measurable; ten are not).
+/// run: PEV2 (dalibo/pev2, src/node.ts) marks a node slow from 10% of the execution time, colours
+/// estimate factors from 10, and heap fetches from 40% of the rows; pgMustard likewise ranks its
+/// tips by the time of the operations they are about. Counts keep a finding to work that is large
+/// in itself (a thousand rows thrown away is measurable; ten are not).
 public enum PlanThresholds {
     /// Share of the execution a node's subtree must take for an insight about it.
     public static let minimumShare = 0.10
@@ -53,7 +54,7 @@ public enum PlanThresholds {
     public static let minimumRows = 1_000.0
     /// Actual/estimated rows (either direction) from which an estimate is off (PEV2's first badge).
     public static let estimateFactor = 10.0
-    /// Share of the rows read that a filter must throw away (PEV2 and pgMustard: 90%).
+    /// Share of the rows read that a filter must throw away: it keeps fewer than one row in ten.
     public static let removedShare = 0.90
 }
 

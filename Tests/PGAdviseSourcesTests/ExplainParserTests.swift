@@ -58,6 +58,17 @@ import Testing
         #expect(try ExplainParser.parse(logged).queryText == "SELECT *")
     }
 
+    @Test func readsEveryPlanOfAnAutoExplainLog() throws {
+        let log = try String(contentsOf: RepositoryPaths.fixture("logs/stderr-auto-explain-text.log"), encoding: .utf8)
+        let plans = try ExplainParser.parseAll(log)
+        #expect(plans.count == log.components(separatedBy: "  plan:\n").count - 1)
+        #expect(plans.first?.queryText?.hasPrefix("INSERT INTO customers SELECT g") == true)
+        #expect(plans.first?.root.operation == "Insert" && plans.first?.root.children.first?.functionName == "generate_series")
+        let json = try String(contentsOf: RepositoryPaths.fixture("logs/stderr-auto-explain-json.log"), encoding: .utf8)
+        let entry = try #require(json.components(separatedBy: "  plan:\n").dropFirst().first?.components(separatedBy: "\n2026-").first)
+        #expect(try ExplainParser.parse(entry).root.operation == "Insert")
+    }
+
     @Test func readsSubplanLabelsAndNeverExecutedNodes() throws {
         let text = """
              Seq Scan on t  (cost=0.00..10.00 rows=5 width=4) (actual time=0.010..0.020 rows=3 loops=1)
@@ -136,6 +147,8 @@ struct ExplainFormatsAgreeTests {
         let setup = try String(contentsOf: RepositoryPaths.fixture("plans/setup.sql"), encoding: .utf8)
         let dsn = try TestDatabase.freshDatabase("pgadvise_explain_formats_\(verbose ? "v" : "t")", setupSQL: setup)
         let connection = try PostgresConnection(conninfo: dsn, options: SessionOptions(statementTimeoutMs: 60_000, readOnly: false))
+        // Autovacuum or analyze between the two captures would change buffers and estimates.
+        try connection.execute("ALTER TABLE customers SET (autovacuum_enabled = off); ALTER TABLE orders SET (autovacuum_enabled = off)")
         for statement in try String(contentsOf: RepositoryPaths.fixture("plans/vacuum.sql"), encoding: .utf8).split(separator: "\n") {
             try connection.execute(String(statement))
         }
@@ -143,7 +156,7 @@ struct ExplainFormatsAgreeTests {
         for statement in Self.statements {
             let options = "ANALYZE, BUFFERS, TIMING OFF, SETTINGS, WAL" + (verbose ? ", VERBOSE" : "")
             try connection.execute("BEGIN")
-            _ = try connection.query("EXPLAIN (\(options)) \(statement)")
+            for _ in 0..<2 { _ = try connection.query("EXPLAIN (\(options)) \(statement)") }
             let textLines = try connection.query("EXPLAIN (\(options)) \(statement)").rows.compactMap { $0.first ?? nil }
             let json = try connection.query("EXPLAIN (\(options), FORMAT JSON) \(statement)").rows.first?.first ?? nil
             try connection.execute("ROLLBACK")

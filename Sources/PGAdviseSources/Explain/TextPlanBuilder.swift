@@ -120,6 +120,9 @@ struct TextPlanBuilder {
                 try startPlan(content, column: column, lineNumber: lineNumber)
             } else if content.hasPrefix("Query Text: ") {
                 queryText = String(content.dropFirst(12))
+            } else if content.contains("LOG:  ") {
+                // The next entry of a server log pasted with its auto_explain plans: this plan ends.
+                try finishPlan()
             } else {
                 throw PGAdviseError(.input, "line \(lineNumber): not part of an EXPLAIN text plan (mixed formats or pasted text?): \(content.prefix(60))")
             }

@@ -7,8 +7,9 @@ public struct FilterRemovesMostRowsRule: PlanRule {
         summary: "A scan reads rows only to throw 90% or more of them away by its filter.",
         rationale: """
         A sequential scan pays for every row it reads, kept or not. When its filter throws away 90% or \
-        more of them (PEV2 and pgMustard flag the same share), an index on the filtered columns would \
-        read only the rows kept. Reported when at least 1,000 rows are thrown away and the scan takes at \
+        more of them (it keeps fewer than one row in ten), an index on the filtered columns would read \
+        only the rows kept. PEV2 likewise weighs the share of rows removed by the node's share of the \
+        time before it marks a filter. Reported when at least 1,000 rows are thrown away and the scan takes at \
         least 10% of the execution; a scan repeated by a nested loop is left to nested-loop-many-loops.
         """,
         solution: """
