@@ -18,6 +18,16 @@ import Testing
         #expect(healthy.exitCode == 0 && healthy.stdout.contains("Insights: none."))
     }
 
+    @Test func writesMarkdown() throws {
+        let out = try runPGAdvise(["explain", Self.plan("disk-spill.json"), "--format", "markdown"])
+        #expect(out.exitCode == 0, "\(out.stderr)")
+        #expect(out.stdout.contains("| Node | Exclusive | Inclusive | Share | Rows (actual of est.) | Estimate | Loops | Buffers |"))
+        #expect(out.stdout.contains("| · Sort |"))
+        #expect(out.stdout.contains("### Insights\n\n- **warning** `disk-spill`"))
+        let compare = try runPGAdvise(["explain", "--compare", Self.plan("disk-spill.txt"), Self.plan("disk-spill.json"), "--format", "markdown"])
+        #expect(compare.exitCode == 0 && compare.stdout.contains("| Before |") && compare.stdout.contains("| After |"))
+    }
+
     @Test func failOnTurnsInsightsIntoExitCodeOne() throws {
         #expect(try runPGAdvise(["explain", Self.plan("lossy-bitmap.txt"), "--fail-on", "warning"]).exitCode == 1)
         #expect(try runPGAdvise(["explain", Self.plan("healthy.txt"), "--fail-on", "warning"]).exitCode == 0)
