@@ -38,7 +38,7 @@ let package = Package(
         .testTarget(name: "PGAdviseCoreTests", dependencies: ["PGAdviseCore"], swiftSettings: swift5),
         .testTarget(name: "PGAdviseSQLTests", dependencies: ["PGAdviseSQL"], swiftSettings: swift5),
         .testTarget(name: "PGAdviseSourcesTests", dependencies: ["PGAdviseSources", "PGAdviseTestSupport"], swiftSettings: swift5),
-        .testTarget(name: "PGAdviseRulesTests", dependencies: ["PGAdviseRules", "PGAdviseSQL"], swiftSettings: swift5),
+        .testTarget(name: "PGAdviseRulesTests", dependencies: ["PGAdviseRules", "PGAdviseSQL", "PGAdviseSources"], swiftSettings: swift5),
         .testTarget(name: "PGAdviseAdvisorTests", dependencies: ["PGAdviseAdvisor", "PGAdviseReport", "PGAdviseTestSupport"], swiftSettings: swift5),
         .testTarget(name: "PGAdviseReportTests", dependencies: ["PGAdviseReport"], swiftSettings: swift5),
         .testTarget(name: "PGAdviseStoreTests", dependencies: ["PGAdviseStore", "PGAdviseReport", "PGAdviseTestSupport"], swiftSettings: swift5),

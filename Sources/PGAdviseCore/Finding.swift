@@ -43,6 +43,16 @@ public struct Finding: Codable, Sendable, Equatable {
     public var totalMs: Double?
     /// Rule-specific facts (e.g. an N+1 burst's session and window), kept as strings for stable JSON.
     public var details: [String: String]?
+    // Plan insights (`pgadvise explain`): the node the finding is about and the time at stake.
+    /// The node as EXPLAIN names it: `Seq Scan on orders`.
+    public var node: String? = nil
+    /// From the root down to the node: `Limit → Sort → Seq Scan on orders`.
+    public var nodePath: String? = nil
+    /// The node's position in the plan, depth first from 0 (the root).
+    public var nodeIndex: Int? = nil
+    /// The node's own time and its share of the execution (0...1).
+    public var exclusiveMs: Double? = nil
+    public var shareOfExecution: Double? = nil
 
     public init(rule: String, severity: Severity, category: RuleCategory? = nil, message: String,
                 file: String? = nil, line: Int? = nil, column: Int? = nil, fingerprint: String? = nil,

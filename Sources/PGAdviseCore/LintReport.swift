@@ -40,11 +40,14 @@ public struct RuleExample: Codable, Sendable, Equatable {
     public var schema: String?
     /// For an example that is not SQL (a scan rule's statistics and plans): what it holds.
     public var caption: String?
+    /// For plan rules: the EXPLAIN output, with `↓` before the node a finding points at.
+    public var plan: String?
 
-    public init(sql: String, schema: String? = nil, caption: String? = nil) {
+    public init(sql: String, schema: String? = nil, caption: String? = nil, plan: String? = nil) {
         self.sql = sql
         self.schema = schema
         self.caption = caption
+        self.plan = plan
     }
 }
 

@@ -51,12 +51,14 @@ func scopeDescription(_ scope: String) -> String {
     case "workload": return "a log's sessions (`logs`)"
     case "input": return "the input files (`lint`)"
     case "connection": return "how the server's connections are used (`pool`, `scan`)"
+    case "plan": return "an EXPLAIN ANALYZE plan (`explain`)"
     default: return scope
     }
 }
 
 func exampleBlock(_ example: RuleExample, sharedSchema: String?) -> String {
     if let caption = example.caption { return "- \(caption)\n\n" }
+    if let plan = example.plan { return "```text\n\(plan.trimmingTrailingNewlines())\n```\n\n" }
     var sql = ""
     if let schema = example.schema, schema != sharedSchema {
         sql += "-- schema:\n" + schema.trimmingTrailingNewlines() + "\n-- statement:\n"

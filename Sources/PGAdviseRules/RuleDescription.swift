@@ -50,6 +50,8 @@ public enum RuleScope: String, Sendable, Codable {
     case input
     /// How the server's connections are used (`pgadvise pool`, and `scan` on its snapshot).
     case connection
+    /// One EXPLAIN ANALYZE plan (`pgadvise explain`).
+    case plan
 }
 
 /// One example of a rule: SQL where `↓` marks each place a finding points at, and, for rules that
@@ -64,6 +66,8 @@ public struct Example: Sendable {
 
     /// For connection rules: the observation the example stands for, described by `caption`.
     public var connection: PoolObservation? = nil
+    /// For plan rules: the EXPLAIN output the rule reads (`↓` before the node a finding points at).
+    public var plan: String? = nil
 
     public init(_ sql: String, schema: String? = nil) {
         self.sql = sql
@@ -114,6 +118,8 @@ public struct Violation: Sendable, Equatable {
     public var fingerprint: String? = nil
     public var calls: Int? = nil
     public var totalMs: Double? = nil
+    /// For plan rules: the node's position in `AnalyzedPlan.nodes`.
+    public var nodeIndex: Int? = nil
 
     public init(message: String, location: Int? = nil, evidence: String? = nil, solution: String? = nil,
                 fix: String? = nil, table: String? = nil, index: String? = nil, constraint: String? = nil,
@@ -162,7 +168,7 @@ extension RuleDescription {
     public var info: RuleInfo {
         RuleInfo(id: id, severity: severity, category: category, scope: scope.rawValue, summary: summary,
                  rationale: rationale, solution: solution,
-                 triggering: triggering.map { RuleExample(sql: $0.sql, schema: $0.schema, caption: $0.caption) },
-                 nonTriggering: nonTriggering.map { RuleExample(sql: $0.sql, schema: $0.schema, caption: $0.caption) })
+                 triggering: triggering.map { RuleExample(sql: $0.sql, schema: $0.schema, caption: $0.caption, plan: $0.plan) },
+                 nonTriggering: nonTriggering.map { RuleExample(sql: $0.sql, schema: $0.schema, caption: $0.caption, plan: $0.plan) })
     }
 }

@@ -9,6 +9,7 @@ public enum RegisteredRule: Sendable {
     case scan(any ScanRule)
     case described(RuleDescription)
     case connection(any ConnectionRule)
+    case plan(any PlanRule)
 
     public var description: RuleDescription {
         switch self {
@@ -17,6 +18,7 @@ public enum RegisteredRule: Sendable {
         case let .scan(rule): return type(of: rule).description
         case let .described(description): return description
         case let .connection(rule): return type(of: rule).description
+        case let .plan(rule): return type(of: rule).description
         }
     }
 }
@@ -51,6 +53,17 @@ public let ruleRegistry: [RegisteredRule] = [
     .connection(OversizedMaxConnectionsRule()),
     .connection(ConnectionChurnRule()),
     .connection(ManyIdleConnectionsRule()),
+    .plan(RowMisestimateRule()),
+    .plan(DiskSpillRule()),
+    .plan(LossyBitmapRule()),
+    .plan(FilterRemovesMostRowsRule()),
+    .plan(IndexFilterRule()),
+    .plan(NestedLoopManyLoopsRule()),
+    .plan(HeapFetchesRule()),
+    .plan(WorkersNotLaunchedRule()),
+    .plan(JITOverheadRule()),
+    .plan(SlowPlanningRule()),
+    .plan(LargeOffsetRule()),
 ]
 
 public enum RuleRegistry {
@@ -61,6 +74,11 @@ public enum RuleRegistry {
     public static var catalogRules: [any CatalogRule] {
         ruleRegistry.compactMap { if case let .catalog(rule) = $0 { return rule } else { return nil } }
     }
+
+    public static var planRules: [any PlanRule] {
+        ruleRegistry.compactMap { if case let .plan(rule) = $0 { return rule } else { return nil } }
+    }
+
 
     public static var connectionRules: [any ConnectionRule] {
         ruleRegistry.compactMap { if case let .connection(rule) = $0 { return rule } else { return nil } }

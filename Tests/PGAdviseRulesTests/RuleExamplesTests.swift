@@ -1,5 +1,6 @@
 import PGAdviseCore
 import PGAdviseSQL
+import PGAdviseSources
 import Testing
 @testable import PGAdviseRules
 
@@ -9,7 +10,7 @@ import Testing
 @Suite struct RuleExamplesTests {
     static let checkedRules: [RegisteredRule] = ruleRegistry.filter {
         switch $0 {
-        case .query, .catalog: return true
+        case .query, .catalog, .plan: return true
         case .scan, .described, .connection: return false
         }
     }
@@ -27,13 +28,41 @@ import Testing
         switch registered {
         case let .query(rule): result = Linter.lint([source], schema: schemaSources, queryRules: [rule], catalogRules: [])
         case let .catalog(rule): result = Linter.lint([source], schema: schemaSources, queryRules: [], catalogRules: [rule])
-        case .scan, .described, .connection: return []
+        case .scan, .described, .connection, .plan: return []
         }
         return result.findings.filter { $0.rule == registered.description.id }
     }
 
+    /// A plan rule's findings on an example plan (EXPLAIN text, parsed as users' plans are).
+    func planFindings(of rule: any PlanRule, plan: String) throws -> [Finding] {
+        let plans = try ExplainParser.parseAll(plan)
+        return plans.flatMap { PlanRuleEngine.check(AnalyzedPlan($0), rules: [rule]).findings }
+    }
+
+    /// Plan examples: each finding names the node on a marked line; without markers, the example
+    /// is about the whole plan and gives one finding with no node.
+    func checkPlanExample(_ rule: any PlanRule, _ example: Example, id: String) throws {
+        let (text, marked) = example.strippedPlan
+        let found = try planFindings(of: rule, plan: text)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let expected = try marked.map { line -> String in
+            let nodeText = lines[line].drop { $0 == " " || $0 == "-" || $0 == ">" }
+            return try ExplainParser.parse(String(nodeText)).root.label
+        }
+        if expected.isEmpty {
+            #expect(found.count == 1 && found.first?.node == nil, "\(id): \(found.map(\.message))")
+        } else {
+            #expect(found.compactMap(\.node).sorted() == expected.sorted(), "\(id): \(found.map(\.message))")
+        }
+        #expect(found.allSatisfy { !$0.message.isEmpty && $0.severity == type(of: rule).description.severity })
+    }
+
     @Test(arguments: ids) func triggeringExamplesFireAtTheirMarkers(id: String) throws {
         let registered = try rule(id)
+        if case let .plan(planRule) = registered {
+            for example in registered.description.triggering { try checkPlanExample(planRule, example, id: id) }
+            return
+        }
         for example in registered.description.triggering {
             let (sql, offsets) = example.stripped
             let lines = LineIndex(sql)
@@ -47,6 +76,13 @@ import Testing
 
     @Test(arguments: ids) func nonTriggeringExamplesStaySilent(id: String) throws {
         let registered = try rule(id)
+        if case let .plan(planRule) = registered {
+            for example in registered.description.nonTriggering {
+                let found = try planFindings(of: planRule, plan: example.strippedPlan.text)
+                #expect(found.isEmpty, "\(id) fired on: \(example.plan ?? "")\n\(found.map(\.message))")
+            }
+            return
+        }
         for example in registered.description.nonTriggering {
             let found = findings(of: registered, sql: example.stripped.sql, schema: example.schema)
             #expect(found.isEmpty, "\(id) fired on: \(example.sql)\n\(found.map(\.message))")
@@ -55,6 +91,7 @@ import Testing
 
     @Test(arguments: ids) func triggeringExamplesInCommentsOrStringsStaySilent(id: String) throws {
         let registered = try rule(id)
+        if case .plan = registered { return }  // plans are not SQL: nothing to comment out
         for example in registered.description.triggering {
             let sql = example.stripped.sql
             let commented = sql.split(separator: "\n", omittingEmptySubsequences: false).map { "-- " + $0 }.joined(separator: "\n")
@@ -98,6 +135,10 @@ import Testing
         for d in all {
             #expect(d.id.allSatisfy { $0.isLowercase || $0 == "-" }, "\(d.id) is not kebab-case")
             #expect(!d.summary.isEmpty && !d.solution.isEmpty && !d.rationale.isEmpty, "\(d.id)")
+            if d.scope == .plan {
+                #expect(!d.triggering.isEmpty && !d.nonTriggering.isEmpty, "\(d.id) needs examples")
+                #expect((d.triggering + d.nonTriggering).allSatisfy { $0.plan != nil }, "\(d.id): an example without a plan")
+            }
             if d.scope == .query || d.scope == .catalog {
                 #expect(!d.triggering.isEmpty && !d.nonTriggering.isEmpty, "\(d.id) needs examples")
                 #expect(d.triggering.allSatisfy { !$0.stripped.offsets.isEmpty }, "\(d.id): an example without ↓")

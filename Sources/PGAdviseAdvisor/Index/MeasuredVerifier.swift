@@ -145,19 +145,9 @@ struct MeasuredVerifier {
     }
 
     static func timing(explainAnalyzeJSON: String) -> Timing? {
-        guard let data = explainAnalyzeJSON.data(using: .utf8),
-              let top = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]],
-              let first = top.first, let root = first["Plan"] as? [String: Any],
-              let ms = (first["Execution Time"] as? NSNumber)?.doubleValue else { return nil }
-        let hit = (root["Shared Hit Blocks"] as? NSNumber)?.doubleValue ?? 0
-        let read = (root["Shared Read Blocks"] as? NSNumber)?.doubleValue ?? 0
-        var names = Set<String>()
-        func walk(_ node: [String: Any]) {
-            if let name = node["Index Name"] as? String { names.insert(name) }
-            for child in node["Plans"] as? [[String: Any]] ?? [] { walk(child) }
-        }
-        walk(root)
-        return Timing(ms: ms, buffers: hit + read, indexNames: names)
+        guard let plan = try? ExplainParser.parse(explainAnalyzeJSON), let ms = plan.executionTimeMs else { return nil }
+        let buffers = Double((plan.root.sharedHitBlocks ?? 0) + (plan.root.sharedReadBlocks ?? 0))
+        return Timing(ms: ms, buffers: buffers, indexNames: Set(plan.root.allNodes.compactMap(\.indexName)))
     }
 }
 

@@ -170,19 +170,9 @@ public final class WhatIfSession {
     }
 
     static func summarize(explainJSON: String) -> PlanSummary? {
-        guard let data = explainJSON.data(using: .utf8),
-              let top = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]],
-              let root = top.first?["Plan"] as? [String: Any],
-              let cost = root["Total Cost"] as? Double ?? (root["Total Cost"] as? NSNumber)?.doubleValue else { return nil }
-        var summary = PlanSummary(totalCost: cost, indexNames: [], sequentialScans: [])
-        func walk(_ node: [String: Any]) {
-            if let name = node["Index Name"] as? String { summary.indexNames.insert(name) }
-            if node["Node Type"] as? String == "Seq Scan", let relation = node["Relation Name"] as? String {
-                summary.sequentialScans.insert(relation)
-            }
-            for child in node["Plans"] as? [[String: Any]] ?? [] { walk(child) }
-        }
-        walk(root)
-        return summary
+        guard let plan = try? ExplainParser.parse(explainJSON) else { return nil }
+        let nodes = plan.root.allNodes
+        return PlanSummary(totalCost: plan.root.totalCost, indexNames: Set(nodes.compactMap(\.indexName)),
+                           sequentialScans: Set(nodes.filter { $0.nodeType == "Seq Scan" }.compactMap(\.relationName)))
     }
 }

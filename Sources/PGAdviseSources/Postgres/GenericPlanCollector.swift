@@ -113,7 +113,7 @@ public struct GenericPlanCollector {
                     outcomes[query.fingerprint] = PlanOutcome(skipReason: .noPlanReturned)
                     continue
                 }
-                outcomes[query.fingerprint] = PlanOutcome(plan: try ExplainJSONParser.parse(output))
+                outcomes[query.fingerprint] = PlanOutcome(plan: try ExplainParser.parse(output))
             } catch let error as PostgresError {
                 let reason: PlanSkipReason
                 if error.isStatementTimeout {

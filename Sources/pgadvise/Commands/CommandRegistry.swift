@@ -5,6 +5,7 @@ let commandRegistry: [ParsableCommand.Type] = [
     LogsCommand.self,
     ScanCommand.self,
     IndexesCommand.self,
+    ExplainCommand.self,
     LintCommand.self,
     RulesCommand.self,
     SnapshotCommand.self,
