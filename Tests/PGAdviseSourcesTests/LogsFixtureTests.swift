@@ -40,6 +40,8 @@ import PGAdviseTestSupport
         Case(file: "syslog.log", format: "syslog", prefix: "%m [%p] user=%u,db=%d,app=%a,client=%h ", totalMs: 1655.174,
              hasSQLSTATE: false),
         Case(file: "heroku.log", format: "syslog", prefix: "%m [%p] sql_error_code = %e ", totalMs: 1917.487, hasSQLSTATE: true),
+        Case(file: "csvlog-quoted.csv", format: "csvlog", prefix: nil, totalMs: 1917.487, hasSQLSTATE: true),
+        Case(file: "heroku-mixed.log", format: "syslog", prefix: "%m [%p] sql_error_code = %e ", totalMs: 1917.487, hasSQLSTATE: true),
         Case(file: "cloudnativepg.json", format: "cloudnativepg", prefix: nil, totalMs: 1917.487, hasSQLSTATE: true),
         Case(file: "cloudsql.json", format: "cloudsql", prefix: "%m [%p]: [%l-1] db=%d,user=%u ", totalMs: 1624.981,
              hasSQLSTATE: false),

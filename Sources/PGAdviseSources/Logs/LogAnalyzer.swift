@@ -81,9 +81,11 @@ public final class LogAnalyzer {
             reader = StderrReader(prefix: prefix)
         case .csvlog: reader = CSVReader()
         case .jsonlog, .cloudnativepg: reader = JSONLinesReader(format: format)
+        case .pgbouncer: reader = PgBouncerReader()
         }
         let linesBefore = workers.reduce(0) { $0 + $1.lines }
         let skippedBefore = workers.reduce(0) { $0 + $1.skippedLines }
+        let otherShapesBefore = workers.reduce(0) { $0 + $1.otherShapeLines }
         var nextLine = 1
         while true {
             var cut: Int
@@ -145,8 +147,10 @@ public final class LogAnalyzer {
         let lines = workers.reduce(0) { $0 + $1.lines } - linesBefore
         let skipped = workers.reduce(0) { $0 + $1.skippedLines } - skippedBefore + convertedSkipped
         workers[0].skippedLines += convertedSkipped
+        let otherShapes = workers.reduce(0) { $0 + $1.otherShapeLines } - otherShapesBefore
         files.append(LogFileSummary(path: path == "-" ? "-" : path, format: format.rawValue, prefix: prefix?.format,
-                                    compression: input.compression, bytes: input.bytesRead, lines: lines, skippedLines: skipped))
+                                    compression: input.compression, bytes: input.bytesRead, lines: lines, skippedLines: skipped,
+                                    otherShapeLines: otherShapes > 0 ? otherShapes : nil))
     }
 
     /// Processes `records[0..<cut]`, split over the workers at record boundaries. Returns the next line number.
@@ -238,7 +242,7 @@ public final class LogAnalyzer {
         let all = workers[0]
         for w in workers.dropFirst() { all.merge(w) }
         let statementsFound = all.statements + all.keys.reduce(0) { $0 + ($1.calls == 0 ? $1.planCalls : 0) }
-        guard statementsFound > 0 else { throw noStatementsError(all) }
+        guard statementsFound > 0 || all.recognisedRecords > 0 else { throw nothingRecognisedError(all) }
 
         // Fingerprint each distinct key once, then fold keys into fingerprints.
         var byFingerprint: [String: (stats: KeyStats, parsed: Bool)] = [:]
@@ -333,6 +337,11 @@ public final class LogAnalyzer {
         if all.timedStatements == 0, all.statements > 0 {
             summary.notes.append("No statement durations were logged (set log_min_duration_statement); statements are counted, not timed.")
         }
+        if statementsFound == 0, all.recognisedRecords > all.pgbouncer.lines {
+            summary.notes.append("No SQL statement was logged, so there are no query figures: set log_min_duration_statement = 0 "
+                + "(or a threshold in milliseconds) for timed statements, or log_statement = 'all' for counts without times; "
+                + "log_line_prefix with %p or %c lets pgadvise find N+1 bursts.")
+        }
 
         let slowest = queries.compactMap { $0.slowest }.filter { $0.durationMs != nil }
             .sorted { ($0.durationMs ?? 0) > ($1.durationMs ?? 0) }.prefix(options.slowestCount)
@@ -356,7 +365,8 @@ public final class LogAnalyzer {
 
         return LogReport(schemaVersion: 1, summary: summary, queries: queries, findings: findings,
                          slowestStatements: Array(slowest), errors: errors, tempFiles: temp, lockWaits: locks,
-                         checkpoints: all.checkpoints, autovacuum: autovacuum, sessions: sessions)
+                         checkpoints: all.checkpoints, autovacuum: autovacuum, sessions: sessions,
+                         pgbouncer: all.pgbouncer.summary(zone: zone))
     }
 
     private func clamp(_ value: Double?, _ k: KeyStats) -> Double? {
@@ -419,7 +429,7 @@ public final class LogAnalyzer {
         return "-- $1 is an array of all the values, e.g. '{7,14,21}'\n" + rewritten
     }
 
-    private func noStatementsError(_ all: LogWorker) -> PGAdviseError {
+    private func nothingRecognisedError(_ all: LogWorker) -> PGAdviseError {
         let described = files.map { f -> String in
             var s = "\(f.path): \(f.format)"
             if let c = f.compression { s += " (\(c))" }
@@ -428,7 +438,7 @@ public final class LogAnalyzer {
             return s
         }
         return PGAdviseError(.input, """
-            no SQL statement found in the input.
+            nothing recognised in the input: no SQL statement found, and no other PostgreSQL or PgBouncer message.
             Detected: \(described.joined(separator: "; ")).
             pgadvise needs statements logged with their durations: log_min_duration_statement = 0 (or a threshold), \
             or log_statement = 'all' for counts without times. Session grouping and N+1 detection need %p or %c \
@@ -441,7 +451,8 @@ public final class LogAnalyzer {
 
     static func detectFormat(_ head: [UInt8]) -> LogFormat {
         let sample = head.prefix(1 << 16)
-        var json = 0, cloudSQL = 0, cnpg = 0, csv = 0, syslog = 0, total = 0
+        if looksLikeCSVLog(Array(sample)) { return .csvlog }
+        var json = 0, cloudSQL = 0, cnpg = 0, csv = 0, syslog = 0, pgbouncer = 0, total = 0
         sample.withUnsafeBufferPointer { buf in
             guard let p = buf.baseAddress else { return }
             var i = 0
@@ -458,7 +469,9 @@ public final class LogAnalyzer {
                     continue
                 }
                 if let tsEnd = scanTimestamp(p, e, from: i), tsEnd < e, p[tsEnd] == 0x2C { csv += 1; continue }
-                if SyslogConverter.startsWithSyslogTimestamp(p, i, e), SyslogConverter.parseHeader(p, i, e) != nil { syslog += 1 }
+                if SyslogConverter.startsWithSyslogTimestamp(p, SyslogConverter.timestampStart(p, i, e), e),
+                   SyslogConverter.parseHeader(p, i, e) != nil { syslog += 1; continue }
+                if PgBouncerReader.parseHeader(p, i, e) != nil { pgbouncer += 1 }
             }
         }
         guard total > 0 else { return .stderr }
@@ -469,7 +482,62 @@ public final class LogAnalyzer {
         }
         if csv * 2 > total { return .csvlog }
         if syslog * 2 > total { return .syslog }
+        if pgbouncer * 2 > total { return .pgbouncer }
         return .stderr
+    }
+
+    /// csvlog, told by its records rather than its lines or its name: most of the first records (quoted
+    /// fields may span lines) have 22 to 26 fields (PostgreSQL 9.0 to 17, as the columns were added) and
+    /// a timestamp first, quoted or not (log shippers and spreadsheet tools quote every field).
+    static func looksLikeCSVLog(_ sample: [UInt8]) -> Bool {
+        var records = 0, matching = 0
+        var fields = 1
+        var inQuotes = false
+        var fieldStart = 0
+        var firstField: Range<Int>? = nil
+        var i = 0
+        let n = sample.count
+        while i < n, records < 50 {
+            let c = sample[i]
+            if inQuotes {
+                if c == 0x22 {
+                    if i + 1 < n, sample[i + 1] == 0x22 { i += 2; continue }
+                    inQuotes = false
+                }
+                i += 1
+                continue
+            }
+            switch c {
+            case 0x22:
+                inQuotes = true
+            case 0x2C, 0x0A:
+                if fields == 1 { firstField = fieldStart..<i }
+                if c == 0x2C {
+                    fields += 1
+                } else {
+                    records += 1
+                    if (22...26).contains(fields), let first = firstField, firstFieldIsTimestamp(sample, first) { matching += 1 }
+                    fields = 1
+                    firstField = nil
+                }
+                fieldStart = i + 1
+            default:
+                break
+            }
+            i += 1
+        }
+        return records > 0 && matching * 2 > records
+    }
+
+    private static func firstFieldIsTimestamp(_ sample: [UInt8], _ field: Range<Int>) -> Bool {
+        var start = field.lowerBound
+        var end = field.upperBound
+        if end > start, sample[end - 1] == 0x0D { end -= 1 }
+        if end - start >= 2, sample[start] == 0x22, sample[end - 1] == 0x22 { start += 1; end -= 1 }
+        return sample.withUnsafeBufferPointer { buf in
+            guard let p = buf.baseAddress else { return false }
+            return scanTimestamp(p, end, from: start) == end
+        }
     }
 
     /// The log_line_prefix that explains the most lines: common prefixes and ones inferred from the lines.
@@ -489,12 +557,7 @@ public final class LogAnalyzer {
                     lines.append(i..<e)
                     var event = LogEvent()
                     if inferred.count < 40, generic.parseHeader(p + i, e - i, into: &event), let m = event.message.base {
-                        var start = m - p
-                        // Back up over "SEVERITY:  " to the prefix's end.
-                        while start > i, p[start - 1] == 0x20 { start -= 1 }
-                        start -= 1
-                        while start > i, p[start - 1] >= 0x41, p[start - 1] <= 0x5A || isDigit(p[start - 1]) { start -= 1 }
-                        let candidate = inferPrefix(fromSample: Array(UnsafeBufferPointer(start: p + i, count: start - i)))
+                        let candidate = inferPrefix(fromSample: prefixBytes(p + i, messageStart: m - (p + i)))
                         if !inferred.contains(candidate) { inferred.append(candidate) }
                     }
                 }

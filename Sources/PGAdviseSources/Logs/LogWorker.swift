@@ -147,6 +147,11 @@ final class LogWorker {
     var checkpoints = CheckpointSummary()
     var autovacuum: [String: AutovacuumTable] = [:]
     var sessions = SessionSummary()
+    var pgbouncer = PgBouncerCollector()
+    /// Records whose severity was recognised: what tells a log with no statement from unreadable input.
+    var recognisedRecords = 0
+    /// Lines read through another shape than the detected one (see StderrReader's alternates).
+    var otherShapeLines = 0
     var runs = RunSegment()
     private var openRuns: [UInt64: StatementRun] = [:]
     /// Statements logged by log_statement, waiting for a bare `duration:` line from the same session.
@@ -166,12 +171,8 @@ final class LogWorker {
     // MARK: Events
 
     func consume(_ event: inout LogEvent) {
-        let ms = wallMillis(event.timestamp)
-        if let ms {
-            if ms < firstMs { firstMs = ms }
-            if ms > lastMs { lastMs = ms }
-            if zone == nil { zone = zoneText(event.timestamp) }
-        }
+        let ms = observeTime(event.timestamp)
+        if event.severity != .unknown { recognisedRecords += 1 }
         if event.severity.isSecondary {
             attach(event.severity, event.message, event)
             return
@@ -197,6 +198,22 @@ final class LogWorker {
         }
         if !event.detail.isEmpty { attach(.detail, event.detail, event) }
         if !event.statement.isEmpty { attach(.statement, event.statement, event) }
+    }
+
+    private func observeTime(_ timestamp: ByteSlice) -> Double? {
+        let ms = wallMillis(timestamp)
+        if let ms {
+            if ms < firstMs { firstMs = ms }
+            if ms > lastMs { lastMs = ms }
+            if zone == nil { zone = zoneText(timestamp) }
+        }
+        return ms
+    }
+
+    func pgbouncerLine(timestamp: ByteSlice, level: LogSeverity, message: ByteSlice, line: Int) {
+        recognisedRecords += 1
+        let ms = observeTime(timestamp)
+        pgbouncer.consume(message, ms: ms, file: fileIndex, line: line)
     }
 
     private func durationLine(_ message: ByteSlice, _ ms: Double?, _ event: inout LogEvent) {
@@ -469,9 +486,11 @@ final class LogWorker {
                 }
             }
         case 0x61: // a
-            if message.hasPrefix("automatic vacuum of table \"") || message.hasPrefix("automatic analyze of table \"") {
+            // `automatic aggressive vacuum of table` and `... to prevent wraparound of table` are vacuums too.
+            if message.hasPrefix("automatic vacuum of table \"") || message.hasPrefix("automatic analyze of table \"")
+                || message.hasPrefix("automatic aggressive vacuum ") {
                 let text = message.messageString
-                let isVacuum = message.hasPrefix("automatic vacuum")
+                let isVacuum = !message.hasPrefix("automatic analyze")
                 guard let open = text.firstIndex(of: "\""), let close = text[text.index(after: open)...].firstIndex(of: "\"") else { return }
                 let table = String(text[text.index(after: open)..<close])
                 var entry = autovacuum[table] ?? AutovacuumTable(table: table, vacuums: 0, analyzes: 0, elapsedSeconds: 0)
@@ -603,6 +622,9 @@ final class LogWorker {
         zone = zone ?? other.zone
         sawSession = sawSession || other.sawSession
         errorCount += other.errorCount
+        recognisedRecords += other.recognisedRecords
+        otherShapeLines += other.otherShapeLines
+        pgbouncer.merge(other.pgbouncer)
         for (g, e) in other.errors {
             if var mine = errors[g] {
                 mine.count += e.count
