@@ -16,6 +16,10 @@ public struct LogReport: Codable, Sendable {
     public var sessions: SessionSummary
     /// What PgBouncer logs said (present only when a PgBouncer log was read).
     public var pgbouncer: PgBouncerSummary?
+    /// Statements, their time and errors per minute (hour, day on longer logs), when the log has times.
+    public var timeline: LogTimeline?
+    /// How many timed statements fell in each duration range.
+    public var latencyDistribution: LatencyDistribution?
 
     public init(schemaVersion: Int, summary: LogSummary, queries: [QueryStats], findings: [Finding],
                 slowestStatements: [QuerySample], errors: [LogErrorGroup], tempFiles: TempFileSummary,
@@ -237,4 +241,44 @@ public struct PgBouncerSummary: Codable, Sendable, Equatable {
     public var clientDisconnections: [PgBouncerMessageCount] = []
     public var serverDisconnections: [PgBouncerMessageCount] = []
     public init() {}
+}
+
+public struct LogTimeBucket: Codable, Sendable, Equatable {
+    /// The bucket's start, in the log's own clock and zone.
+    public var start: String
+    public var statements: Int
+    public var durationMs: Double
+    public var errors: Int
+    public init(start: String, statements: Int, durationMs: Double, errors: Int) {
+        self.start = start; self.statements = statements; self.durationMs = durationMs; self.errors = errors
+    }
+}
+
+public struct LogTimeline: Codable, Sendable, Equatable {
+    /// 60, 3600 or 86400: a minute while the log spans at most 12 hours, an hour up to 90 days, else a day
+    /// (wider still when that would make more than 4,000 buckets).
+    public var bucketSeconds: Int
+    /// Every bucket from the first to the last, empty ones included.
+    public var buckets: [LogTimeBucket]
+    public init(bucketSeconds: Int, buckets: [LogTimeBucket]) { self.bucketSeconds = bucketSeconds; self.buckets = buckets }
+}
+
+/// Timed statements by duration range, as pgBadger's "query duration distribution".
+public struct LatencyDistribution: Codable, Sendable, Equatable {
+    /// Upper bounds of the ranges in milliseconds; the last range has none (counts has one more entry).
+    public var upperBoundsMs: [Double]
+    public var counts: [Int]
+    public static let standardBoundsMs: [Double] = [1, 5, 10, 25, 50, 100, 500, 1000, 10000]
+    public init(upperBoundsMs: [Double] = LatencyDistribution.standardBoundsMs, counts: [Int]? = nil) {
+        self.upperBoundsMs = upperBoundsMs
+        self.counts = counts ?? Array(repeating: 0, count: upperBoundsMs.count + 1)
+    }
+    public mutating func record(milliseconds: Double) {
+        var i = 0
+        while i < upperBoundsMs.count, milliseconds >= upperBoundsMs[i] { i += 1 }
+        counts[i] += 1
+    }
+    public mutating func merge(_ other: LatencyDistribution) {
+        for i in counts.indices where i < other.counts.count { counts[i] += other.counts[i] }
+    }
 }

@@ -363,10 +363,40 @@ public final class LogAnalyzer {
         var sessions = all.sessions
         if sessions.disconnections > 0 { sessions.meanSessionMs = sessions.totalSessionMs / Double(sessions.disconnections) }
 
-        return LogReport(schemaVersion: 1, summary: summary, queries: queries, findings: findings,
+        var report = LogReport(schemaVersion: 1, summary: summary, queries: queries, findings: findings,
                          slowestStatements: Array(slowest), errors: errors, tempFiles: temp, lockWaits: locks,
                          checkpoints: all.checkpoints, autovacuum: autovacuum, sessions: sessions,
                          pgbouncer: all.pgbouncer.summary(zone: zone))
+        report.timeline = timeline(all.minutes, zone: zone)
+        if all.timedStatements > 0 { report.latencyDistribution = all.latency }
+        return report
+    }
+
+    /// Minute buckets folded into the bucket size the log's span calls for, empty ones filled in.
+    private func timeline(_ minutes: [Int64: (statements: Int, durationMs: Double, errors: Int)], zone: String?) -> LogTimeline? {
+        guard let first = minutes.keys.min(), let last = minutes.keys.max() else { return nil }
+        let spanMinutes = last - first
+        var perBucket: Int64 = spanMinutes <= 12 * 60 ? 1 : (spanMinutes <= 90 * 24 * 60 ? 60 : 24 * 60)
+        // Timestamps years apart (a clock reset, joined archives): at most a few thousand buckets all the same.
+        if spanMinutes / perBucket > 4000 { perBucket = spanMinutes / 4000 + 1 }
+        func bucket(_ minute: Int64) -> Int64 { (minute - (minute % perBucket + perBucket) % perBucket) }
+        var folded: [Int64: (statements: Int, durationMs: Double, errors: Int)] = [:]
+        for (minute, b) in minutes {
+            var mine = folded[bucket(minute)] ?? (0, 0, 0)
+            mine.statements += b.statements
+            mine.durationMs += b.durationMs
+            mine.errors += b.errors
+            folded[bucket(minute)] = mine
+        }
+        var buckets: [LogTimeBucket] = []
+        var at = bucket(first)
+        while at <= last {
+            let b = folded[at] ?? (0, 0, 0)
+            buckets.append(LogTimeBucket(start: formatWall(Double(at) * 60_000, zone: zone) ?? "", statements: b.statements,
+                                         durationMs: b.durationMs, errors: b.errors))
+            at += perBucket
+        }
+        return LogTimeline(bucketSeconds: Int(perBucket) * 60, buckets: buckets)
     }
 
     private func clamp(_ value: Double?, _ k: KeyStats) -> Double? {

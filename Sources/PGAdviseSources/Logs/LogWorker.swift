@@ -148,6 +148,9 @@ final class LogWorker {
     var autovacuum: [String: AutovacuumTable] = [:]
     var sessions = SessionSummary()
     var pgbouncer = PgBouncerCollector()
+    /// Per minute of the log's wall clock: statements, their time and errors (for the timeline).
+    var minutes: [Int64: (statements: Int, durationMs: Double, errors: Int)] = [:]
+    var latency = LatencyDistribution()
     /// Records whose severity was recognised: what tells a log with no statement from unreadable input.
     var recognisedRecords = 0
     /// Lines read through another shape than the detected one (see StderrReader's alternates).
@@ -253,6 +256,8 @@ final class LogWorker {
             let k = keys[Int(idx)]
             timedStatements += 1
             durationTotalMs += duration
+            latency.record(milliseconds: duration)
+            if let ms { minutes[Int64((ms / 60_000).rounded(.down)), default: (0, 0, 0)].durationMs += duration }
             k.timedCalls += 1
             k.totalMs += duration
             k.histogram.record(milliseconds: duration)
@@ -272,9 +277,12 @@ final class LogWorker {
         statements += 1
         k.calls += 1
         var newSlowest = false
+        if let ms { minutes[Int64((ms / 60_000).rounded(.down)), default: (0, 0, 0)].statements += 1 }
         if let duration {
             timedStatements += 1
             durationTotalMs += duration
+            latency.record(milliseconds: duration)
+            if let ms { minutes[Int64((ms / 60_000).rounded(.down)), default: (0, 0, 0)].durationMs += duration }
             k.timedCalls += 1
             k.totalMs += duration
             k.histogram.record(milliseconds: duration)
@@ -582,6 +590,7 @@ final class LogWorker {
 
     private func recordError(_ event: LogEvent, _ ms: Double?) {
         errorCount += 1
+        if let ms { minutes[Int64((ms / 60_000).rounded(.down)), default: (0, 0, 0)].errors += 1 }
         let message = event.message.messageString
         let shape = errorShape(message)
         let sqlstate = event.sqlstate.isEmpty || event.sqlstate.hasPrefix("00000") ? nil : event.sqlstate.string
@@ -625,6 +634,14 @@ final class LogWorker {
         recognisedRecords += other.recognisedRecords
         otherShapeLines += other.otherShapeLines
         pgbouncer.merge(other.pgbouncer)
+        latency.merge(other.latency)
+        for (minute, b) in other.minutes {
+            var mine = minutes[minute] ?? (0, 0, 0)
+            mine.statements += b.statements
+            mine.durationMs += b.durationMs
+            mine.errors += b.errors
+            minutes[minute] = mine
+        }
         for (g, e) in other.errors {
             if var mine = errors[g] {
                 mine.count += e.count

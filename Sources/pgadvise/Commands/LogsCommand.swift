@@ -12,10 +12,13 @@ struct LogsCommand: ParsableCommand {
         commandName: "logs",
         abstract: "Analyse PostgreSQL logs offline: slow queries by fingerprint, N+1 bursts, errors, temp files, lock waits.",
         discussion: """
-        Reads stderr logs with any log_line_prefix (detected, or given with --prefix), csvlog, jsonlog, syslog \
-        (rsyslog, Heroku logplex), CloudNativePG and Cloud SQL JSON; gzip, bzip2, xz and zstd files; `-` for standard input. \
-        Statements need log_min_duration_statement (or log_statement for counts). Exit codes: 0 success, \
-        1 a finding reached --fail-on, 2 unreadable input or no statement found.
+        Reads stderr logs with any log_line_prefix (detected, or given with --prefix; lines in another prefix, \
+        as after a reload, are read too), csvlog (quoted or not), jsonlog, syslog (rsyslog, Heroku logplex in \
+        both framings), CloudNativePG and Cloud SQL JSON, and PgBouncer's log; gzip, bzip2, xz and zstd files; \
+        `-` for standard input. Statements need log_min_duration_statement (or log_statement for counts); a log \
+        without them still reports errors, maintenance, sessions and PgBouncer figures. --format html writes one \
+        self-contained page with charts. Exit codes: 0 success, 1 a finding reached --fail-on, 2 unreadable input \
+        or nothing recognised.
         """)
 
     @Argument(help: "Log files, or - for standard input.")
@@ -39,7 +42,7 @@ struct LogsCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        try output.validate(formats: [.text, .json, .markdown])
+        try output.validate(formats: [.text, .json, .markdown, .html])
         guard !files.isEmpty else { throw ValidationError("give at least one log file, or - for standard input") }
         guard nPlusOneMinCalls >= 2 else { throw ValidationError("--n-plus-one-min-calls must be at least 2") }
         guard nPlusOneMaxGapMs >= 0 else { throw ValidationError("--n-plus-one-max-gap-ms must not be negative") }
@@ -65,6 +68,7 @@ struct LogsCommand: ParsableCommand {
         switch output.format {
         case .json: text = try JSONOutput.encode(report)
         case .markdown: text = renderLogReportMarkdown(report, top: output.top)
+        case .html: text = renderLogReportHTML(report, top: output.top)
         default: text = renderLogReportText(report, top: output.top, color: output.color)
         }
         try output.emit(text, findings: report.findings, inputs: files)
