@@ -12,7 +12,7 @@ import PGAdviseTestSupport
     }
 
     @Test func jsonFollowsTheContract() throws {
-        let out = try runPGAdvise(["logs", Self.log, "--format", "json"])
+        let out = try runPGAdvise(["logs", Self.log, "--format", "json", "--all-queries"])
         #expect(out.exitCode == 0)
         let report = try Self.json(out)
         #expect(report["schemaVersion"] as? Int == 1)
@@ -28,6 +28,11 @@ import PGAdviseTestSupport
             #expect(queries.allSatisfy { $0[key] != nil }, "every query has \(key)")
         }
         #expect(queries.first?["normalized"] as? String == "SELECT pg_sleep($1)")
+        // By default the JSON holds the --top queries, highest total time first.
+        let bounded = try Self.json(try runPGAdvise(["logs", Self.log, "--format", "json", "--top", "5"]))
+        let top = try #require(bounded["queries"] as? [[String: Any]])
+        #expect(top.map { $0["fingerprint"] as? String } == queries.prefix(5).map { $0["fingerprint"] as? String })
+        #expect((bounded["summary"] as? [String: Any])?["distinctQueries"] as? Int == 23)
         let findings = try #require(report["findings"] as? [[String: Any]])
         let n1 = try #require(findings.first { $0["rule"] as? String == "n-plus-one" })
         #expect(n1["severity"] as? String == "warning")

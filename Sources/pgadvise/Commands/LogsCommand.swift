@@ -39,6 +39,9 @@ struct LogsCommand: ParsableCommand {
     @Option(name: .customLong("n-plus-one-max-gap-ms"), help: "Longest gap between two executions of a burst, in milliseconds.")
     var nPlusOneMaxGapMs: Double = 1000
 
+    @Flag(name: .customLong("all-queries"), help: "Put every distinct query in the JSON report (by default the --top ones).")
+    var allQueries = false
+
     @OptionGroup var output: OutputOptions
 
     func run() throws {
@@ -66,7 +69,11 @@ struct LogsCommand: ParsableCommand {
         report.findings = (report.findings + queryRuleFindings(report)).sortedByImpact()
         let text: String
         switch output.format {
-        case .json: text = try JSONOutput.encode(report)
+        case .json:
+            // A log of many tenants' schemas holds tens of thousands of distinct texts; the JSON keeps the
+            // top ones unless asked for all (summary.distinctQueries still counts them all).
+            if !allQueries { report.queries = Array(report.queries.prefix(output.top)) }
+            text = try JSONOutput.encode(report)
         case .markdown: text = renderLogReportMarkdown(report, top: output.top)
         case .html: text = renderLogReportHTML(report, top: output.top)
         default: text = renderLogReportText(report, top: output.top, color: output.color)
