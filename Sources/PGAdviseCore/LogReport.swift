@@ -7,6 +7,8 @@ public struct LogReport: Codable, Sendable {
     /// Every fingerprint seen, highest total time first.
     public var queries: [QueryStats]
     public var findings: [Finding]
+    /// N+1 bursts seen in the sessions, one per fingerprint (judged into `n-plus-one` findings by NPlusOneRule).
+    public var nPlusOne: [NPlusOneBurst]?
     public var slowestStatements: [QuerySample]
     public var errors: [LogErrorGroup]
     public var tempFiles: TempFileSummary

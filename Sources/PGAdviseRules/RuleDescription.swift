@@ -54,10 +54,17 @@ public enum RuleScope: String, Sendable, Codable {
 public struct Example: Sendable {
     public var sql: String
     public var schema: String?
+    /// For workload rules: the burst a log showed (`sql` is its statement, as the docs print it).
+    public var burst: NPlusOneBurst? = nil
 
     public init(_ sql: String, schema: String? = nil) {
         self.sql = sql
         self.schema = schema
+    }
+
+    public init(_ sql: String, burst: NPlusOneBurst) {
+        self.sql = sql
+        self.burst = burst
     }
 
     public static let marker: Character = "↓"

@@ -5,12 +5,14 @@ import PGAdviseCore
 public enum RegisteredRule: Sendable {
     case query(any QueryRule)
     case catalog(any CatalogRule)
+    case workload(any WorkloadRule)
     case described(RuleDescription)
 
     public var description: RuleDescription {
         switch self {
         case let .query(rule): return type(of: rule).description
         case let .catalog(rule): return type(of: rule).description
+        case let .workload(rule): return type(of: rule).description
         case let .described(description): return description
         }
     }
@@ -32,7 +34,7 @@ public let ruleRegistry: [RegisteredRule] = [
     .query(NonConcurrentIndexRule()),
     .catalog(MissingForeignKeyIndexRule()),
     .catalog(DuplicateIndexRule()),
-    .described(NPlusOneRule.description),
+    .workload(NPlusOneRule()),
     .described(ParseErrorRule.description),
 ]
 
@@ -43,6 +45,10 @@ public enum RuleRegistry {
 
     public static var catalogRules: [any CatalogRule] {
         ruleRegistry.compactMap { if case let .catalog(rule) = $0 { return rule } else { return nil } }
+    }
+
+    public static var workloadRules: [any WorkloadRule] {
+        ruleRegistry.compactMap { if case let .workload(rule) = $0 { return rule } else { return nil } }
     }
 
     /// Every rule's description, the registry's and the live scan's, sorted by id.

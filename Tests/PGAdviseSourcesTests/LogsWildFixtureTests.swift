@@ -66,9 +66,9 @@ import PGAdviseTestSupport
         // The second prefix's fields are read: the statement logged only after the reload has its context.
         let drop = try #require(r.queries.first { $0.normalized == "DROP DATABASE shop" })
         #expect(drop.breakdown == ["database": ["postgres": 1], "user": ["postgres": 1], "application": ["psql": 1]])
-        let burst = try #require(r.findings.first { $0.rule == "n-plus-one" })
+        let burst = try #require(r.nPlusOne?.first)
         #expect(burst.calls == 50)
-        #expect(burst.details?["bursts"] == "2")
+        #expect(burst.bursts == 2)
         #expect(r.summary.nPlusOneBursts == 2)
     }
 

@@ -312,8 +312,7 @@ public final class LogAnalyzer {
         }
         let normalizedOf = Dictionary(queries.map { ($0.fingerprint, $0.normalized) }, uniquingKeysWith: { a, _ in a })
 
-        var findings: [Finding] = nPlusOneFindings(fingerprintOfKey: fingerprintOfKey, normalizedOf: normalizedOf, zone: zone)
-        findings = findings.sortedByImpact()
+        let nPlusOne = nPlusOneBursts(fingerprintOfKey: fingerprintOfKey, normalizedOf: normalizedOf, zone: zone)
 
         var summary = LogSummary()
         summary.files = files
@@ -329,7 +328,7 @@ public final class LogAnalyzer {
         summary.parseBindSteps = all.parseBindSteps
         summary.parseBindMs = all.parseBindMs
         summary.errors = all.errorCount
-        summary.nPlusOneBursts = findings.reduce(0) { $0 + (Int($1.details?["bursts"] ?? "") ?? 0) }
+        summary.nPlusOneBursts = nPlusOne.reduce(0) { $0 + $1.bursts }
         summary.notes = notes
         if all.statements > 0, !all.sawSession {
             summary.notes.append("N+1 detection was skipped: the log lines carry no session (add %p or %c to log_line_prefix).")
@@ -363,10 +362,11 @@ public final class LogAnalyzer {
         var sessions = all.sessions
         if sessions.disconnections > 0 { sessions.meanSessionMs = sessions.totalSessionMs / Double(sessions.disconnections) }
 
-        var report = LogReport(schemaVersion: 1, summary: summary, queries: queries, findings: findings,
+        var report = LogReport(schemaVersion: 1, summary: summary, queries: queries, findings: [],
                          slowestStatements: Array(slowest), errors: errors, tempFiles: temp, lockWaits: locks,
                          checkpoints: all.checkpoints, autovacuum: autovacuum, sessions: sessions,
                          pgbouncer: all.pgbouncer.summary(zone: zone))
+        report.nPlusOne = nPlusOne
         report.timeline = timeline(all.minutes, zone: zone)
         if all.timedStatements > 0 { report.latencyDistribution = all.latency }
         return report
@@ -415,48 +415,25 @@ public final class LogAnalyzer {
         return out.isEmpty ? nil : out
     }
 
-    private func nPlusOneFindings(fingerprintOfKey: [UInt64: String], normalizedOf: [String: String], zone: String?) -> [Finding] {
+    /// Each fingerprint's bursts as one fact: the largest burst described, the others counted.
+    private func nPlusOneBursts(fingerprintOfKey: [UInt64: String], normalizedOf: [String: String], zone: String?) -> [NPlusOneBurst] {
         var byFingerprint: [String: [StatementRun]] = [:]
         for run in bursts {
             guard let fp = fingerprintOfKey[run.keyHash] else { continue }
             byFingerprint[fp, default: []].append(run)
         }
-        var findings: [Finding] = []
+        var out: [NPlusOneBurst] = []
         for (fp, runs) in byFingerprint {
-            let ordered = runs.sorted { ($0.file, $0.line) < ($1.file, $1.line) }
-            guard let largest = ordered.max(by: { ($0.count, $1.line) < ($1.count, $0.line) }) else { continue }
-            let calls = runs.reduce(0) { $0 + $1.count }
-            let total = runs.reduce(0.0) { $0 + $1.totalMs }
-            let normalized = normalizedOf[fp] ?? ""
-            let window = largest.lastMs - largest.firstMs
-            let burstsText = runs.count == 1 ? "" : " (largest of \(runs.count) bursts, \(calls) executions in all)"
-            var details: [String: String] = [
-                "bursts": String(runs.count),
-                "largestBurst": String(largest.count),
-                "session": largest.sessionName,
-                "windowMs": String(format: "%.3f", window),
-            ]
-            if largest.firstMs != 0, let start = formatWall(largest.firstMs, zone: zone) { details["windowStart"] = start }
-            if largest.lastMs != 0, let end = formatWall(largest.lastMs, zone: zone) { details["windowEnd"] = end }
-            if !largest.samples.isEmpty { details["sampleValues"] = largest.samples.joined(separator: " | ") }
-            findings.append(Finding(
-                rule: "n-plus-one", severity: .warning, category: .workload,
-                message: "N+1 queries: the same statement ran \(largest.count) times in a row in session \(largest.sessionName) "
-                    + "within \(formatWindow(window)), only its values changing\(burstsText).",
-                file: largest.file < files.count ? files[largest.file].path : nil, line: largest.line, fingerprint: fp,
-                evidence: normalized,
-                solution: "Fetch all rows in one round trip: pass the values as one array (`= ANY($1)`) or join this table "
-                    + "to the query that produced the values.",
-                fix: anyArrayRewrite(normalized), calls: calls, totalMs: total, details: details))
+            guard let largest = runs.max(by: { ($0.count, $1.file, $1.line) < ($1.count, $0.file, $0.line) }) else { continue }
+            out.append(NPlusOneBurst(
+                fingerprint: fp, normalized: normalizedOf[fp] ?? "", bursts: runs.count, calls: runs.reduce(0) { $0 + $1.count },
+                totalMs: runs.reduce(0.0) { $0 + $1.totalMs }, largestBurst: largest.count, session: largest.sessionName,
+                windowMs: largest.lastMs - largest.firstMs,
+                windowStart: largest.firstMs != 0 ? formatWall(largest.firstMs, zone: zone) : nil,
+                windowEnd: largest.lastMs != 0 ? formatWall(largest.lastMs, zone: zone) : nil,
+                sampleValues: largest.samples, file: largest.file < files.count ? files[largest.file].path : nil, line: largest.line))
         }
-        return findings
-    }
-
-    /// `... WHERE id = $1` → `... WHERE id = ANY($1)` when there is exactly one parameter.
-    private func anyArrayRewrite(_ normalized: String) -> String? {
-        guard normalized.components(separatedBy: "$").count == 2, normalized.contains("= $1") else { return nil }
-        let rewritten = normalized.replacingOccurrences(of: "= $1", with: "= ANY($1)")
-        return "-- $1 is an array of all the values, e.g. '{7,14,21}'\n" + rewritten
+        return out.sorted { ($0.totalMs, $0.calls, $1.fingerprint) > ($1.totalMs, $1.calls, $0.fingerprint) }
     }
 
     private func nothingRecognisedError(_ all: LogWorker) -> PGAdviseError {
@@ -612,8 +589,4 @@ public final class LogAnalyzer {
         }
         return best?.prefix
     }
-}
-
-private func formatWindow(_ ms: Double) -> String {
-    ms < 1000 ? String(format: "%.0f ms", ms) : String(format: "%.1f s", ms / 1000)
 }

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
 import PGAdviseCore
+import PGAdviseKit
 import PGAdviseReport
-import PGAdviseRules
 import PGAdviseSources
 
 extension LogFormat: ExpressibleByArgument {}
@@ -62,11 +62,8 @@ struct LogsCommand: ParsableCommand {
                 FileHandle.standardError.write(Data("\r\(name): \(formatBytes(bytes)) read\u{1B}[K".utf8))
             }
         }
-        let analyzer = LogAnalyzer(options: options)
-        for file in files { try analyzer.add(path: file) }
+        var report = try LogsPipeline(paths: files, options: options).run()
         if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-        var report = try analyzer.report()
-        report.findings = (report.findings + queryRuleFindings(report)).sortedByImpact()
         let text: String
         switch output.format {
         case .json:
@@ -79,18 +76,5 @@ struct LogsCommand: ParsableCommand {
         default: text = renderLogReportText(report, top: output.top, color: output.color)
         }
         try output.emit(text, findings: report.findings, inputs: files)
-    }
-
-    /// The query rules on every fingerprint the logs hold, pointed at the log line of its slowest run.
-    private func queryRuleFindings(_ report: LogReport) -> [Finding] {
-        let byFingerprint = Dictionary(report.queries.map { ($0.fingerprint, $0) }, uniquingKeysWith: { a, _ in a })
-        return RuleEngine.check(workload: report.workload).map { finding in
-            var finding = finding
-            if let fp = finding.fingerprint, let sample = byFingerprint[fp]?.slowest, finding.file == nil {
-                finding.file = sample.file
-                finding.line = sample.line
-            }
-            return finding
-        }
     }
 }
