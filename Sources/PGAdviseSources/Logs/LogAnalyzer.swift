@@ -327,7 +327,7 @@ public final class LogAnalyzer {
         summary.skippedLines = files.reduce(0) { $0 + $1.skippedLines }
         summary.parseBindSteps = all.parseBindSteps
         summary.parseBindMs = all.parseBindMs
-        summary.errors = all.errorCount
+        summary.errors = all.errors.count
         summary.nPlusOneBursts = nPlusOne.reduce(0) { $0 + $1.bursts }
         summary.notes = notes
         if all.statements > 0, !all.sawSession {
@@ -345,44 +345,44 @@ public final class LogAnalyzer {
         let slowest = queries.compactMap { $0.slowest }.filter { $0.durationMs != nil }
             .sorted { ($0.durationMs ?? 0) > ($1.durationMs ?? 0) }.prefix(options.slowestCount)
 
-        var errors = all.errors.values.map { e in
+        var errors = all.errors.groups.values.map { e in
             LogErrorGroup(severity: e.severity, sqlstate: e.sqlstate, message: e.message, count: e.count, statement: e.statement,
                           firstSeen: formatWall(e.firstMs, zone: zone), file: e.file < files.count ? files[e.file].path : nil,
                           line: e.line)
         }
         errors.sort { ($0.count, $1.file ?? "", $1.line ?? 0) > ($1.count, $0.file ?? "", $0.line ?? 0) }
-        var temp = all.temp
+        var temp = all.maintenance.temp
         temp.byStatement = tempStatements.sorted { ($0.totalBytes, $1.fingerprint) > ($1.totalBytes, $0.fingerprint) }
-        var locks = all.locks
+        var locks = all.maintenance.locks
         locks.byStatement = lockStatements.sorted { ($0.waits, $1.fingerprint) > ($1.waits, $0.fingerprint) }
         var autovacuum = AutovacuumSummary()
-        autovacuum.tables = all.autovacuum.values.sorted { ($0.vacuums + $0.analyzes, $1.table) > ($1.vacuums + $1.analyzes, $0.table) }
+        autovacuum.tables = all.maintenance.autovacuum.values.sorted { ($0.vacuums + $0.analyzes, $1.table) > ($1.vacuums + $1.analyzes, $0.table) }
         autovacuum.vacuums = autovacuum.tables.reduce(0) { $0 + $1.vacuums }
         autovacuum.analyzes = autovacuum.tables.reduce(0) { $0 + $1.analyzes }
-        var sessions = all.sessions
+        var sessions = all.sessions.summary
         if sessions.disconnections > 0 { sessions.meanSessionMs = sessions.totalSessionMs / Double(sessions.disconnections) }
 
         var report = LogReport(schemaVersion: 1, summary: summary, queries: queries, findings: [],
                          slowestStatements: Array(slowest), errors: errors, tempFiles: temp, lockWaits: locks,
-                         checkpoints: all.checkpoints, autovacuum: autovacuum, sessions: sessions,
+                         checkpoints: all.maintenance.checkpoints, autovacuum: autovacuum, sessions: sessions,
                          pgbouncer: all.pgbouncer.summary(zone: zone))
         report.nPlusOne = nPlusOne
-        report.timeline = timeline(all.minutes, zone: zone)
-        if all.timedStatements > 0 { report.latencyDistribution = all.latency }
+        report.timeline = timeline(all.timeline.minutes, zone: zone)
+        if all.timedStatements > 0 { report.latencyDistribution = all.timeline.latency }
         return report
     }
 
     /// Minute buckets folded into the bucket size the log's span calls for, empty ones filled in.
-    private func timeline(_ minutes: [Int64: (statements: Int, durationMs: Double, errors: Int)], zone: String?) -> LogTimeline? {
+    private func timeline(_ minutes: [Int64: TimelineCollector.Minute], zone: String?) -> LogTimeline? {
         guard let first = minutes.keys.min(), let last = minutes.keys.max() else { return nil }
         let spanMinutes = last - first
         var perBucket: Int64 = spanMinutes <= 12 * 60 ? 1 : (spanMinutes <= 90 * 24 * 60 ? 60 : 24 * 60)
         // Timestamps years apart (a clock reset, joined archives): at most a few thousand buckets all the same.
         if spanMinutes / perBucket > 4000 { perBucket = spanMinutes / 4000 + 1 }
         func bucket(_ minute: Int64) -> Int64 { (minute - (minute % perBucket + perBucket) % perBucket) }
-        var folded: [Int64: (statements: Int, durationMs: Double, errors: Int)] = [:]
+        var folded: [Int64: TimelineCollector.Minute] = [:]
         for (minute, b) in minutes {
-            var mine = folded[bucket(minute)] ?? (0, 0, 0)
+            var mine = folded[bucket(minute)] ?? TimelineCollector.Minute()
             mine.statements += b.statements
             mine.durationMs += b.durationMs
             mine.errors += b.errors
@@ -391,7 +391,7 @@ public final class LogAnalyzer {
         var buckets: [LogTimeBucket] = []
         var at = bucket(first)
         while at <= last {
-            let b = folded[at] ?? (0, 0, 0)
+            let b = folded[at] ?? TimelineCollector.Minute()
             buckets.append(LogTimeBucket(start: formatWall(Double(at) * 60_000, zone: zone) ?? "", statements: b.statements,
                                          durationMs: b.durationMs, errors: b.errors))
             at += perBucket
