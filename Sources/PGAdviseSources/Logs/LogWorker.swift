@@ -311,7 +311,10 @@ final class LogWorker {
                 continue
             }
             let idx = Int32(keys.count)
-            keys.append(KeyStats(key: normalizer.key, hash: hash, representative: statement.messageString))
+            // An exact-size copy: `normalizer.key` keeps a 4 kB buffer for reuse, which a plain copy
+            // would share and then keep alive per distinct text once the normalizer writes its next key.
+            let key = normalizer.key.withUnsafeBufferPointer { Array($0) }
+            keys.append(KeyStats(key: key, hash: hash, representative: statement.messageString))
             keyIndex[hash] = idx
             return idx
         }
