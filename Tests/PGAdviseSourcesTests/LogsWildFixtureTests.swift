@@ -70,6 +70,38 @@ import PGAdviseTestSupport
         #expect(burst.calls == 50)
         #expect(burst.bursts == 2)
         #expect(r.summary.nPlusOneBursts == 2)
+        // Ten seconds of log: one minute bucket holding everything; every timed statement in the distribution.
+        let timeline = try #require(r.timeline)
+        #expect(timeline.bucketSeconds == 60)
+        #expect(timeline.buckets.count == 1)
+        #expect(timeline.buckets.first?.start == "2026-12-06 00:24:00.000 UTC")
+        #expect(timeline.buckets.first?.statements == 195)
+        #expect(timeline.buckets.first?.errors == 8)
+        #expect(abs((timeline.buckets.first?.durationMs ?? 0) - 2910.161) < 0.0005)
+        #expect(r.latencyDistribution?.counts.reduce(0, +) == 195)
+    }
+
+    /// Buckets across minutes and hours: events three minutes apart, then a day later.
+    @Test func timelineBucketsFollowTheSpan() throws {
+        let minutes = try Self.analyse(text: """
+            2025-03-01 10:00:10.000 UTC [1] LOG:  duration: 2.000 ms  statement: SELECT 1
+            2025-03-01 10:00:50.000 UTC [1] LOG:  duration: 3.000 ms  statement: SELECT 1
+            2025-03-01 10:03:05.000 UTC [1] ERROR:  division by zero
+
+            """)
+        #expect(minutes.timeline?.bucketSeconds == 60)
+        #expect(minutes.timeline?.buckets.map(\.statements) == [2, 0, 0, 0])
+        #expect(minutes.timeline?.buckets.map(\.errors) == [0, 0, 0, 1])
+        #expect(minutes.timeline?.buckets.first?.durationMs == 5)
+        let hours = try Self.analyse(text: """
+            2025-03-01 10:00:10.000 UTC [1] LOG:  duration: 2.000 ms  statement: SELECT 1
+            2025-03-02 11:30:00.000 UTC [1] LOG:  duration: 3.000 ms  statement: SELECT 1
+
+            """)
+        #expect(hours.timeline?.bucketSeconds == 3600)
+        #expect(hours.timeline?.buckets.count == 26)
+        #expect(hours.timeline?.buckets.last?.start == "2025-03-02 11:00:00.000 UTC")
+        #expect(hours.latencyDistribution?.counts == [0, 2, 0, 0, 0, 0, 0, 0, 0, 0])
     }
 
     @Test func pgbouncerLogIsReadInItsOwnSection() throws {

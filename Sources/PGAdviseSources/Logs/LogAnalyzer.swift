@@ -382,11 +382,7 @@ public final class LogAnalyzer {
         func bucket(_ minute: Int64) -> Int64 { (minute - (minute % perBucket + perBucket) % perBucket) }
         var folded: [Int64: TimelineCollector.Minute] = [:]
         for (minute, b) in minutes {
-            var mine = folded[bucket(minute)] ?? TimelineCollector.Minute()
-            mine.statements += b.statements
-            mine.durationMs += b.durationMs
-            mine.errors += b.errors
-            folded[bucket(minute)] = mine
+            folded[bucket(minute), default: TimelineCollector.Minute()].add(b)
         }
         var buckets: [LogTimeBucket] = []
         var at = bucket(first)

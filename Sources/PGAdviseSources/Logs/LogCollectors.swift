@@ -209,34 +209,57 @@ struct TimelineCollector {
         var statements = 0
         var durationMs = 0.0
         var errors = 0
+
+        mutating func add(_ other: Minute) {
+            statements += other.statements
+            durationMs += other.durationMs
+            errors += other.errors
+        }
     }
-    var minutes: [Int64: Minute] = [:]
+    private var earlier: [Int64: Minute] = [:]
+    /// The minute being filled: a log is written in time order, so nearly every event lands in it and
+    /// the hot path needs no dictionary lookup.
+    private var currentMinute = Int64.min
+    private var current = Minute()
     var latency = LatencyDistribution()
 
-    private static func minute(_ ms: Double) -> Int64 { Int64((ms / 60_000).rounded(.down)) }
+    var minutes: [Int64: Minute] {
+        var all = earlier
+        if currentMinute != .min { all[currentMinute, default: Minute()].add(current) }
+        return all
+    }
+
+    @inline(__always)
+    private mutating func select(_ ms: Double) {
+        let minute = Int64((ms / 60_000).rounded(.down))
+        guard minute != currentMinute else { return }
+        if currentMinute != .min { earlier[currentMinute, default: Minute()].add(current) }
+        currentMinute = minute
+        current = Minute()
+    }
 
     mutating func statement(at ms: Double?) {
-        if let ms { minutes[Self.minute(ms), default: Minute()].statements += 1 }
+        guard let ms else { return }
+        select(ms)
+        current.statements += 1
     }
 
     mutating func duration(_ duration: Double, at ms: Double?) {
         latency.record(milliseconds: duration)
-        if let ms { minutes[Self.minute(ms), default: Minute()].durationMs += duration }
+        guard let ms else { return }
+        select(ms)
+        current.durationMs += duration
     }
 
     mutating func error(at ms: Double?) {
-        if let ms { minutes[Self.minute(ms), default: Minute()].errors += 1 }
+        guard let ms else { return }
+        select(ms)
+        current.errors += 1
     }
 
     mutating func merge(_ other: TimelineCollector) {
         latency.merge(other.latency)
-        for (minute, b) in other.minutes {
-            var mine = minutes[minute] ?? Minute()
-            mine.statements += b.statements
-            mine.durationMs += b.durationMs
-            mine.errors += b.errors
-            minutes[minute] = mine
-        }
+        for (minute, b) in other.minutes { earlier[minute, default: Minute()].add(b) }
     }
 }
 
