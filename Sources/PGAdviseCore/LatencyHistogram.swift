@@ -27,16 +27,20 @@ public struct LatencyHistogram: Sendable, Equatable, Codable {
     }
 
     private mutating func add(bucket: UInt64, count added: UInt64) {
-        var low = 0, high = entries.count
-        while low < high {
-            let mid = (low + high) / 2
-            if entries[mid] >> Self.countBits < bucket { low = mid + 1 } else { high = mid }
+        // One uniqueness check for the whole search instead of one per element read.
+        let found: Int? = entries.withUnsafeMutableBufferPointer { buf in
+            var low = 0, high = buf.count
+            while low < high {
+                let mid = (low + high) >> 1
+                if buf[mid] >> Self.countBits < bucket { low = mid + 1 } else { high = mid }
+            }
+            if low < buf.count, buf[low] >> Self.countBits == bucket {
+                buf[low] = bucket << Self.countBits | ((buf[low] & Self.countMask) &+ added) & Self.countMask
+                return nil
+            }
+            return low
         }
-        if low < entries.count, entries[low] >> Self.countBits == bucket {
-            entries[low] = bucket << Self.countBits | ((entries[low] & Self.countMask) &+ added) & Self.countMask
-        } else {
-            entries.insert(bucket << Self.countBits | added & Self.countMask, at: low)
-        }
+        if let insertAt = found { entries.insert(bucket << Self.countBits | added & Self.countMask, at: insertAt) }
     }
 
     public mutating func merge(_ other: LatencyHistogram) {

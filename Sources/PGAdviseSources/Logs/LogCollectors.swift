@@ -238,10 +238,13 @@ struct TimelineCollector {
         current = Minute()
     }
 
-    mutating func statement(at ms: Double?) {
+    /// A statement, with its duration when it was timed (one call: each is an exclusive access to the worker).
+    mutating func statement(at ms: Double?, duration: Double?) {
+        if let duration { latency.record(milliseconds: duration) }
         guard let ms else { return }
         select(ms)
         current.statements += 1
+        if let duration { current.durationMs += duration }
     }
 
     mutating func duration(_ duration: Double, at ms: Double?) {

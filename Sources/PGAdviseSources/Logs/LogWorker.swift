@@ -262,11 +262,10 @@ final class LogWorker {
         statements += 1
         k.calls += 1
         var newSlowest = false
-        timeline.statement(at: ms)
+        timeline.statement(at: ms, duration: duration)
         if let duration {
             timedStatements += 1
             durationTotalMs += duration
-            timeline.duration(duration, at: ms)
             k.timedCalls += 1
             k.totalMs += duration
             k.histogram.record(milliseconds: duration)
