@@ -280,40 +280,48 @@ struct SessionRunTracker {
         self.maxGapMs = maxGapMs
     }
 
-    /// One execution (`start`, a run of one) in its session. The closures are called only when their
-    /// text is kept, so that the hot path does not allocate.
-    mutating func observe(_ start: StatementRun, valueHash: UInt64, firstSample: () -> String, sample: () -> String,
+    /// One execution of a statement: only plain values, so passing it copies no reference.
+    struct Execution {
+        var session: UInt64
+        var key: UInt64
+        var ms: Double
+        var duration: Double
+        var file: Int
+        var line: Int
+    }
+
+    /// One execution in its session. The closures are called only when their text is kept, so that
+    /// the hot path does not allocate.
+    mutating func observe(_ e: Execution, valueHash: UInt64, firstSample: () -> String, sample: () -> String,
                           sessionName: () -> String) {
-        let session = start.session
-        if let i = open.index(forKey: session) {
+        if let i = open.index(forKey: e.session) {
             open.values[i].commitValue()
-            let run = open.values[i]
-            if run.keyHash == start.keyHash, start.lastMs - run.lastMs <= maxGapMs, start.lastMs >= run.lastMs - 1 {
+            let count = open.values[i].count
+            let lastMs = open.values[i].lastMs
+            if open.values[i].keyHash == e.key, e.ms - lastMs <= maxGapMs, e.ms >= lastMs - 1 {
                 open.values[i].count += 1
-                open.values[i].lastMs = start.lastMs
-                open.values[i].totalMs += start.totalMs
+                open.values[i].lastMs = e.ms
+                open.values[i].totalMs += e.duration
                 open.values[i].lastValue = valueHash
-                if run.count == 1 {
+                if count == 1 {
                     open.values[i].sessionName = sessionName()
-                    if !run.firstSample.isEmpty { open.values[i].samples.append(run.firstSample) }
+                    let first = open.values[i].firstSample
+                    if !first.isEmpty { open.values[i].samples.append(first) }
                 }
-                if run.count < 3 { open.values[i].samples.append(sample()) }
+                if count < 3 { open.values[i].samples.append(sample()) }
                 return
             }
-            close(run)
-            open.values[i] = begin(start, valueHash: valueHash, firstSample: firstSample(), first: false)
+            close(open.values[i])
+            open.values[i] = begin(e, valueHash: valueHash, firstSample: firstSample(), first: false)
         } else {
-            open[session] = begin(start, valueHash: valueHash, firstSample: firstSample(), first: true)
+            open[e.session] = begin(e, valueHash: valueHash, firstSample: firstSample(), first: true)
         }
     }
 
-    private func begin(_ start: StatementRun, valueHash: UInt64, firstSample: String, first: Bool) -> StatementRun {
-        var run = start
-        run.firstValue = valueHash
-        run.lastValue = valueHash
-        run.isFirstInPiece = first
-        run.firstSample = firstSample
-        return run
+    private func begin(_ e: Execution, valueHash: UInt64, firstSample: String, first: Bool) -> StatementRun {
+        StatementRun(keyHash: e.key, session: e.session, count: 1, firstMs: e.ms, lastMs: e.ms, totalMs: e.duration,
+                     firstValue: valueHash, lastValue: valueHash, varied: false, samples: [], file: e.file, line: e.line,
+                     sessionName: "", isFirstInPiece: first, firstSample: firstSample)
     }
 
     /// The bind values (`DETAIL:  parameters: ...`) of the execution just observed in `session`.

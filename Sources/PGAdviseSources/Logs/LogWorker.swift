@@ -338,10 +338,9 @@ final class LogWorker {
     // MARK: N+1 runs
 
     private func observeRun(session: UInt64, key: UInt64, ms: Double?, duration: Double, statement: ByteSlice, event: LogEvent) {
-        let start = StatementRun(keyHash: key, session: session, count: 1, firstMs: ms ?? 0, lastMs: ms ?? 0, totalMs: duration,
-                                 firstValue: 0, lastValue: 0, varied: false, samples: [], file: fileIndex, line: event.line,
-                                 sessionName: "", isFirstInPiece: false, firstSample: "")
-        sessionRuns.observe(start, valueHash: literalValueHash(statement), firstSample: { shortLiteralSample(statement) },
+        let execution = SessionRunTracker.Execution(session: session, key: key, ms: ms ?? 0, duration: duration,
+                                                    file: fileIndex, line: event.line)
+        sessionRuns.observe(execution, valueHash: literalValueHash(statement), firstSample: { shortLiteralSample(statement) },
                             sample: { literalSample(statement) }, sessionName: { event.session.string })
     }
 
