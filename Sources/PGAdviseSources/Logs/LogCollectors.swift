@@ -296,22 +296,21 @@ struct SessionRunTracker {
                           sessionName: () -> String) {
         if let i = open.index(forKey: e.session) {
             open.values[i].commitValue()
-            let count = open.values[i].count
-            let lastMs = open.values[i].lastMs
-            if open.values[i].keyHash == e.key, e.ms - lastMs <= maxGapMs, e.ms >= lastMs - 1 {
+            // One read of the run: each read through `values[i]` copies the whole struct.
+            let run = open.values[i]
+            if run.keyHash == e.key, e.ms - run.lastMs <= maxGapMs, e.ms >= run.lastMs - 1 {
                 open.values[i].count += 1
                 open.values[i].lastMs = e.ms
                 open.values[i].totalMs += e.duration
                 open.values[i].lastValue = valueHash
-                if count == 1 {
+                if run.count == 1 {
                     open.values[i].sessionName = sessionName()
-                    let first = open.values[i].firstSample
-                    if !first.isEmpty { open.values[i].samples.append(first) }
+                    if !run.firstSample.isEmpty { open.values[i].samples.append(run.firstSample) }
                 }
-                if count < 3 { open.values[i].samples.append(sample()) }
+                if run.count < 3 { open.values[i].samples.append(sample()) }
                 return
             }
-            close(open.values[i])
+            close(run)
             open.values[i] = begin(e, valueHash: valueHash, firstSample: firstSample(), first: false)
         } else {
             open[e.session] = begin(e, valueHash: valueHash, firstSample: firstSample(), first: true)
