@@ -30,7 +30,7 @@ for bin in "${binaries[@]}"; do
       /usr/bin/time -v -o "$work/time.txt" "$bin" logs --jobs "$jobs" --format json "$log" > "$work/out.json" 2> "$work/stderr.txt" || true
       rss=$(awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$work/time.txt")
       wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; printf "%.2f", s }' "$work/time.txt")
-      size=$(awk -v b="$(stat -c %s "$work/out.json")" 'BEGIN { printf "%.1f", b / 1048576 }')
+      size=$(awk -v b="$(stat -c %s "$work/out.json")" 'BEGIN { printf "%.2f", b / 1048576 }')
       echo "| $bin | $mode ($(( $(stat -c %s "$log") / 1048576 )) MB) | $jobs | $wall | $rss | $size |"
     done
   done
