@@ -7,6 +7,8 @@ public struct LogReport: Codable, Sendable {
     /// Every fingerprint seen, highest total time first.
     public var queries: [QueryStats]
     public var findings: [Finding]
+    /// N+1 bursts seen in the sessions, one per fingerprint (judged into `n-plus-one` findings by NPlusOneRule).
+    public var nPlusOne: [NPlusOneBurst]?
     public var slowestStatements: [QuerySample]
     public var errors: [LogErrorGroup]
     public var tempFiles: TempFileSummary
@@ -14,15 +16,21 @@ public struct LogReport: Codable, Sendable {
     public var checkpoints: CheckpointSummary
     public var autovacuum: AutovacuumSummary
     public var sessions: SessionSummary
+    /// What PgBouncer logs said (present only when a PgBouncer log was read).
+    public var pgbouncer: PgBouncerSummary?
+    /// Statements, their time and errors per minute (hour, day on longer logs), when the log has times.
+    public var timeline: LogTimeline?
+    /// How many timed statements fell in each duration range.
+    public var latencyDistribution: LatencyDistribution?
 
     public init(schemaVersion: Int, summary: LogSummary, queries: [QueryStats], findings: [Finding],
                 slowestStatements: [QuerySample], errors: [LogErrorGroup], tempFiles: TempFileSummary,
                 lockWaits: LockWaitSummary, checkpoints: CheckpointSummary, autovacuum: AutovacuumSummary,
-                sessions: SessionSummary) {
+                sessions: SessionSummary, pgbouncer: PgBouncerSummary? = nil) {
         self.schemaVersion = schemaVersion; self.summary = summary; self.queries = queries
         self.findings = findings; self.slowestStatements = slowestStatements; self.errors = errors
         self.tempFiles = tempFiles; self.lockWaits = lockWaits; self.checkpoints = checkpoints
-        self.autovacuum = autovacuum; self.sessions = sessions
+        self.autovacuum = autovacuum; self.sessions = sessions; self.pgbouncer = pgbouncer
     }
 
     public var workload: Workload { Workload(source: .logs, queries: queries) }
@@ -37,10 +45,14 @@ public struct LogFileSummary: Codable, Sendable, Equatable {
     public var bytes: Int64
     public var lines: Int
     public var skippedLines: Int
+    /// Lines that did not fit the detected shape but another known one (a log_line_prefix changed by
+    /// a reload, the other Heroku logplex framing); absent when there were none.
+    public var otherShapeLines: Int?
 
-    public init(path: String, format: String, prefix: String?, compression: String?, bytes: Int64, lines: Int, skippedLines: Int) {
+    public init(path: String, format: String, prefix: String?, compression: String?, bytes: Int64, lines: Int, skippedLines: Int,
+                otherShapeLines: Int? = nil) {
         self.path = path; self.format = format; self.prefix = prefix; self.compression = compression
-        self.bytes = bytes; self.lines = lines; self.skippedLines = skippedLines
+        self.bytes = bytes; self.lines = lines; self.skippedLines = skippedLines; self.otherShapeLines = otherShapeLines
     }
 }
 
@@ -176,4 +188,99 @@ public struct SessionSummary: Codable, Sendable, Equatable {
     public var byUser: [String: Int] = [:]
     public var byApplication: [String: Int] = [:]
     public init() {}
+}
+
+/// One `stats:` line of PgBouncer (every `stats_period`, 60 s by default): averages over that period.
+/// Client and server parses and binds are logged by PgBouncer 1.21 and later only.
+public struct PgBouncerStatsPeriod: Codable, Sendable, Equatable {
+    public var timestamp: String?
+    public var xactsPerSecond: Int
+    public var queriesPerSecond: Int
+    public var clientParsesPerSecond: Int?
+    public var serverParsesPerSecond: Int?
+    public var bindsPerSecond: Int?
+    public var bytesInPerSecond: Int
+    public var bytesOutPerSecond: Int
+    /// Average transaction, query and client wait times over the period, in microseconds.
+    public var xactMicros: Int
+    public var queryMicros: Int
+    public var waitMicros: Int
+
+    public init(timestamp: String?, xactsPerSecond: Int, queriesPerSecond: Int, clientParsesPerSecond: Int? = nil,
+                serverParsesPerSecond: Int? = nil, bindsPerSecond: Int? = nil, bytesInPerSecond: Int, bytesOutPerSecond: Int,
+                xactMicros: Int, queryMicros: Int, waitMicros: Int) {
+        self.timestamp = timestamp; self.xactsPerSecond = xactsPerSecond; self.queriesPerSecond = queriesPerSecond
+        self.clientParsesPerSecond = clientParsesPerSecond; self.serverParsesPerSecond = serverParsesPerSecond
+        self.bindsPerSecond = bindsPerSecond; self.bytesInPerSecond = bytesInPerSecond; self.bytesOutPerSecond = bytesOutPerSecond
+        self.xactMicros = xactMicros; self.queryMicros = queryMicros; self.waitMicros = waitMicros
+    }
+}
+
+/// PgBouncer messages with the same text (addresses aside): `pooler error: ...` and `closing because: ...`.
+public struct PgBouncerMessageCount: Codable, Sendable, Equatable {
+    public var message: String
+    public var count: Int
+    public init(message: String, count: Int) { self.message = message; self.count = count }
+}
+
+public struct PgBouncerSummary: Codable, Sendable, Equatable {
+    public var statsPeriods: [PgBouncerStatsPeriod] = []
+    public var peakXactsPerSecond: Int = 0
+    public var peakQueriesPerSecond: Int = 0
+    /// Transaction and query times averaged over the periods, each period weighted by its traffic.
+    public var meanXactMicros: Double? = nil
+    public var meanQueryMicros: Double? = nil
+    /// Client wait for a server: the mean of the periods' averages (periods with traffic) and the worst period.
+    public var meanWaitMicros: Double? = nil
+    public var maxWaitMicros: Int = 0
+    /// `login attempt` lines.
+    public var clientLogins: Int = 0
+    /// Pooler errors that refused a login: bad password, unknown database or user.
+    public var loginFailures: Int = 0
+    public var serverConnections: Int = 0
+    /// Every `pooler error: ...` (login failures and pool errors such as `no more connections allowed`).
+    public var poolerErrors: [PgBouncerMessageCount] = []
+    public var clientDisconnections: [PgBouncerMessageCount] = []
+    public var serverDisconnections: [PgBouncerMessageCount] = []
+    public init() {}
+}
+
+public struct LogTimeBucket: Codable, Sendable, Equatable {
+    /// The bucket's start, in the log's own clock and zone.
+    public var start: String
+    public var statements: Int
+    public var durationMs: Double
+    public var errors: Int
+    public init(start: String, statements: Int, durationMs: Double, errors: Int) {
+        self.start = start; self.statements = statements; self.durationMs = durationMs; self.errors = errors
+    }
+}
+
+public struct LogTimeline: Codable, Sendable, Equatable {
+    /// 60, 3600 or 86400: a minute while the log spans at most 12 hours, an hour up to 90 days, else a day
+    /// (wider still when that would make more than 4,000 buckets).
+    public var bucketSeconds: Int
+    /// Every bucket from the first to the last, empty ones included.
+    public var buckets: [LogTimeBucket]
+    public init(bucketSeconds: Int, buckets: [LogTimeBucket]) { self.bucketSeconds = bucketSeconds; self.buckets = buckets }
+}
+
+/// Timed statements by duration range, as pgBadger's "query duration distribution".
+public struct LatencyDistribution: Codable, Sendable, Equatable {
+    /// Upper bounds of the ranges in milliseconds; the last range has none (counts has one more entry).
+    public var upperBoundsMs: [Double]
+    public var counts: [Int]
+    public static let standardBoundsMs: [Double] = [1, 5, 10, 25, 50, 100, 500, 1000, 10000]
+    public init(upperBoundsMs: [Double] = LatencyDistribution.standardBoundsMs, counts: [Int]? = nil) {
+        self.upperBoundsMs = upperBoundsMs
+        self.counts = counts ?? Array(repeating: 0, count: upperBoundsMs.count + 1)
+    }
+    public mutating func record(milliseconds: Double) {
+        var i = 0
+        while i < upperBoundsMs.count, milliseconds >= upperBoundsMs[i] { i += 1 }
+        counts[i] += 1
+    }
+    public mutating func merge(_ other: LatencyDistribution) {
+        for i in counts.indices where i < other.counts.count { counts[i] += other.counts[i] }
+    }
 }

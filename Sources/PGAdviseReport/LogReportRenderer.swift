@@ -11,6 +11,7 @@ public func renderLogReportText(_ report: LogReport, top: Int = 10, width: Int =
         if let c = f.compression { line += " (\(c))" }
         if let p = f.prefix { line += ", prefix '\(p)'" }
         line += ", \(formatBytes(f.bytes)), \(formatCount(f.lines)) lines"
+        if let other = f.otherShapeLines { line += ", \(formatCount(other)) in another shape" }
         if f.skippedLines > 0 { line += ", \(formatCount(f.skippedLines)) not understood" }
         out.append(clip(line, width))
     }
@@ -103,6 +104,18 @@ public func renderLogReportText(_ report: LogReport, top: Int = 10, width: Int =
         }
         out.append(table.render(width: width, indent: "  "))
     }
+    if let bouncer = report.pgbouncer {
+        out.append("")
+        out.append("PgBouncer")
+        for (k, v) in pgbouncerFacts(bouncer) { out.append(clip("  " + k.padding(toLength: 16, withPad: " ", startingAt: 0) + v, width)) }
+        for (title, counts) in pgbouncerMessageTables(bouncer) {
+            out.append("")
+            out.append(title)
+            var table = TextTable(headers: ["Count", "Message"], alignments: [.right, .left])
+            for c in counts.prefix(top) { table.add([formatCount(c.count), c.message]) }
+            out.append(table.render(width: width, indent: "  "))
+        }
+    }
     if !s.notes.isEmpty {
         out.append("")
         out.append("Notes")
@@ -144,8 +157,41 @@ public func renderLogReportMarkdown(_ report: LogReport, top: Int = 10) -> Strin
             out += "| \(e.count) | \(e.sqlstate ?? "-") | \(markdownCell(e.severity + ": " + e.message)) | \(markdownCell(e.statement ?? "")) |\n"
         }
     }
+    if let bouncer = report.pgbouncer {
+        out += "\n## PgBouncer\n\n| | |\n|---|---|\n"
+        for (k, v) in pgbouncerFacts(bouncer) { out += "| \(k) | \(markdownCell(v)) |\n" }
+        for (title, counts) in pgbouncerMessageTables(bouncer) {
+            out += "\n### \(title)\n\n| Count | Message |\n|---:|---|\n"
+            for c in counts.prefix(top) { out += "| \(c.count) | \(markdownCell(c.message)) |\n" }
+        }
+    }
     if !s.notes.isEmpty { out += "\n## Notes\n\n" + s.notes.map { "- " + $0 }.joined(separator: "\n") + "\n" }
     return out
+}
+
+/// The PgBouncer section's label/value lines (text and Markdown).
+func pgbouncerFacts(_ b: PgBouncerSummary) -> [(String, String)] {
+    var facts: [(String, String)] = []
+    let micros = { (us: Double) in formatDuration(ms: us / 1000) }
+    if !b.statsPeriods.isEmpty {
+        facts.append(("Stats periods", "\(formatCount(b.statsPeriods.count)), peak \(formatCount(b.peakXactsPerSecond)) xacts/s, "
+            + "\(formatCount(b.peakQueriesPerSecond)) queries/s"))
+        var times: [String] = []
+        if let x = b.meanXactMicros { times.append("xact \(micros(x))") }
+        if let q = b.meanQueryMicros { times.append("query \(micros(q))") }
+        if let w = b.meanWaitMicros { times.append("client wait \(micros(w)) (worst period \(micros(Double(b.maxWaitMicros))))") }
+        if !times.isEmpty { facts.append(("Mean times", times.joined(separator: ", "))) }
+    }
+    facts.append(("Connections", "\(formatCount(b.clientLogins)) client logins, \(formatCount(b.loginFailures)) failed; "
+        + "\(formatCount(b.serverConnections)) server connections opened"))
+    let poolErrors = b.poolerErrors.reduce(0) { $0 + $1.count } - b.loginFailures
+    facts.append(("Pool errors", formatCount(poolErrors)))
+    return facts
+}
+
+func pgbouncerMessageTables(_ b: PgBouncerSummary) -> [(String, [PgBouncerMessageCount])] {
+    [("PgBouncer pooler errors", b.poolerErrors), ("PgBouncer client disconnections", b.clientDisconnections),
+     ("PgBouncer server disconnections", b.serverDisconnections)].filter { !$0.1.isEmpty }
 }
 
 /// Cuts a line to `width` characters without folding its spacing (unlike `truncate`).

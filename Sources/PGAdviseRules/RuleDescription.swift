@@ -68,6 +68,8 @@ public struct Example: Sendable {
     public var connection: PoolObservation? = nil
     /// For plan rules: the EXPLAIN output the rule reads (`↓` before the node a finding points at).
     public var plan: String? = nil
+    /// For workload rules: the burst a log showed (`sql` is its statement, as the docs print it).
+    public var burst: NPlusOneBurst? = nil
 
     public init(_ sql: String, schema: String? = nil) {
         self.sql = sql
@@ -84,6 +86,11 @@ public struct Example: Sendable {
         self.sql = ""
         self.caption = caption
         self.scan = scan
+    }
+
+    public init(_ sql: String, burst: NPlusOneBurst) {
+        self.sql = sql
+        self.burst = burst
     }
 
     public static let marker: Character = "↓"

@@ -7,6 +7,7 @@ public enum RegisteredRule: Sendable {
     case query(any QueryRule)
     case catalog(any CatalogRule)
     case scan(any ScanRule)
+    case workload(any WorkloadRule)
     case described(RuleDescription)
     case connection(any ConnectionRule)
     case plan(any PlanRule)
@@ -16,6 +17,7 @@ public enum RegisteredRule: Sendable {
         case let .query(rule): return type(of: rule).description
         case let .catalog(rule): return type(of: rule).description
         case let .scan(rule): return type(of: rule).description
+        case let .workload(rule): return type(of: rule).description
         case let .described(description): return description
         case let .connection(rule): return type(of: rule).description
         case let .plan(rule): return type(of: rule).description
@@ -47,7 +49,7 @@ public let ruleRegistry: [RegisteredRule] = [
     .scan(PgStatStatementsMissingRule()),
     .scan(SeqScanLargeTableRule()),
     .scan(SortWithoutIndexRule()),
-    .described(NPlusOneRule.description),
+    .workload(NPlusOneRule()),
     .described(ParseErrorRule.description),
     .connection(IdleInTransactionRule()),
     .connection(OversizedMaxConnectionsRule()),
@@ -75,10 +77,14 @@ public enum RuleRegistry {
         ruleRegistry.compactMap { if case let .catalog(rule) = $0 { return rule } else { return nil } }
     }
 
+    public static var workloadRules: [any WorkloadRule] {
+        ruleRegistry.compactMap { if case let .workload(rule) = $0 { return rule } else { return nil } }
+    }
+
+
     public static var planRules: [any PlanRule] {
         ruleRegistry.compactMap { if case let .plan(rule) = $0 { return rule } else { return nil } }
     }
-
 
     public static var connectionRules: [any ConnectionRule] {
         ruleRegistry.compactMap { if case let .connection(rule) = $0 { return rule } else { return nil } }

@@ -94,10 +94,10 @@ import PGAdviseTestSupport
             #expect(r.summary.skippedLines == 0)
             #expect(Dictionary(uniqueKeysWithValues: r.queries.map { ($0.fingerprint, $0.calls) })
                     == Dictionary(uniqueKeysWithValues: serial.queries.map { ($0.fingerprint, $0.calls) }))
-            #expect(r.findings.map(\.calls) == serial.findings.map(\.calls))
-            #expect(r.findings.first?.details?["bursts"] == "40")
+            #expect(r.nPlusOne?.map(\.calls) == serial.nPlusOne?.map(\.calls))
+            #expect(r.nPlusOne?.first?.bursts == 40)
             #expect(r.errors.map(\.count) == [40, 40, 40, 40])
         }
-        #expect(serial.findings.first?.calls == 25 * 40)
+        #expect(serial.nPlusOne?.first?.calls == 25 * 40)
     }
 }

@@ -12,7 +12,7 @@ import PGAdviseTestSupport
     }
 
     @Test func jsonFollowsTheContract() throws {
-        let out = try runPGAdvise(["logs", Self.log, "--format", "json"])
+        let out = try runPGAdvise(["logs", Self.log, "--format", "json", "--all-queries"])
         #expect(out.exitCode == 0)
         let report = try Self.json(out)
         #expect(report["schemaVersion"] as? Int == 1)
@@ -28,6 +28,11 @@ import PGAdviseTestSupport
             #expect(queries.allSatisfy { $0[key] != nil }, "every query has \(key)")
         }
         #expect(queries.first?["normalized"] as? String == "SELECT pg_sleep($1)")
+        // By default the JSON holds the --top queries, highest total time first.
+        let bounded = try Self.json(try runPGAdvise(["logs", Self.log, "--format", "json", "--top", "5"]))
+        let top = try #require(bounded["queries"] as? [[String: Any]])
+        #expect(top.map { $0["fingerprint"] as? String } == queries.prefix(5).map { $0["fingerprint"] as? String })
+        #expect((bounded["summary"] as? [String: Any])?["distinctQueries"] as? Int == 23)
         let findings = try #require(report["findings"] as? [[String: Any]])
         let n1 = try #require(findings.first { $0["rule"] as? String == "n-plus-one" })
         #expect(n1["severity"] as? String == "warning")
@@ -82,10 +87,25 @@ import PGAdviseTestSupport
         #expect(empty.stderr.contains("%p or %c"))
         let garbage = try runPGAdvise(["logs", "-"], stdin: Data((0..<20_000).map { UInt8(truncatingIfNeeded: $0 &* 7919 &+ 13) }))
         #expect(garbage.exitCode == 2)
+        #expect(garbage.stderr.contains("nothing recognised"))
+    }
+
+    /// A log without any statement (log_min_duration_statement off) is still a report, saying what to set.
+    @Test func aLogWithoutStatementsIsReportedWithExitZero() throws {
         let noDurations = "2026-01-01 00:00:00.000 UTC [1] LOG:  checkpoint starting: time\n"
         let log = try runPGAdvise(["logs", "-"], stdin: Data(noDurations.utf8))
-        #expect(log.exitCode == 2)
-        #expect(log.stderr.contains("log_line_prefix '%m [%p] '"))
+        #expect(log.exitCode == 0, "\(log.stderr)")
+        #expect(log.stdout.contains("prefix '%m [%p] '"))
+        #expect(log.stdout.contains("log_min_duration_statement = 0"))
+        let real = try runPGAdvise(["logs", RepositoryPaths.fixture("logs/stderr-no-statements.log").path, "--format", "json"])
+        #expect(real.exitCode == 0)
+        let report = try Self.json(real)
+        #expect((report["summary"] as? [String: Any])?["errors"] as? Int == 4)
+        #expect((report["queries"] as? [Any])?.isEmpty == true)
+        let bouncer = try runPGAdvise(["logs", RepositoryPaths.fixture("logs/pgbouncer.log").path, "--format", "markdown"])
+        #expect(bouncer.exitCode == 0)
+        #expect(bouncer.stdout.contains("## PgBouncer"))
+        #expect(bouncer.stdout.contains("| 1 | no more connections allowed (max_client_conn) |"))
     }
 
     @Test func forcedFormatsOnEmptyInputAreExitTwo() throws {

@@ -81,9 +81,11 @@ public final class LogAnalyzer {
             reader = StderrReader(prefix: prefix)
         case .csvlog: reader = CSVReader()
         case .jsonlog, .cloudnativepg: reader = JSONLinesReader(format: format)
+        case .pgbouncer: reader = PgBouncerReader()
         }
         let linesBefore = workers.reduce(0) { $0 + $1.lines }
         let skippedBefore = workers.reduce(0) { $0 + $1.skippedLines }
+        let otherShapesBefore = workers.reduce(0) { $0 + $1.otherShapeLines }
         var nextLine = 1
         while true {
             var cut: Int
@@ -145,8 +147,10 @@ public final class LogAnalyzer {
         let lines = workers.reduce(0) { $0 + $1.lines } - linesBefore
         let skipped = workers.reduce(0) { $0 + $1.skippedLines } - skippedBefore + convertedSkipped
         workers[0].skippedLines += convertedSkipped
+        let otherShapes = workers.reduce(0) { $0 + $1.otherShapeLines } - otherShapesBefore
         files.append(LogFileSummary(path: path == "-" ? "-" : path, format: format.rawValue, prefix: prefix?.format,
-                                    compression: input.compression, bytes: input.bytesRead, lines: lines, skippedLines: skipped))
+                                    compression: input.compression, bytes: input.bytesRead, lines: lines, skippedLines: skipped,
+                                    otherShapeLines: otherShapes > 0 ? otherShapes : nil))
     }
 
     /// Processes `records[0..<cut]`, split over the workers at record boundaries. Returns the next line number.
@@ -238,7 +242,7 @@ public final class LogAnalyzer {
         let all = workers[0]
         for w in workers.dropFirst() { all.merge(w) }
         let statementsFound = all.statements + all.keys.reduce(0) { $0 + ($1.calls == 0 ? $1.planCalls : 0) }
-        guard statementsFound > 0 else { throw noStatementsError(all) }
+        guard statementsFound > 0 || all.recognisedRecords > 0 else { throw nothingRecognisedError(all) }
 
         // Fingerprint each distinct key once, then fold keys into fingerprints.
         var byFingerprint: [String: (stats: KeyStats, parsed: Bool)] = [:]
@@ -308,8 +312,7 @@ public final class LogAnalyzer {
         }
         let normalizedOf = Dictionary(queries.map { ($0.fingerprint, $0.normalized) }, uniquingKeysWith: { a, _ in a })
 
-        var findings: [Finding] = nPlusOneFindings(fingerprintOfKey: fingerprintOfKey, normalizedOf: normalizedOf, zone: zone)
-        findings = findings.sortedByImpact()
+        let nPlusOne = nPlusOneBursts(fingerprintOfKey: fingerprintOfKey, normalizedOf: normalizedOf, zone: zone)
 
         var summary = LogSummary()
         summary.files = files
@@ -324,8 +327,8 @@ public final class LogAnalyzer {
         summary.skippedLines = files.reduce(0) { $0 + $1.skippedLines }
         summary.parseBindSteps = all.parseBindSteps
         summary.parseBindMs = all.parseBindMs
-        summary.errors = all.errorCount
-        summary.nPlusOneBursts = findings.reduce(0) { $0 + (Int($1.details?["bursts"] ?? "") ?? 0) }
+        summary.errors = all.errors.count
+        summary.nPlusOneBursts = nPlusOne.reduce(0) { $0 + $1.bursts }
         summary.notes = notes
         if all.statements > 0, !all.sawSession {
             summary.notes.append("N+1 detection was skipped: the log lines carry no session (add %p or %c to log_line_prefix).")
@@ -333,30 +336,63 @@ public final class LogAnalyzer {
         if all.timedStatements == 0, all.statements > 0 {
             summary.notes.append("No statement durations were logged (set log_min_duration_statement); statements are counted, not timed.")
         }
+        if statementsFound == 0, all.recognisedRecords > all.pgbouncer.lines {
+            summary.notes.append("No SQL statement was logged, so there are no query figures: set log_min_duration_statement = 0 "
+                + "(or a threshold in milliseconds) for timed statements, or log_statement = 'all' for counts without times; "
+                + "log_line_prefix with %p or %c lets pgadvise find N+1 bursts.")
+        }
 
         let slowest = queries.compactMap { $0.slowest }.filter { $0.durationMs != nil }
             .sorted { ($0.durationMs ?? 0) > ($1.durationMs ?? 0) }.prefix(options.slowestCount)
 
-        var errors = all.errors.values.map { e in
+        var errors = all.errors.groups.values.map { e in
             LogErrorGroup(severity: e.severity, sqlstate: e.sqlstate, message: e.message, count: e.count, statement: e.statement,
                           firstSeen: formatWall(e.firstMs, zone: zone), file: e.file < files.count ? files[e.file].path : nil,
                           line: e.line)
         }
         errors.sort { ($0.count, $1.file ?? "", $1.line ?? 0) > ($1.count, $0.file ?? "", $0.line ?? 0) }
-        var temp = all.temp
+        var temp = all.maintenance.temp
         temp.byStatement = tempStatements.sorted { ($0.totalBytes, $1.fingerprint) > ($1.totalBytes, $0.fingerprint) }
-        var locks = all.locks
+        var locks = all.maintenance.locks
         locks.byStatement = lockStatements.sorted { ($0.waits, $1.fingerprint) > ($1.waits, $0.fingerprint) }
         var autovacuum = AutovacuumSummary()
-        autovacuum.tables = all.autovacuum.values.sorted { ($0.vacuums + $0.analyzes, $1.table) > ($1.vacuums + $1.analyzes, $0.table) }
+        autovacuum.tables = all.maintenance.autovacuum.values.sorted { ($0.vacuums + $0.analyzes, $1.table) > ($1.vacuums + $1.analyzes, $0.table) }
         autovacuum.vacuums = autovacuum.tables.reduce(0) { $0 + $1.vacuums }
         autovacuum.analyzes = autovacuum.tables.reduce(0) { $0 + $1.analyzes }
-        var sessions = all.sessions
+        var sessions = all.sessions.summary
         if sessions.disconnections > 0 { sessions.meanSessionMs = sessions.totalSessionMs / Double(sessions.disconnections) }
 
-        return LogReport(schemaVersion: 1, summary: summary, queries: queries, findings: findings,
+        var report = LogReport(schemaVersion: 1, summary: summary, queries: queries, findings: [],
                          slowestStatements: Array(slowest), errors: errors, tempFiles: temp, lockWaits: locks,
-                         checkpoints: all.checkpoints, autovacuum: autovacuum, sessions: sessions)
+                         checkpoints: all.maintenance.checkpoints, autovacuum: autovacuum, sessions: sessions,
+                         pgbouncer: all.pgbouncer.summary(zone: zone))
+        report.nPlusOne = nPlusOne
+        report.timeline = timeline(all.timeline.minutes, zone: zone)
+        if all.timedStatements > 0 { report.latencyDistribution = all.timeline.latency }
+        return report
+    }
+
+    /// Minute buckets folded into the bucket size the log's span calls for, empty ones filled in.
+    private func timeline(_ minutes: [Int64: TimelineCollector.Minute], zone: String?) -> LogTimeline? {
+        guard let first = minutes.keys.min(), let last = minutes.keys.max() else { return nil }
+        let spanMinutes = last - first
+        var perBucket: Int64 = spanMinutes <= 12 * 60 ? 1 : (spanMinutes <= 90 * 24 * 60 ? 60 : 24 * 60)
+        // Timestamps years apart (a clock reset, joined archives): at most a few thousand buckets all the same.
+        if spanMinutes / perBucket > 4000 { perBucket = spanMinutes / 4000 + 1 }
+        func bucket(_ minute: Int64) -> Int64 { (minute - (minute % perBucket + perBucket) % perBucket) }
+        var folded: [Int64: TimelineCollector.Minute] = [:]
+        for (minute, b) in minutes {
+            folded[bucket(minute), default: TimelineCollector.Minute()].add(b)
+        }
+        var buckets: [LogTimeBucket] = []
+        var at = bucket(first)
+        while at <= last {
+            let b = folded[at] ?? TimelineCollector.Minute()
+            buckets.append(LogTimeBucket(start: formatWall(Double(at) * 60_000, zone: zone) ?? "", statements: b.statements,
+                                         durationMs: b.durationMs, errors: b.errors))
+            at += perBucket
+        }
+        return LogTimeline(bucketSeconds: Int(perBucket) * 60, buckets: buckets)
     }
 
     private func clamp(_ value: Double?, _ k: KeyStats) -> Double? {
@@ -375,51 +411,28 @@ public final class LogAnalyzer {
         return out.isEmpty ? nil : out
     }
 
-    private func nPlusOneFindings(fingerprintOfKey: [UInt64: String], normalizedOf: [String: String], zone: String?) -> [Finding] {
+    /// Each fingerprint's bursts as one fact: the largest burst described, the others counted.
+    private func nPlusOneBursts(fingerprintOfKey: [UInt64: String], normalizedOf: [String: String], zone: String?) -> [NPlusOneBurst] {
         var byFingerprint: [String: [StatementRun]] = [:]
         for run in bursts {
             guard let fp = fingerprintOfKey[run.keyHash] else { continue }
             byFingerprint[fp, default: []].append(run)
         }
-        var findings: [Finding] = []
+        var out: [NPlusOneBurst] = []
         for (fp, runs) in byFingerprint {
-            let ordered = runs.sorted { ($0.file, $0.line) < ($1.file, $1.line) }
-            guard let largest = ordered.max(by: { ($0.count, $1.line) < ($1.count, $0.line) }) else { continue }
-            let calls = runs.reduce(0) { $0 + $1.count }
-            let total = runs.reduce(0.0) { $0 + $1.totalMs }
-            let normalized = normalizedOf[fp] ?? ""
-            let window = largest.lastMs - largest.firstMs
-            let burstsText = runs.count == 1 ? "" : " (largest of \(runs.count) bursts, \(calls) executions in all)"
-            var details: [String: String] = [
-                "bursts": String(runs.count),
-                "largestBurst": String(largest.count),
-                "session": largest.sessionName,
-                "windowMs": String(format: "%.3f", window),
-            ]
-            if largest.firstMs != 0, let start = formatWall(largest.firstMs, zone: zone) { details["windowStart"] = start }
-            if largest.lastMs != 0, let end = formatWall(largest.lastMs, zone: zone) { details["windowEnd"] = end }
-            if !largest.samples.isEmpty { details["sampleValues"] = largest.samples.joined(separator: " | ") }
-            findings.append(Finding(
-                rule: "n-plus-one", severity: .warning, category: .workload,
-                message: "N+1 queries: the same statement ran \(largest.count) times in a row in session \(largest.sessionName) "
-                    + "within \(formatWindow(window)), only its values changing\(burstsText).",
-                file: largest.file < files.count ? files[largest.file].path : nil, line: largest.line, fingerprint: fp,
-                evidence: normalized,
-                solution: "Fetch all rows in one round trip: pass the values as one array (`= ANY($1)`) or join this table "
-                    + "to the query that produced the values.",
-                fix: anyArrayRewrite(normalized), calls: calls, totalMs: total, details: details))
+            guard let largest = runs.max(by: { ($0.count, $1.file, $1.line) < ($1.count, $0.file, $0.line) }) else { continue }
+            out.append(NPlusOneBurst(
+                fingerprint: fp, normalized: normalizedOf[fp] ?? "", bursts: runs.count, calls: runs.reduce(0) { $0 + $1.count },
+                totalMs: runs.reduce(0.0) { $0 + $1.totalMs }, largestBurst: largest.count, session: largest.sessionName,
+                windowMs: largest.lastMs - largest.firstMs,
+                windowStart: largest.firstMs != 0 ? formatWall(largest.firstMs, zone: zone) : nil,
+                windowEnd: largest.lastMs != 0 ? formatWall(largest.lastMs, zone: zone) : nil,
+                sampleValues: largest.samples, file: largest.file < files.count ? files[largest.file].path : nil, line: largest.line))
         }
-        return findings
+        return out.sorted { ($0.totalMs, $0.calls, $1.fingerprint) > ($1.totalMs, $1.calls, $0.fingerprint) }
     }
 
-    /// `... WHERE id = $1` → `... WHERE id = ANY($1)` when there is exactly one parameter.
-    private func anyArrayRewrite(_ normalized: String) -> String? {
-        guard normalized.components(separatedBy: "$").count == 2, normalized.contains("= $1") else { return nil }
-        let rewritten = normalized.replacingOccurrences(of: "= $1", with: "= ANY($1)")
-        return "-- $1 is an array of all the values, e.g. '{7,14,21}'\n" + rewritten
-    }
-
-    private func noStatementsError(_ all: LogWorker) -> PGAdviseError {
+    private func nothingRecognisedError(_ all: LogWorker) -> PGAdviseError {
         let described = files.map { f -> String in
             var s = "\(f.path): \(f.format)"
             if let c = f.compression { s += " (\(c))" }
@@ -428,7 +441,7 @@ public final class LogAnalyzer {
             return s
         }
         return PGAdviseError(.input, """
-            no SQL statement found in the input.
+            nothing recognised in the input: no SQL statement found, and no other PostgreSQL or PgBouncer message.
             Detected: \(described.joined(separator: "; ")).
             pgadvise needs statements logged with their durations: log_min_duration_statement = 0 (or a threshold), \
             or log_statement = 'all' for counts without times. Session grouping and N+1 detection need %p or %c \
@@ -441,7 +454,8 @@ public final class LogAnalyzer {
 
     static func detectFormat(_ head: [UInt8]) -> LogFormat {
         let sample = head.prefix(1 << 16)
-        var json = 0, cloudSQL = 0, cnpg = 0, csv = 0, syslog = 0, total = 0
+        if looksLikeCSVLog(Array(sample)) { return .csvlog }
+        var json = 0, cloudSQL = 0, cnpg = 0, csv = 0, syslog = 0, pgbouncer = 0, total = 0
         sample.withUnsafeBufferPointer { buf in
             guard let p = buf.baseAddress else { return }
             var i = 0
@@ -458,7 +472,9 @@ public final class LogAnalyzer {
                     continue
                 }
                 if let tsEnd = scanTimestamp(p, e, from: i), tsEnd < e, p[tsEnd] == 0x2C { csv += 1; continue }
-                if SyslogConverter.startsWithSyslogTimestamp(p, i, e), SyslogConverter.parseHeader(p, i, e) != nil { syslog += 1 }
+                if SyslogConverter.startsWithSyslogTimestamp(p, SyslogConverter.timestampStart(p, i, e), e),
+                   SyslogConverter.parseHeader(p, i, e) != nil { syslog += 1; continue }
+                if PgBouncerReader.parseHeader(p, i, e) != nil { pgbouncer += 1 }
             }
         }
         guard total > 0 else { return .stderr }
@@ -469,7 +485,62 @@ public final class LogAnalyzer {
         }
         if csv * 2 > total { return .csvlog }
         if syslog * 2 > total { return .syslog }
+        if pgbouncer * 2 > total { return .pgbouncer }
         return .stderr
+    }
+
+    /// csvlog, told by its records rather than its lines or its name: most of the first records (quoted
+    /// fields may span lines) have 22 to 26 fields (PostgreSQL 9.0 to 17, as the columns were added) and
+    /// a timestamp first, quoted or not (log shippers and spreadsheet tools quote every field).
+    static func looksLikeCSVLog(_ sample: [UInt8]) -> Bool {
+        var records = 0, matching = 0
+        var fields = 1
+        var inQuotes = false
+        var fieldStart = 0
+        var firstField: Range<Int>? = nil
+        var i = 0
+        let n = sample.count
+        while i < n, records < 50 {
+            let c = sample[i]
+            if inQuotes {
+                if c == 0x22 {
+                    if i + 1 < n, sample[i + 1] == 0x22 { i += 2; continue }
+                    inQuotes = false
+                }
+                i += 1
+                continue
+            }
+            switch c {
+            case 0x22:
+                inQuotes = true
+            case 0x2C, 0x0A:
+                if fields == 1 { firstField = fieldStart..<i }
+                if c == 0x2C {
+                    fields += 1
+                } else {
+                    records += 1
+                    if (22...26).contains(fields), let first = firstField, firstFieldIsTimestamp(sample, first) { matching += 1 }
+                    fields = 1
+                    firstField = nil
+                }
+                fieldStart = i + 1
+            default:
+                break
+            }
+            i += 1
+        }
+        return records > 0 && matching * 2 > records
+    }
+
+    private static func firstFieldIsTimestamp(_ sample: [UInt8], _ field: Range<Int>) -> Bool {
+        var start = field.lowerBound
+        var end = field.upperBound
+        if end > start, sample[end - 1] == 0x0D { end -= 1 }
+        if end - start >= 2, sample[start] == 0x22, sample[end - 1] == 0x22 { start += 1; end -= 1 }
+        return sample.withUnsafeBufferPointer { buf in
+            guard let p = buf.baseAddress else { return false }
+            return scanTimestamp(p, end, from: start) == end
+        }
     }
 
     /// The log_line_prefix that explains the most lines: common prefixes and ones inferred from the lines.
@@ -489,12 +560,7 @@ public final class LogAnalyzer {
                     lines.append(i..<e)
                     var event = LogEvent()
                     if inferred.count < 40, generic.parseHeader(p + i, e - i, into: &event), let m = event.message.base {
-                        var start = m - p
-                        // Back up over "SEVERITY:  " to the prefix's end.
-                        while start > i, p[start - 1] == 0x20 { start -= 1 }
-                        start -= 1
-                        while start > i, p[start - 1] >= 0x41, p[start - 1] <= 0x5A || isDigit(p[start - 1]) { start -= 1 }
-                        let candidate = inferPrefix(fromSample: Array(UnsafeBufferPointer(start: p + i, count: start - i)))
+                        let candidate = inferPrefix(fromSample: prefixBytes(p + i, messageStart: m - (p + i)))
                         if !inferred.contains(candidate) { inferred.append(candidate) }
                     }
                 }
@@ -519,8 +585,4 @@ public final class LogAnalyzer {
         }
         return best?.prefix
     }
-}
-
-private func formatWindow(_ ms: Double) -> String {
-    ms < 1000 ? String(format: "%.0f ms", ms) : String(format: "%.1f s", ms / 1000)
 }

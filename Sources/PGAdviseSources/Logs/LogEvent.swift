@@ -185,5 +185,5 @@ public struct LogEvent {
 }
 
 public enum LogFormat: String, Codable, Sendable, CaseIterable {
-    case stderr, csvlog, jsonlog, syslog, cloudnativepg, cloudsql
+    case stderr, csvlog, jsonlog, syslog, cloudnativepg, cloudsql, pgbouncer
 }

@@ -52,6 +52,11 @@ func lastCompleteCut(_ reader: RecordReader, _ p: UnsafePointer<UInt8>, _ end: I
 /// continuation lines starting with a tab.
 struct StderrReader: RecordReader {
     let prefix: LinePrefix?
+    /// Prefixes met on lines that did not fit `prefix` (after a reload changed log_line_prefix, or in a
+    /// file that joins two servers' logs), learnt from those lines; per reader, so per core.
+    let alternates = AlternatePrefixes()
+
+    init(prefix: LinePrefix?) { self.prefix = prefix }
 
     func independentCopy() -> RecordReader { StderrReader(prefix: prefix.map { LinePrefix(format: $0.format) }) }
     var identity: String { "stderr:" + (prefix?.format ?? "*") }
@@ -71,7 +76,12 @@ struct StderrReader: RecordReader {
             if lineStop > i, p[lineStop - 1] == 0x0D { lineStop -= 1 }
             var event = LogEvent()
             event.line = line
-            if parseHeader(p + i, lineStop - i, into: &event) {
+            var parsed = parseHeader(p + i, lineStop - i, into: &event)
+            if !parsed, prefix != nil, lineStop > i, parseOtherShape(p + i, lineStop - i, into: &event) {
+                parsed = true
+                worker.otherShapeLines += 1
+            }
+            if parsed {
                 let messageStart = event.message.base.map { $0 - p } ?? i
                 var stop = e
                 if stop > messageStart, p[stop - 1] == 0x0D { stop -= 1 }
@@ -120,6 +130,38 @@ struct StderrReader: RecordReader {
         return false
     }
 
+    /// A line that the prefix does not explain: a prefix learnt from an earlier such line, else the
+    /// severity found anywhere (see `parseHeader` without a prefix), whose prefix is then learnt.
+    func parseOtherShape(_ p: UnsafePointer<UInt8>, _ n: Int, into event: inout LogEvent) -> Bool {
+        let line = event.line
+        for alternate in alternates.prefixes {
+            var candidate = LogEvent()
+            if let after = alternate.match(p, n, into: &candidate), let (messageStart, severity) = severityEnd(p, n, at: after) {
+                candidate.severity = severity
+                candidate.message = ByteSlice(base: p + messageStart, count: 0)
+                candidate.line = line
+                event = candidate
+                return true
+            }
+        }
+        var generic = LogEvent()
+        guard StderrReader(prefix: nil).parseHeader(p, n, into: &generic), let message = generic.message.base else { return false }
+        generic.line = line
+        event = generic
+        if alternates.prefixes.count < AlternatePrefixes.limit {
+            let learnt = LinePrefix(format: inferPrefix(fromSample: prefixBytes(p, messageStart: message - p)))
+            var check = LogEvent()
+            if let after = learnt.match(p, n, into: &check), severityEnd(p, n, at: after) != nil {
+                alternates.prefixes.append(learnt)
+                check.severity = generic.severity
+                check.message = generic.message
+                check.line = line
+                event = check
+            }
+        }
+        return true
+    }
+
     func nextRecordStart(_ p: UnsafePointer<UInt8>, from: Int, end: Int) -> Int {
         var i = from
         if i > 0, p[i - 1] != 0x0A { i = lineEnd(p, i, end) + 1 }
@@ -134,6 +176,21 @@ struct StderrReader: RecordReader {
         }
         return end
     }
+}
+
+/// The text of a line before its `SEVERITY:  ` marker, given where the message starts.
+func prefixBytes(_ p: UnsafePointer<UInt8>, messageStart: Int) -> [UInt8] {
+    var start = messageStart
+    while start > 0, p[start - 1] == 0x20 { start -= 1 }
+    start -= 1
+    while start > 0, p[start - 1] >= 0x41, p[start - 1] <= 0x5A || isDigit(p[start - 1]) { start -= 1 }
+    return Array(UnsafeBufferPointer(start: p, count: max(0, start)))
+}
+
+final class AlternatePrefixes {
+    /// Enough for a few reloads; a line that fits none of them is still read through the generic shape.
+    static let limit = 8
+    var prefixes: [LinePrefix] = []
 }
 
 // MARK: - csvlog
@@ -194,7 +251,8 @@ struct CSVReader: RecordReader {
                 field += 1
             } else if !complete { field += 1 }
             worker.lines += line - recordLine + (complete ? 0 : 1)
-            guard field >= 23, scanTimestamp(p, end, from: fields[0].base.map { $0 - p } ?? end) != nil || fields[0].count >= 19 else {
+            // 22 columns up to PostgreSQL 12's application_name... 26 from 14 on; the later ones are not read.
+            guard field >= 22, scanTimestamp(p, end, from: fields[0].base.map { $0 - p } ?? end) != nil || fields[0].count >= 19 else {
                 worker.skippedLines += max(1, line - recordLine)
                 continue
             }
@@ -214,14 +272,15 @@ struct CSVReader: RecordReader {
         }
     }
 
-    /// A line starting with csvlog's timestamp column. Heuristic: a line inside a quoted multi-line
+    /// A line starting with csvlog's timestamp column (quoted or not). Heuristic: a line inside a quoted multi-line
     /// field that itself starts with a timestamp would be taken for a record start, and a block or core
     /// split there would cut that record in two (its pieces then count as skipped lines).
     func nextRecordStart(_ p: UnsafePointer<UInt8>, from: Int, end: Int) -> Int {
         var i = from
         if i > 0, p[i - 1] != 0x0A { i = lineEnd(p, i, end) + 1 }
         while i < end {
-            if end - i >= 20, isDigit(p[i]), p[i + 4] == 0x2D, p[i + 10] == 0x20, p[i + 13] == 0x3A { return i }
+            let t = i < end && p[i] == 0x22 ? i + 1 : i
+            if end - t >= 20, isDigit(p[t]), p[t + 4] == 0x2D, p[t + 10] == 0x20, p[t + 13] == 0x3A { return i }
             i = lineEnd(p, i, end) + 1
         }
         return end
@@ -525,10 +584,11 @@ struct SyslogConverter: StderrConverter {
                 out.append(0x09)
             } else {
                 // RFC 3339 header timestamps (rsyslog's high-precision format) carry the year: keep them.
-                if let tsEnd = scanTimestamp(p, e, from: i), p[i + 10] == 0x54 {
-                    out.append(contentsOf: UnsafeBufferPointer(start: p + i, count: 10))
+                let ts = header.timestamp
+                if let tsEnd = scanTimestamp(p, e, from: ts), p[ts + 10] == 0x54 {
+                    out.append(contentsOf: UnsafeBufferPointer(start: p + ts, count: 10))
                     out.append(0x20)
-                    out.append(contentsOf: UnsafeBufferPointer(start: p + i + 11, count: tsEnd - i - 11))
+                    out.append(contentsOf: UnsafeBufferPointer(start: p + ts + 11, count: tsEnd - ts - 11))
                     out.append(0x20)
                 }
                 out.append(0x5B)
@@ -549,8 +609,34 @@ struct SyslogConverter: StderrConverter {
         return months.contains(head) && p[start + 3] == 0x20 && p[start + 9] == 0x3A && p[start + 12] == 0x3A
     }
 
-    /// `ident[1234]: [N-M] ` (rsyslog) or Heroku logplex's `app[postgres.1234]: [COLOR] [N-M] `.
-    static func parseHeader(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> (pid: Range<Int>, part: Int, body: Int)? {
+    /// Where a line's timestamp starts: after the frame of a Heroku logplex HTTPS drain (RFC 6587's octet
+    /// count, then RFC 5424's `<PRI>1 `) when there is one, else at the line's start.
+    static func timestampStart(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Int {
+        var i = start
+        var j = i
+        while j < end, isDigit(p[j]) { j += 1 }
+        if j > i, j + 1 < end, p[j] == 0x20, p[j + 1] == 0x3C { i = j + 1 }
+        guard i < end, p[i] == 0x3C else { return start }
+        var k = i + 1
+        while k < end, isDigit(p[k]) { k += 1 }
+        guard k < end, p[k] == 0x3E else { return start }
+        k += 1
+        while k < end, isDigit(p[k]) { k += 1 }
+        return k < end && p[k] == 0x20 ? k + 1 : start
+    }
+
+    /// `ident[1234]: [N-M] ` (rsyslog), Heroku logplex's `app[postgres.1234]: [COLOR] [N-M] ` as `heroku logs`
+    /// prints it, or the same record as a logplex drain delivers it (RFC 5424 fields:
+    /// `<time> <drain token> app postgres.1234 - [COLOR] [N-M] `).
+    static func parseHeader(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> (pid: Range<Int>, part: Int, body: Int, timestamp: Int)? {
+        let timestamp = timestampStart(p, start, end)
+        if timestamp == start, let bracketed = parseBracketedHeader(p, start, end) {
+            return (bracketed.pid, bracketed.part, bracketed.body, start)
+        }
+        return parseStructuredHeader(p, timestamp, end)
+    }
+
+    private static func parseBracketedHeader(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> (pid: Range<Int>, part: Int, body: Int)? {
         var i = start
         while i + 4 < end {
             guard let hit = memchr(p + i, 0x5D, end - i) else { return nil }
@@ -562,29 +648,57 @@ struct SyslogConverter: StderrConverter {
                 if open > start, p[open] == 0x2E {      // postgres.1234
                     while open > start, p[open] != 0x5B, p[open] != 0x20 { open -= 1 }
                 }
-                guard open >= start, p[open] == 0x5B, digits < close else { return nil }
-                var j = close + 3
-                // Heroku puts the database's color name before the sequence: `[BRONZE] `.
-                if j + 1 < end, p[j + 1] >= 0x41, p[j + 1] <= 0x5A {
-                    var k = j + 1
-                    while k < end, p[k] != 0x5D { k += 1 }
-                    guard k + 2 < end, p[k + 1] == 0x20, p[k + 2] == 0x5B else { return nil }
-                    j = k + 2
-                }
-                j += 1
-                while j < end, isDigit(p[j]) { j += 1 }
-                guard j < end, p[j] == 0x2D else { return nil }
-                j += 1
-                var part = 0
-                while j < end, isDigit(p[j]) { part = part * 10 + Int(p[j] - 0x30); j += 1 }
-                guard j < end, p[j] == 0x5D else { return nil }
-                j += 1
-                if j < end, p[j] == 0x20 { j += 1 }
-                return (digits..<close, part, j)
+                guard open >= start, p[open] == 0x5B, digits < close,
+                      let (part, body) = parseSequence(p, close + 2, end) else { return nil }
+                return (digits..<close, part, body)
             }
             i = close + 1
         }
         return nil
+    }
+
+    /// RFC 5424 after the timestamp: hostname, app-name, procid (`postgres.1234`), msgid (`-`), message.
+    private static func parseStructuredHeader(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> (pid: Range<Int>, part: Int, body: Int, timestamp: Int)? {
+        guard startsWithSyslogTimestamp(p, start, end) else { return nil }
+        var i = start
+        var tokens: [Range<Int>] = []
+        while tokens.count < 5, i < end {
+            var j = i
+            while j < end, p[j] != 0x20 { j += 1 }
+            tokens.append(i..<j)
+            i = j + 1
+        }
+        guard tokens.count == 5, tokens[4].count == 1, p[tokens[4].lowerBound] == 0x2D else { return nil }
+        let procid = tokens[3]
+        var digits = procid.upperBound
+        while digits > procid.lowerBound, isDigit(p[digits - 1]) { digits -= 1 }
+        guard digits < procid.upperBound, let (part, body) = parseSequence(p, tokens[4].upperBound, end) else { return nil }
+        return (digits..<procid.upperBound, part, body, start)
+    }
+
+    /// ` [COLOR] [N-M] ` from `at` (a space before the first bracket): the part number M and where the text starts.
+    private static func parseSequence(_ p: UnsafePointer<UInt8>, _ at: Int, _ end: Int) -> (part: Int, body: Int)? {
+        var j = at
+        guard j + 1 < end, p[j] == 0x20, p[j + 1] == 0x5B else { return nil }
+        j += 1
+        // Heroku puts the database's color name before the sequence: `[BRONZE] `.
+        if j + 1 < end, p[j + 1] >= 0x41, p[j + 1] <= 0x5A {
+            var k = j + 1
+            while k < end, p[k] != 0x5D { k += 1 }
+            guard k + 2 < end, p[k + 1] == 0x20, p[k + 2] == 0x5B else { return nil }
+            j = k + 2
+        }
+        j += 1
+        while j < end, isDigit(p[j]) { j += 1 }
+        guard j < end, p[j] == 0x2D else { return nil }
+        j += 1
+        var part = 0
+        while j < end, isDigit(p[j]), part < 1_000_000 { part = part * 10 + Int(p[j] - 0x30); j += 1 }
+        guard j < end, p[j] == 0x5D else { return nil }
+        j += 1
+        // One space, or two as some Heroku plans write before `sql_error_code`; a continuation's tab stays.
+        while j < end, p[j] == 0x20 { j += 1 }
+        return (part, j)
     }
 }
 

@@ -102,17 +102,6 @@ struct RunSegment {
     var completed: [StatementRun] = []
 }
 
-struct ErrorGroupDraft {
-    var severity: String
-    var sqlstate: String?
-    var message: String
-    var count: Int
-    var statement: String?
-    var firstMs: Double
-    var file: Int
-    var line: Int
-}
-
 /// One core's aggregate. Readers push events; order-independent totals live here for the whole run,
 /// while runs (N+1) are collected per piece in `runs` and handed to the coordinator in order.
 final class LogWorker {
@@ -140,15 +129,17 @@ final class LogWorker {
     var sawSession = false
     var fileIndex = 0
 
-    var errors: [String: ErrorGroupDraft] = [:]
-    var errorCount = 0
-    var temp = TempFileSummary()
-    var locks = LockWaitSummary()
-    var checkpoints = CheckpointSummary()
-    var autovacuum: [String: AutovacuumTable] = [:]
-    var sessions = SessionSummary()
-    var runs = RunSegment()
-    private var openRuns: [UInt64: StatementRun] = [:]
+    // What the worker collects besides statements, one value each (see LogCollectors.swift).
+    var errors = ErrorCollector()
+    var maintenance = MaintenanceCollector()
+    var sessions = SessionCollector()
+    var timeline = TimelineCollector()
+    var pgbouncer = PgBouncerCollector()
+    /// Records whose severity was recognised: what tells a log with no statement from unreadable input.
+    var recognisedRecords = 0
+    /// Lines read through another shape than the detected one (see StderrReader's alternates).
+    var otherShapeLines = 0
+    var sessionRuns: SessionRunTracker
     /// Statements logged by log_statement, waiting for a bare `duration:` line from the same session.
     private var untimed: [UInt64: Int32] = [:]
 
@@ -161,17 +152,16 @@ final class LogWorker {
     }
     private var previous = Previous.none
 
-    init(options: LogAnalysisOptions) { self.options = options }
+    init(options: LogAnalysisOptions) {
+        self.options = options
+        sessionRuns = SessionRunTracker(minCalls: options.nPlusOneMinCalls, maxGapMs: options.nPlusOneMaxGapMs)
+    }
 
     // MARK: Events
 
     func consume(_ event: inout LogEvent) {
-        let ms = wallMillis(event.timestamp)
-        if let ms {
-            if ms < firstMs { firstMs = ms }
-            if ms > lastMs { lastMs = ms }
-            if zone == nil { zone = zoneText(event.timestamp) }
-        }
+        let ms = observeTime(event.timestamp)
+        if event.severity != .unknown { recognisedRecords += 1 }
         if event.severity.isSecondary {
             attach(event.severity, event.message, event)
             return
@@ -190,13 +180,29 @@ final class LogWorker {
             } else if message.hasPrefix("execute "), let colon = message.firstIndex(of: ": ") {
                 _ = recordStatement(message.dropFirst(colon + 2), duration: nil, ms, event)
             } else {
-                otherLog(message, ms, event)
+                otherLog(message)
             }
         } else if event.severity.isError {
             recordError(event, ms)
         }
         if !event.detail.isEmpty { attach(.detail, event.detail, event) }
         if !event.statement.isEmpty { attach(.statement, event.statement, event) }
+    }
+
+    private func observeTime(_ timestamp: ByteSlice) -> Double? {
+        let ms = wallMillis(timestamp)
+        if let ms {
+            if ms < firstMs { firstMs = ms }
+            if ms > lastMs { lastMs = ms }
+            if zone == nil { zone = zoneText(timestamp) }
+        }
+        return ms
+    }
+
+    func pgbouncerLine(timestamp: ByteSlice, level: LogSeverity, message: ByteSlice, line: Int) {
+        recognisedRecords += 1
+        let ms = observeTime(timestamp)
+        pgbouncer.consume(message, ms: ms, file: fileIndex, line: line)
     }
 
     private func durationLine(_ message: ByteSlice, _ ms: Double?, _ event: inout LogEvent) {
@@ -236,6 +242,7 @@ final class LogWorker {
             let k = keys[Int(idx)]
             timedStatements += 1
             durationTotalMs += duration
+            timeline.duration(duration, at: ms)
             k.timedCalls += 1
             k.totalMs += duration
             k.histogram.record(milliseconds: duration)
@@ -255,6 +262,7 @@ final class LogWorker {
         statements += 1
         k.calls += 1
         var newSlowest = false
+        timeline.statement(at: ms, duration: duration)
         if let duration {
             timedStatements += 1
             durationTotalMs += duration
@@ -302,7 +310,10 @@ final class LogWorker {
                 continue
             }
             let idx = Int32(keys.count)
-            keys.append(KeyStats(key: normalizer.key, hash: hash, representative: statement.messageString))
+            // An exact-size copy: `normalizer.key` keeps a 4 kB buffer for reuse, which a plain copy
+            // would share and then keep alive per distinct text once the normalizer writes its next key.
+            let key = normalizer.key.withUnsafeBufferPointer { Array($0) }
+            keys.append(KeyStats(key: key, hash: hash, representative: statement.messageString))
             keyIndex[hash] = idx
             return idx
         }
@@ -327,60 +338,14 @@ final class LogWorker {
     // MARK: N+1 runs
 
     private func observeRun(session: UInt64, key: UInt64, ms: Double?, duration: Double, statement: ByteSlice, event: LogEvent) {
-        let valueHash = literalValueHash(statement)
-        let now = ms ?? 0
-        if let i = openRuns.index(forKey: session) {
-            openRuns.values[i].commitValue()
-            let run = openRuns.values[i]
-            if run.keyHash == key, now - run.lastMs <= options.nPlusOneMaxGapMs, now >= run.lastMs - 1 {
-                openRuns.values[i].count += 1
-                openRuns.values[i].lastMs = now
-                openRuns.values[i].totalMs += duration
-                openRuns.values[i].lastValue = valueHash
-                if run.count == 1 {
-                    openRuns.values[i].sessionName = event.session.string
-                    if !run.firstSample.isEmpty { openRuns.values[i].samples.append(run.firstSample) }
-                }
-                if run.count < 3 { openRuns.values[i].samples.append(literalSample(statement)) }
-                return
-            }
-            close(run)
-            openRuns.values[i] = newRun(session: session, key: key, now: now, duration: duration, valueHash: valueHash,
-                                        statement: statement, event: event, first: false)
-        } else {
-            openRuns[session] = newRun(session: session, key: key, now: now, duration: duration, valueHash: valueHash,
-                                       statement: statement, event: event, first: true)
-        }
-    }
-
-    private func newRun(session: UInt64, key: UInt64, now: Double, duration: Double, valueHash: UInt64,
-                        statement: ByteSlice, event: LogEvent, first: Bool) -> StatementRun {
-        StatementRun(keyHash: key, session: session, count: 1, firstMs: now, lastMs: now, totalMs: duration,
-                     firstValue: valueHash, lastValue: valueHash, varied: false, samples: [], file: fileIndex,
-                     line: event.line, sessionName: "", isFirstInPiece: first, firstSample: shortLiteralSample(statement))
-    }
-
-    private func close(_ run: StatementRun) {
-        var run = run
-        run.commitValue()
-        if run.isFirstInPiece {
-            runs.leading[run.session] = run
-        } else if run.count >= options.nPlusOneMinCalls, run.varied {
-            runs.completed.append(run)
-        }
+        let execution = SessionRunTracker.Execution(session: session, key: key, ms: ms ?? 0, duration: duration,
+                                                    file: fileIndex, line: event.line)
+        sessionRuns.observe(execution, valueHash: literalValueHash(statement), firstSample: { shortLiteralSample(statement) },
+                            sample: { literalSample(statement) }, sessionName: { event.session.string })
     }
 
     /// The order-dependent state of the piece just processed; resets it for the next piece.
-    func takeRunSegment() -> RunSegment {
-        for (session, var run) in openRuns {
-            run.commitValue()
-            runs.trailing[session] = run
-        }
-        openRuns.removeAll(keepingCapacity: true)
-        let segment = runs
-        runs = RunSegment()
-        return segment
-    }
+    func takeRunSegment() -> RunSegment { sessionRuns.takeSegment() }
 
     private func literalValueHash(_ statement: ByteSlice) -> UInt64 {
         var h: UInt64 = 0
@@ -414,17 +379,11 @@ final class LogWorker {
             guard text.hasPrefix("parameters: ") else { return }
             let values = parseParameters(text.dropFirst(12))
             if newSlowest { keys[Int(idx)].slowest?.parameters = values }
-            if session != 0, let i = openRuns.index(forKey: session), openRuns.values[i].keyHash == keys[Int(idx)].hash {
-                openRuns.values[i].lastValue = hashBytes(UnsafeRawBufferPointer(text.buffer))
-                let count = openRuns.values[i].count
-                if count >= 2, count <= 3, !openRuns.values[i].samples.isEmpty {
-                    openRuns.values[i].samples[openRuns.values[i].samples.count - 1] = values.joined(separator: ", ")
-                } else if count == 1 {
-                    openRuns.values[i].firstSample = values.count == 1 && values[0].utf8.count <= 15 ? values[0] : ""
-                }
+            if session != 0 {
+                sessionRuns.parameters(values, hash: hashBytes(UnsafeRawBufferPointer(text.buffer)), session: session, key: keys[Int(idx)].hash)
             }
         case (.statement, .error(let group)):
-            if errors[group]?.statement == nil { errors[group]?.statement = text.messageString }
+            errors.attachStatement(text, to: group)
         case (.statement, .tempFile(let bytes)):
             let k = keys[Int(lookupKey(text.trimmingTrailingWhitespace()))]
             k.tempFiles += 1
@@ -439,84 +398,13 @@ final class LogWorker {
 
     // MARK: Other LOG lines
 
-    private func otherLog(_ message: ByteSlice, _ ms: Double?, _ event: LogEvent) {
+    private func otherLog(_ message: ByteSlice) {
         guard message.count > 8 else { return }
-        switch message[0] {
-        case 0x63: // c
-            if message.hasPrefix("connection received: ") {
-                sessions.connectionsReceived += 1
-            } else if message.hasPrefix("connection authorized: ") {
-                sessions.connectionsAuthorized += 1
-                let text = message.string
-                if let user = field(text, "user=") { sessions.byUser[user, default: 0] += 1 }
-                if let db = field(text, "database=") { sessions.byDatabase[db, default: 0] += 1 }
-                if let app = field(text, "application_name=") { sessions.byApplication[app, default: 0] += 1 }
-            } else if message.hasPrefix("checkpoint starting: ") {
-                checkpoints.started += 1
-                checkpoints.reasons[message.dropFirst(21).trimmingTrailingWhitespace().string, default: 0] += 1
-            } else if message.hasPrefix("checkpoint complete: ") {
-                checkpointComplete(message.string)
-            }
-        case 0x72: // r
-            if message.hasPrefix("restartpoint complete: ") { checkpointComplete(message.string) }
-        case 0x64: // d
-            if message.hasPrefix("disconnection: session time: ") {
-                sessions.disconnections += 1
-                let text = message.dropFirst(29).string
-                if let duration = parseInterval(text.prefix { $0 != " " }) {
-                    sessions.totalSessionMs += duration
-                    sessions.maxSessionMs = max(sessions.maxSessionMs, duration)
-                }
-            }
-        case 0x61: // a
-            if message.hasPrefix("automatic vacuum of table \"") || message.hasPrefix("automatic analyze of table \"") {
-                let text = message.messageString
-                let isVacuum = message.hasPrefix("automatic vacuum")
-                guard let open = text.firstIndex(of: "\""), let close = text[text.index(after: open)...].firstIndex(of: "\"") else { return }
-                let table = String(text[text.index(after: open)..<close])
-                var entry = autovacuum[table] ?? AutovacuumTable(table: table, vacuums: 0, analyzes: 0, elapsedSeconds: 0)
-                if isVacuum { entry.vacuums += 1 } else { entry.analyzes += 1 }
-                if let r = text.range(of: "elapsed: "), let secs = Double(text[r.upperBound...].prefix { $0.isNumber || $0 == "." }) {
-                    entry.elapsedSeconds += secs
-                }
-                autovacuum[table] = entry
-            }
-        case 0x74: // t
-            if message.hasPrefix("temporary file: path ") {
-                let text = message.string
-                guard let r = text.range(of: ", size ") else { return }
-                let bytes = Int64(text[r.upperBound...].prefix { $0.isNumber }) ?? 0
-                temp.count += 1
-                temp.totalBytes += bytes
-                temp.maxBytes = max(temp.maxBytes, bytes)
-                previous = .tempFile(bytes)
-            }
-        case 0x70: // p
-            guard message.hasPrefix("process ") else { return }
-            let text = message.string
-            if let r = text.range(of: " still waiting for ") {
-                locks.waits += 1
-                let mode = text[r.upperBound...].prefix { $0 != " " }
-                locks.byLockMode[String(mode), default: 0] += 1
-                previous = .lockWait
-            } else if let r = text.range(of: " acquired "), let after = text.range(of: " after ", range: r.upperBound..<text.endIndex) {
-                locks.acquired += 1
-                if let waited = Double(text[after.upperBound...].prefix { $0.isNumber || $0 == "." }) {
-                    locks.acquiredWaitMs += waited
-                    locks.maxWaitMs = max(locks.maxWaitMs, waited)
-                }
-            }
-        default:
-            break
-        }
-    }
-
-    private func checkpointComplete(_ text: String) {
-        checkpoints.completed += 1
-        if let r = text.range(of: "wrote "), let n = Int(text[r.upperBound...].prefix { $0.isNumber }) { checkpoints.buffersWritten += n }
-        if let r = text.range(of: "total="), let secs = Double(text[r.upperBound...].prefix { $0.isNumber || $0 == "." }) {
-            checkpoints.totalSeconds += secs
-            checkpoints.maxSeconds = max(checkpoints.maxSeconds, secs)
+        if sessions.consume(message) { return }
+        switch maintenance.consume(message) {
+        case .tempFile(let bytes): previous = .tempFile(bytes)
+        case .lockWait: previous = .lockWait
+        case nil: break
         }
     }
 
@@ -562,17 +450,8 @@ final class LogWorker {
     // MARK: Errors
 
     private func recordError(_ event: LogEvent, _ ms: Double?) {
-        errorCount += 1
-        let message = event.message.messageString
-        let shape = errorShape(message)
-        let sqlstate = event.sqlstate.isEmpty || event.sqlstate.hasPrefix("00000") ? nil : event.sqlstate.string
-        let group = (sqlstate ?? "") + "|" + event.severity.name + "|" + shape
-        if errors[group] == nil {
-            errors[group] = ErrorGroupDraft(severity: event.severity.name, sqlstate: sqlstate, message: displayMessage(message),
-                                            count: 0, statement: nil, firstMs: ms ?? .infinity, file: fileIndex, line: event.line)
-        }
-        errors[group]?.count += 1
-        previous = .error(group)
+        timeline.error(at: ms)
+        previous = .error(errors.record(event, ms: ms, file: fileIndex))
     }
 
     // MARK: Merging
@@ -602,48 +481,13 @@ final class LogWorker {
         lastMs = max(lastMs, other.lastMs)
         zone = zone ?? other.zone
         sawSession = sawSession || other.sawSession
-        errorCount += other.errorCount
-        for (g, e) in other.errors {
-            if var mine = errors[g] {
-                mine.count += e.count
-                if mine.statement == nil { mine.statement = e.statement }
-                if e.firstMs < mine.firstMs || (e.file, e.line) < (mine.file, mine.line) && e.firstMs == mine.firstMs {
-                    mine.firstMs = e.firstMs; mine.file = e.file; mine.line = e.line; mine.message = e.message
-                }
-                errors[g] = mine
-            } else {
-                errors[g] = e
-            }
-        }
-        temp.count += other.temp.count
-        temp.totalBytes += other.temp.totalBytes
-        temp.maxBytes = max(temp.maxBytes, other.temp.maxBytes)
-        locks.waits += other.locks.waits
-        locks.acquired += other.locks.acquired
-        locks.acquiredWaitMs += other.locks.acquiredWaitMs
-        locks.maxWaitMs = max(locks.maxWaitMs, other.locks.maxWaitMs)
-        for (m, c) in other.locks.byLockMode { locks.byLockMode[m, default: 0] += c }
-        checkpoints.started += other.checkpoints.started
-        checkpoints.completed += other.checkpoints.completed
-        checkpoints.buffersWritten += other.checkpoints.buffersWritten
-        checkpoints.totalSeconds += other.checkpoints.totalSeconds
-        checkpoints.maxSeconds = max(checkpoints.maxSeconds, other.checkpoints.maxSeconds)
-        for (r, c) in other.checkpoints.reasons { checkpoints.reasons[r, default: 0] += c }
-        for (t, a) in other.autovacuum {
-            var mine = autovacuum[t] ?? AutovacuumTable(table: t, vacuums: 0, analyzes: 0, elapsedSeconds: 0)
-            mine.vacuums += a.vacuums
-            mine.analyzes += a.analyzes
-            mine.elapsedSeconds += a.elapsedSeconds
-            autovacuum[t] = mine
-        }
-        sessions.connectionsReceived += other.sessions.connectionsReceived
-        sessions.connectionsAuthorized += other.sessions.connectionsAuthorized
-        sessions.disconnections += other.sessions.disconnections
-        sessions.totalSessionMs += other.sessions.totalSessionMs
-        sessions.maxSessionMs = max(sessions.maxSessionMs, other.sessions.maxSessionMs)
-        for (k, v) in other.sessions.byDatabase { sessions.byDatabase[k, default: 0] += v }
-        for (k, v) in other.sessions.byUser { sessions.byUser[k, default: 0] += v }
-        for (k, v) in other.sessions.byApplication { sessions.byApplication[k, default: 0] += v }
+        recognisedRecords += other.recognisedRecords
+        otherShapeLines += other.otherShapeLines
+        errors.merge(other.errors)
+        maintenance.merge(other.maintenance)
+        sessions.merge(other.sessions)
+        timeline.merge(other.timeline)
+        pgbouncer.merge(other.pgbouncer)
     }
 
     /// Context ids are per worker; translate another worker's into ours.

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
 import PGAdviseCore
+import PGAdviseKit
 import PGAdviseReport
-import PGAdviseRules
 import PGAdviseSources
 
 extension LogFormat: ExpressibleByArgument {}
@@ -12,10 +12,13 @@ struct LogsCommand: ParsableCommand {
         commandName: "logs",
         abstract: "Analyse PostgreSQL logs offline: slow queries by fingerprint, N+1 bursts, errors, temp files, lock waits.",
         discussion: """
-        Reads stderr logs with any log_line_prefix (detected, or given with --prefix), csvlog, jsonlog, syslog \
-        (rsyslog, Heroku logplex), CloudNativePG and Cloud SQL JSON; gzip, bzip2, xz and zstd files; `-` for standard input. \
-        Statements need log_min_duration_statement (or log_statement for counts). Exit codes: 0 success, \
-        1 a finding reached --fail-on, 2 unreadable input or no statement found.
+        Reads stderr logs with any log_line_prefix (detected, or given with --prefix; lines in another prefix, \
+        as after a reload, are read too), csvlog (quoted or not), jsonlog, syslog (rsyslog, Heroku logplex in \
+        both framings), CloudNativePG and Cloud SQL JSON, and PgBouncer's log; gzip, bzip2, xz and zstd files; \
+        `-` for standard input. Statements need log_min_duration_statement (or log_statement for counts); a log \
+        without them still reports errors, maintenance, sessions and PgBouncer figures. --format html writes one \
+        self-contained page with charts. Exit codes: 0 success, 1 a finding reached --fail-on, 2 unreadable input \
+        or nothing recognised.
         """)
 
     @Argument(help: "Log files, or - for standard input.")
@@ -36,10 +39,13 @@ struct LogsCommand: ParsableCommand {
     @Option(name: .customLong("n-plus-one-max-gap-ms"), help: "Longest gap between two executions of a burst, in milliseconds.")
     var nPlusOneMaxGapMs: Double = 1000
 
+    @Flag(name: .customLong("all-queries"), help: "Put every distinct query in the JSON report (by default the --top ones).")
+    var allQueries = false
+
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        try output.validate(formats: [.text, .json, .markdown])
+        try output.validate(formats: [.text, .json, .markdown, .html])
         guard !files.isEmpty else { throw ValidationError("give at least one log file, or - for standard input") }
         guard nPlusOneMinCalls >= 2 else { throw ValidationError("--n-plus-one-min-calls must be at least 2") }
         guard nPlusOneMaxGapMs >= 0 else { throw ValidationError("--n-plus-one-max-gap-ms must not be negative") }
@@ -56,30 +62,19 @@ struct LogsCommand: ParsableCommand {
                 FileHandle.standardError.write(Data("\r\(name): \(formatBytes(bytes)) read\u{1B}[K".utf8))
             }
         }
-        let analyzer = LogAnalyzer(options: options)
-        for file in files { try analyzer.add(path: file) }
+        var report = try LogsPipeline(paths: files, options: options).run()
         if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-        var report = try analyzer.report()
-        report.findings = (report.findings + queryRuleFindings(report)).sortedByImpact()
         let text: String
         switch output.format {
-        case .json: text = try JSONOutput.encode(report)
+        case .json:
+            // A log of many tenants' schemas holds tens of thousands of distinct texts; the JSON keeps the
+            // top ones unless asked for all (summary.distinctQueries still counts them all).
+            if !allQueries { report.queries = Array(report.queries.prefix(output.top)) }
+            text = try JSONOutput.encode(report)
         case .markdown: text = renderLogReportMarkdown(report, top: output.top)
+        case .html: text = renderLogReportHTML(report, top: output.top)
         default: text = renderLogReportText(report, top: output.top, color: output.color)
         }
         try output.emit(text, findings: report.findings, inputs: files)
-    }
-
-    /// The query rules on every fingerprint the logs hold, pointed at the log line of its slowest run.
-    private func queryRuleFindings(_ report: LogReport) -> [Finding] {
-        let byFingerprint = Dictionary(report.queries.map { ($0.fingerprint, $0) }, uniquingKeysWith: { a, _ in a })
-        return RuleEngine.check(workload: report.workload).map { finding in
-            var finding = finding
-            if let fp = finding.fingerprint, let sample = byFingerprint[fp]?.slowest, finding.file == nil {
-                finding.file = sample.file
-                finding.line = sample.line
-            }
-            return finding
-        }
     }
 }

@@ -1,0 +1,358 @@
+import Foundation
+import PGAdviseCore
+
+// What a LogWorker collects besides statements and N+1 runs: one value type per kind of event, each
+// able to merge with another core's. The worker routes each event to them.
+
+struct ErrorGroupDraft {
+    var severity: String
+    var sqlstate: String?
+    var message: String
+    var count: Int
+    var statement: String?
+    var firstMs: Double
+    var file: Int
+    var line: Int
+}
+
+/// ERROR, FATAL and PANIC messages grouped by SQLSTATE, severity and message shape.
+struct ErrorCollector {
+    var groups: [String: ErrorGroupDraft] = [:]
+    var count = 0
+
+    /// Counts the error; returns its group, to which a following STATEMENT line belongs.
+    mutating func record(_ event: LogEvent, ms: Double?, file: Int) -> String {
+        count += 1
+        let message = event.message.messageString
+        let sqlstate = event.sqlstate.isEmpty || event.sqlstate.hasPrefix("00000") ? nil : event.sqlstate.string
+        let group = (sqlstate ?? "") + "|" + event.severity.name + "|" + errorShape(message)
+        if groups[group] == nil {
+            groups[group] = ErrorGroupDraft(severity: event.severity.name, sqlstate: sqlstate, message: displayMessage(message),
+                                            count: 0, statement: nil, firstMs: ms ?? .infinity, file: file, line: event.line)
+        }
+        groups[group]?.count += 1
+        return group
+    }
+
+    mutating func attachStatement(_ text: ByteSlice, to group: String) {
+        if groups[group]?.statement == nil { groups[group]?.statement = text.messageString }
+    }
+
+    mutating func merge(_ other: ErrorCollector) {
+        count += other.count
+        for (g, e) in other.groups {
+            guard var mine = groups[g] else { groups[g] = e; continue }
+            mine.count += e.count
+            if mine.statement == nil { mine.statement = e.statement }
+            if e.firstMs < mine.firstMs || (e.file, e.line) < (mine.file, mine.line) && e.firstMs == mine.firstMs {
+                mine.firstMs = e.firstMs; mine.file = e.file; mine.line = e.line; mine.message = e.message
+            }
+            groups[g] = mine
+        }
+    }
+}
+
+/// Temporary files, lock waits, checkpoints and autovacuum runs.
+struct MaintenanceCollector {
+    var temp = TempFileSummary()
+    var locks = LockWaitSummary()
+    var checkpoints = CheckpointSummary()
+    var autovacuum: [String: AutovacuumTable] = [:]
+
+    /// Events whose STATEMENT line, if one follows, names the statement they belong to.
+    enum StatementEvent {
+        case tempFile(Int64)
+        case lockWait
+    }
+
+    mutating func consume(_ message: ByteSlice) -> StatementEvent? {
+        switch message[0] {
+        case 0x63: // c
+            if message.hasPrefix("checkpoint starting: ") {
+                checkpoints.started += 1
+                checkpoints.reasons[message.dropFirst(21).trimmingTrailingWhitespace().string, default: 0] += 1
+            } else if message.hasPrefix("checkpoint complete: ") {
+                checkpointComplete(message.string)
+            }
+        case 0x72: // r
+            if message.hasPrefix("restartpoint complete: ") { checkpointComplete(message.string) }
+        case 0x61: // a
+            // `automatic aggressive vacuum of table` and `... to prevent wraparound of table` are vacuums too.
+            if message.hasPrefix("automatic vacuum of table \"") || message.hasPrefix("automatic analyze of table \"")
+                || message.hasPrefix("automatic aggressive vacuum ") {
+                autovacuumRun(message)
+            }
+        case 0x74: // t
+            if message.hasPrefix("temporary file: path ") {
+                let text = message.string
+                guard let r = text.range(of: ", size ") else { return nil }
+                let bytes = Int64(text[r.upperBound...].prefix { $0.isNumber }) ?? 0
+                temp.count += 1
+                temp.totalBytes += bytes
+                temp.maxBytes = max(temp.maxBytes, bytes)
+                return .tempFile(bytes)
+            }
+        case 0x70: // p
+            if message.hasPrefix("process ") { return lockLine(message.string) }
+        default:
+            break
+        }
+        return nil
+    }
+
+    private mutating func autovacuumRun(_ message: ByteSlice) {
+        let text = message.messageString
+        let isVacuum = !message.hasPrefix("automatic analyze")
+        guard let open = text.firstIndex(of: "\""), let close = text[text.index(after: open)...].firstIndex(of: "\"") else { return }
+        let table = String(text[text.index(after: open)..<close])
+        var entry = autovacuum[table] ?? AutovacuumTable(table: table, vacuums: 0, analyzes: 0, elapsedSeconds: 0)
+        if isVacuum { entry.vacuums += 1 } else { entry.analyzes += 1 }
+        if let r = text.range(of: "elapsed: "), let secs = Double(text[r.upperBound...].prefix { $0.isNumber || $0 == "." }) {
+            entry.elapsedSeconds += secs
+        }
+        autovacuum[table] = entry
+    }
+
+    private mutating func lockLine(_ text: String) -> StatementEvent? {
+        if let r = text.range(of: " still waiting for ") {
+            locks.waits += 1
+            let mode = text[r.upperBound...].prefix { $0 != " " }
+            locks.byLockMode[String(mode), default: 0] += 1
+            return .lockWait
+        }
+        if let r = text.range(of: " acquired "), let after = text.range(of: " after ", range: r.upperBound..<text.endIndex) {
+            locks.acquired += 1
+            if let waited = Double(text[after.upperBound...].prefix { $0.isNumber || $0 == "." }) {
+                locks.acquiredWaitMs += waited
+                locks.maxWaitMs = max(locks.maxWaitMs, waited)
+            }
+        }
+        return nil
+    }
+
+    private mutating func checkpointComplete(_ text: String) {
+        checkpoints.completed += 1
+        if let r = text.range(of: "wrote "), let n = Int(text[r.upperBound...].prefix { $0.isNumber }) { checkpoints.buffersWritten += n }
+        if let r = text.range(of: "total="), let secs = Double(text[r.upperBound...].prefix { $0.isNumber || $0 == "." }) {
+            checkpoints.totalSeconds += secs
+            checkpoints.maxSeconds = max(checkpoints.maxSeconds, secs)
+        }
+    }
+
+    mutating func merge(_ other: MaintenanceCollector) {
+        temp.count += other.temp.count
+        temp.totalBytes += other.temp.totalBytes
+        temp.maxBytes = max(temp.maxBytes, other.temp.maxBytes)
+        locks.waits += other.locks.waits
+        locks.acquired += other.locks.acquired
+        locks.acquiredWaitMs += other.locks.acquiredWaitMs
+        locks.maxWaitMs = max(locks.maxWaitMs, other.locks.maxWaitMs)
+        for (m, c) in other.locks.byLockMode { locks.byLockMode[m, default: 0] += c }
+        checkpoints.started += other.checkpoints.started
+        checkpoints.completed += other.checkpoints.completed
+        checkpoints.buffersWritten += other.checkpoints.buffersWritten
+        checkpoints.totalSeconds += other.checkpoints.totalSeconds
+        checkpoints.maxSeconds = max(checkpoints.maxSeconds, other.checkpoints.maxSeconds)
+        for (r, c) in other.checkpoints.reasons { checkpoints.reasons[r, default: 0] += c }
+        for (t, a) in other.autovacuum {
+            var mine = autovacuum[t] ?? AutovacuumTable(table: t, vacuums: 0, analyzes: 0, elapsedSeconds: 0)
+            mine.vacuums += a.vacuums
+            mine.analyzes += a.analyzes
+            mine.elapsedSeconds += a.elapsedSeconds
+            autovacuum[t] = mine
+        }
+    }
+}
+
+/// Connections and disconnections (log_connections, log_disconnections).
+struct SessionCollector {
+    var summary = SessionSummary()
+
+    /// True when the message was a session line.
+    mutating func consume(_ message: ByteSlice) -> Bool {
+        if message.hasPrefix("connection received: ") {
+            summary.connectionsReceived += 1
+        } else if message.hasPrefix("connection authorized: ") {
+            summary.connectionsAuthorized += 1
+            let text = message.string
+            if let user = field(text, "user=") { summary.byUser[user, default: 0] += 1 }
+            if let db = field(text, "database=") { summary.byDatabase[db, default: 0] += 1 }
+            if let app = field(text, "application_name=") { summary.byApplication[app, default: 0] += 1 }
+        } else if message.hasPrefix("disconnection: session time: ") {
+            summary.disconnections += 1
+            let text = message.dropFirst(29).string
+            if let duration = parseInterval(text.prefix { $0 != " " }) {
+                summary.totalSessionMs += duration
+                summary.maxSessionMs = max(summary.maxSessionMs, duration)
+            }
+        } else {
+            return false
+        }
+        return true
+    }
+
+    mutating func merge(_ other: SessionCollector) {
+        summary.connectionsReceived += other.summary.connectionsReceived
+        summary.connectionsAuthorized += other.summary.connectionsAuthorized
+        summary.disconnections += other.summary.disconnections
+        summary.totalSessionMs += other.summary.totalSessionMs
+        summary.maxSessionMs = max(summary.maxSessionMs, other.summary.maxSessionMs)
+        for (k, v) in other.summary.byDatabase { summary.byDatabase[k, default: 0] += v }
+        for (k, v) in other.summary.byUser { summary.byUser[k, default: 0] += v }
+        for (k, v) in other.summary.byApplication { summary.byApplication[k, default: 0] += v }
+    }
+}
+
+/// Statements, their time and errors per minute of the log's wall clock, and the latency distribution.
+struct TimelineCollector {
+    struct Minute {
+        var statements = 0
+        var durationMs = 0.0
+        var errors = 0
+
+        mutating func add(_ other: Minute) {
+            statements += other.statements
+            durationMs += other.durationMs
+            errors += other.errors
+        }
+    }
+    private var earlier: [Int64: Minute] = [:]
+    /// The minute being filled: a log is written in time order, so nearly every event lands in it and
+    /// the hot path needs no dictionary lookup.
+    private var currentMinute = Int64.min
+    private var current = Minute()
+    var latency = LatencyDistribution()
+
+    var minutes: [Int64: Minute] {
+        var all = earlier
+        if currentMinute != .min { all[currentMinute, default: Minute()].add(current) }
+        return all
+    }
+
+    @inline(__always)
+    private mutating func select(_ ms: Double) {
+        let minute = Int64((ms / 60_000).rounded(.down))
+        guard minute != currentMinute else { return }
+        if currentMinute != .min { earlier[currentMinute, default: Minute()].add(current) }
+        currentMinute = minute
+        current = Minute()
+    }
+
+    /// A statement, with its duration when it was timed (one call: each is an exclusive access to the worker).
+    mutating func statement(at ms: Double?, duration: Double?) {
+        if let duration { latency.record(milliseconds: duration) }
+        guard let ms else { return }
+        select(ms)
+        current.statements += 1
+        if let duration { current.durationMs += duration }
+    }
+
+    mutating func duration(_ duration: Double, at ms: Double?) {
+        latency.record(milliseconds: duration)
+        guard let ms else { return }
+        select(ms)
+        current.durationMs += duration
+    }
+
+    mutating func error(at ms: Double?) {
+        guard let ms else { return }
+        select(ms)
+        current.errors += 1
+    }
+
+    mutating func merge(_ other: TimelineCollector) {
+        latency.merge(other.latency)
+        for (minute, b) in other.minutes { earlier[minute, default: Minute()].add(b) }
+    }
+}
+
+/// Each session's current run of one statement (N+1 detection). Runs that may continue into the
+/// previous or next piece of input are handed over in a RunSegment, so the coordinator joins them in
+/// log order; memory is one open run per session.
+struct SessionRunTracker {
+    let minCalls: Int
+    let maxGapMs: Double
+    private var open: [UInt64: StatementRun] = [:]
+    private var segment = RunSegment()
+
+    init(minCalls: Int, maxGapMs: Double) {
+        self.minCalls = minCalls
+        self.maxGapMs = maxGapMs
+    }
+
+    /// One execution of a statement: only plain values, so passing it copies no reference.
+    struct Execution {
+        var session: UInt64
+        var key: UInt64
+        var ms: Double
+        var duration: Double
+        var file: Int
+        var line: Int
+    }
+
+    /// One execution in its session. The closures are called only when their text is kept, so that
+    /// the hot path does not allocate.
+    mutating func observe(_ e: Execution, valueHash: UInt64, firstSample: () -> String, sample: () -> String,
+                          sessionName: () -> String) {
+        if let i = open.index(forKey: e.session) {
+            open.values[i].commitValue()
+            // One read of the run: each read through `values[i]` copies the whole struct.
+            let run = open.values[i]
+            if run.keyHash == e.key, e.ms - run.lastMs <= maxGapMs, e.ms >= run.lastMs - 1 {
+                open.values[i].count += 1
+                open.values[i].lastMs = e.ms
+                open.values[i].totalMs += e.duration
+                open.values[i].lastValue = valueHash
+                if run.count == 1 {
+                    open.values[i].sessionName = sessionName()
+                    if !run.firstSample.isEmpty { open.values[i].samples.append(run.firstSample) }
+                }
+                if run.count < 3 { open.values[i].samples.append(sample()) }
+                return
+            }
+            close(run)
+            open.values[i] = begin(e, valueHash: valueHash, firstSample: firstSample(), first: false)
+        } else {
+            open[e.session] = begin(e, valueHash: valueHash, firstSample: firstSample(), first: true)
+        }
+    }
+
+    private func begin(_ e: Execution, valueHash: UInt64, firstSample: String, first: Bool) -> StatementRun {
+        StatementRun(keyHash: e.key, session: e.session, count: 1, firstMs: e.ms, lastMs: e.ms, totalMs: e.duration,
+                     firstValue: valueHash, lastValue: valueHash, varied: false, samples: [], file: e.file, line: e.line,
+                     sessionName: "", isFirstInPiece: first, firstSample: firstSample)
+    }
+
+    /// The bind values (`DETAIL:  parameters: ...`) of the execution just observed in `session`.
+    mutating func parameters(_ values: [String], hash: UInt64, session: UInt64, key: UInt64) {
+        guard let i = open.index(forKey: session), open.values[i].keyHash == key else { return }
+        open.values[i].lastValue = hash
+        let count = open.values[i].count
+        if count >= 2, count <= 3, !open.values[i].samples.isEmpty {
+            open.values[i].samples[open.values[i].samples.count - 1] = values.joined(separator: ", ")
+        } else if count == 1 {
+            open.values[i].firstSample = values.count == 1 && values[0].utf8.count <= 15 ? values[0] : ""
+        }
+    }
+
+    private mutating func close(_ run: StatementRun) {
+        var run = run
+        run.commitValue()
+        if run.isFirstInPiece {
+            segment.leading[run.session] = run
+        } else if run.count >= minCalls, run.varied {
+            segment.completed.append(run)
+        }
+    }
+
+    mutating func takeSegment() -> RunSegment {
+        for (session, var run) in open {
+            run.commitValue()
+            segment.trailing[session] = run
+        }
+        open.removeAll(keepingCapacity: true)
+        let taken = segment
+        segment = RunSegment()
+        return taken
+    }
+}
