@@ -98,7 +98,6 @@ func createIndexDDL(_ node: PlanNode, columns: [String]) -> String? {
 /// Rows as a count a person reads: `12,345`.
 func rowCount(_ value: Double) -> String { formatCount(Int(value.rounded())) }
 
-func formatPercent(_ share: Double) -> String { String(format: "%.0f%%", share * 100) }
 
 /// Memory for `work_mem`, rounded up to a power of two one would set: `4MB`, `64MB`, `1GB`.
 func workMemSetting(kilobytes: Double) -> String {
