@@ -14,13 +14,17 @@ public struct ScanPipeline {
     public let planStatements: Bool
     /// Keep the whole catalog in the report (JSON `catalog`); else it is used and dropped.
     public let includeCatalog: Bool
-    public private(set) var skipped: [ScanSkip] = []
+    /// How many of the heaviest read-only statements to run under EXPLAIN ANALYZE (`--analyze`); 0: none.
+    public let analyzeCount: Int
+    public internal(set) var skipped: [ScanSkip] = []
 
-    public init(connection: PostgresConnection, top: Int, planStatements: Bool, includeCatalog: Bool = false) {
+    public init(connection: PostgresConnection, top: Int, planStatements: Bool, includeCatalog: Bool = false,
+                analyzeCount: Int = 0) {
         self.connection = connection
         self.top = top
         self.planStatements = planStatements
         self.includeCatalog = includeCatalog
+        self.analyzeCount = analyzeCount
     }
 
     public mutating func run() throws -> ScanReport {
@@ -48,8 +52,10 @@ public struct ScanPipeline {
                                   statsReset: database?.statsReset, database: server.database, user: server.user,
                                   preloadedLibraries: server.preloadedLibraries,
                                   autovacuumEnabled: server.setting("autovacuum")?.setting != "off", scanTime: started)
+        let analyzed = analyzeCount > 0
+            ? try analyzedPlanFindings(statements.workload, catalog: catalog, count: analyzeCount) : []
         let findings = (Self.judge(input, workload: statements.workload)
-            + connectionFindings(activity: activity, server: server)).sortedByImpact()
+            + connectionFindings(activity: activity, server: server) + analyzed).sortedByImpact()
         var report = ScanReport(
             schemaVersion: jsonSchemaVersion, target: connection.description,
             startedAt: ISO8601DateFormatter().string(from: started),

@@ -26,13 +26,22 @@ struct ScanCommand: ParsableCommand {
     @Flag(name: .long, help: "Include the whole catalog (tables, columns, indexes, statistics) in JSON output.")
     var includeCatalog = false
 
+    @Flag(name: .long, help: ArgumentHelp(
+        "Also run EXPLAIN ANALYZE on the heaviest read-only SELECT statements and report their plan insights.",
+        discussion: "The statements run for real, with representative values, each in a read-only transaction that is rolled back and under --statement-timeout."))
+    var analyze = false
+
+    @Option(name: .long, help: "With --analyze: how many statements (the heaviest by total time).")
+    var analyzeCount: Int = 5
+
     func validate() throws {
         try output.validate(for: ScanReport.self)
+        guard analyzeCount >= 1 else { throw ValidationError("--analyze-count must be at least 1") }
     }
 
     func run() throws {
         var scan = ScanPipeline(connection: try connection.connect(), top: output.top, planStatements: !noPlans,
-                                includeCatalog: includeCatalog)
+                                includeCatalog: includeCatalog, analyzeCount: analyze ? analyzeCount : 0)
         try output.emit(try scan.run())
     }
 }
