@@ -292,9 +292,11 @@ public struct WeightedStatement: Codable, Sendable, Equatable {
     public var weight: Double
     /// Parameter values the clients bind to `$1`, `$2`, ...
     public var parameters: [String]
+    /// Run in a transaction that is rolled back (a `--script` statement, which may write).
+    public var rolledBack: Bool
 
-    public init(text: String, weight: Double, parameters: [String] = []) {
-        self.text = text; self.weight = weight; self.parameters = parameters
+    public init(text: String, weight: Double, parameters: [String] = [], rolledBack: Bool = false) {
+        self.text = text; self.weight = weight; self.parameters = parameters; self.rolledBack = rolledBack
     }
 }
 

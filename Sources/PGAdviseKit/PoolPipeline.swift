@@ -138,7 +138,7 @@ public struct PoolPipeline {
         var loadSession = session
         loadSession.readOnly = options.script == nil
         let generator = LoadGenerator(conninfo: conninfo, options: loadSession, statements: statements.map {
-            LoadStatement(text: $0.text, parameters: $0.parameters, weight: $0.weight)
+            LoadStatement(text: $0.text, parameters: $0.parameters, weight: $0.weight, rolledBack: $0.rolledBack)
         }, stop: stop)
         var levels: [LoadLevel] = []
         for clients in LoadCurve.levels(upTo: maxClients) {
@@ -194,7 +194,7 @@ public struct PoolPipeline {
 
     private func loadStatements() throws -> ([WeightedStatement], String) {
         if let script = options.script {
-            return (script.map { WeightedStatement(text: $0.text, weight: $0.weight, parameters: $0.parameters) }, "script")
+            return (script.map { WeightedStatement(text: $0.text, weight: $0.weight, parameters: $0.parameters, rolledBack: $0.rolledBack) }, "script")
         }
         let collected = try PgStatStatementsCollector(connection: connection).collect(limit: max(options.topStatements * 3, 50))
         guard collected.status.availability == .available else {
@@ -225,7 +225,9 @@ public struct PoolPipeline {
 
 /// Parses a `--script` file: one SQL statement per line; empty lines and `--` comments are skipped.
 /// pgbench's meta-commands (`\set`, `\sleep`) are not supported: values are written into the
-/// statements, so what runs is exactly what the file says.
+/// statements, so what runs is exactly what the file says. Every statement runs in a transaction that
+/// is rolled back (a SELECT may write too: a data-modifying CTE, a volatile function), like every
+/// writing mode of pgadvise.
 public enum PoolScript {
     public static func parse(_ text: String, path: String) throws -> [LoadStatement] {
         var statements: [LoadStatement] = []
@@ -237,10 +239,13 @@ public enum PoolScript {
                                     + "write one SQL statement per line with its values")
             }
             if line.hasSuffix(";") { line.removeLast() }
-            guard case .success = PgQuery.parse(line) else {
+            guard case let .success(shapes) = QueryShape.build(sql: line), shapes.count == 1, let shape = shapes.first else {
                 throw PGAdviseError(.usage, "\(path):\(number + 1): not one SQL statement: \(line.prefix(80))")
             }
-            statements.append(LoadStatement(text: line))
+            guard shape.kind != .utility else {
+                throw PGAdviseError(.usage, "\(path):\(number + 1): a utility statement (DDL, SET, VACUUM ...) cannot be measured: \(line.prefix(80))")
+            }
+            statements.append(LoadStatement(text: line, rolledBack: true))
         }
         guard !statements.isEmpty else { throw PGAdviseError(.usage, "\(path): no statement in the script") }
         return statements

@@ -203,6 +203,31 @@ struct PoolPipelineTests {
         #expect(report.measurement?.knee == nil && report.recommendation.basis == "observed")
     }
 
+    @Test func aScriptThatWritesLeavesNothingBehind() throws {
+        let dsn = try TestDatabase.freshDatabase("pgadvise_pool_script_writes", setupSQL: """
+            CREATE TABLE counters (id int PRIMARY KEY, hits bigint NOT NULL);
+            INSERT INTO counters VALUES (1, 0);
+            """)
+        var options = PoolOptions()
+        options.durationSeconds = 0.1
+        options.currentDatabaseOnly = true
+        options.measure = true
+        options.maxClients = 2
+        options.stepSeconds = 0.3
+        options.warmupSeconds = 0
+        options.script = try PoolScript.parse("UPDATE counters SET hits = hits + 1 WHERE id = 1\n"
+                                              + "INSERT INTO counters SELECT max(id) + 1, 0 FROM counters\n", path: "load.sql")
+        let session = SessionOptions()
+        var pipeline = PoolPipeline(connection: try PostgresConnection(conninfo: dsn, options: session), conninfo: dsn,
+                                    session: session, options: options, stop: StopSignal())
+        let report = try pipeline.run()
+        #expect(report.loadCurve.map(\.clients) == [1, 2])
+        #expect(report.loadCurve.allSatisfy { $0.statements > 0 && $0.errors == 0 }, "\(report.loadCurve.map { "\($0.errors) \($0.note ?? "")" })")
+        let rows = try TestDatabase.adminConnection(database: "pgadvise_pool_script_writes")
+            .query("SELECT count(*) AS n, sum(hits) AS hits FROM counters").records.first
+        #expect(rows?.int("n") == 1 && rows?.int("hits") == 0, "\(String(describing: rows))")
+    }
+
     @Test func scanReportsManyIdleConnectionsOnItsSnapshot() throws {
         let dsn = try TestDatabase.freshDatabase("pgadvise_pool_scan_idle", setupSQL: "CREATE TABLE t (id int PRIMARY KEY);")
         let idle = try (0..<24).map { _ in try PostgresConnection(conninfo: dsn) }
@@ -217,6 +242,7 @@ struct PoolPipelineTests {
     @Test func scriptsAreOneStatementPerLineWithoutMetaCommands() throws {
         let statements = try PoolScript.parse("-- lookups\nSELECT 1;\n\nSELECT name FROM items WHERE id = 3\n", path: "load.sql")
         #expect(statements.map(\.text) == ["SELECT 1", "SELECT name FROM items WHERE id = 3"])
+        #expect(statements.allSatisfy { $0.rolledBack })
         #expect(throws: PGAdviseError.self) { try PoolScript.parse("\\set id random(1, 10)\nSELECT 1", path: "load.sql") }
         do {
             _ = try PoolScript.parse("SELECT 1\nSELEC 2", path: "load.sql")

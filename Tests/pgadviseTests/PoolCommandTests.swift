@@ -101,7 +101,7 @@ struct PoolCommandTests {
                             [database]).records.first?.int("n") ?? -1
         }
         func sleeping() throws -> Int64 {
-            try admin.query("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND query = 'SELECT pg_sleep(30)' AND state = 'active'",
+            try admin.query("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND query LIKE '%SELECT pg_sleep(30)%' AND state = 'active'",
                             [database]).records.first?.int("n") ?? -1
         }
         // The one-client level is running its statement.

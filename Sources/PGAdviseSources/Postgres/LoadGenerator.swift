@@ -6,9 +6,12 @@ public struct LoadStatement: Sendable {
     public var text: String
     public var parameters: [String]
     public var weight: Double
+    /// A statement that writes runs as `BEGIN; ...; ROLLBACK` in one round trip: a measurement
+    /// never leaves a change behind.
+    public var rolledBack: Bool
 
-    public init(text: String, parameters: [String] = [], weight: Double = 1) {
-        self.text = text; self.parameters = parameters; self.weight = weight
+    public init(text: String, parameters: [String] = [], weight: Double = 1, rolledBack: Bool = false) {
+        self.text = text; self.parameters = parameters; self.weight = weight; self.rolledBack = rolledBack
     }
 }
 
@@ -93,7 +96,11 @@ public final class LoadGenerator {
             if started >= end { break }
             let statement = pick(&random)
             do {
-                try connection.query(statement.text, statement.parameters)
+                if statement.rolledBack {
+                    try connection.execute("BEGIN; \(statement.text); ROLLBACK")
+                } else {
+                    try connection.query(statement.text, statement.parameters)
+                }
             } catch let error as PostgresError where error.isStatementTimeout {
                 if !stop.isStopped { shared.abortForTimeout() }
                 break
