@@ -98,12 +98,15 @@ public struct WriteStatement: Codable, Sendable, Equatable {
     /// Real execution before and after the index, with `--measure` (INSERT and UPDATE; a DELETE
     /// writes no index entry when it runs).
     public var measured: StatementMeasurement?
+    /// True for a bulk load (many rows per call): charged as building the index over its rows, not
+    /// row by row. Nil otherwise.
+    public var bulkLoad: Bool?
 
     public init(fingerprint: String, text: String, kind: String, calls: Int, rows: Int64, losesHot: Bool,
-                indexesMaintained: Int, estimatedCost: Double, measured: StatementMeasurement? = nil) {
+                indexesMaintained: Int, estimatedCost: Double, measured: StatementMeasurement? = nil, bulkLoad: Bool? = nil) {
         self.fingerprint = fingerprint; self.text = text; self.kind = kind; self.calls = calls; self.rows = rows
         self.losesHot = losesHot; self.indexesMaintained = indexesMaintained; self.estimatedCost = estimatedCost
-        self.measured = measured
+        self.measured = measured; self.bulkLoad = bulkLoad
     }
 }
 
@@ -215,6 +218,50 @@ public struct SkippedStatement: Codable, Sendable, Equatable {
     }
 }
 
+/// A candidate the search weighed and left out: the gate that stopped it, with its figures, so an
+/// empty or short list of recommendations is explained.
+public struct RejectedCandidate: Codable, Sendable, Equatable {
+    /// `CREATE INDEX ON ...` (no name: it was not recommended).
+    public var definition: String
+    public var table: String
+    /// `budget`, `write penalty`, `small saving`, `no statement gains`, `raises a statement`,
+    /// `negligible time` or `not costable`.
+    public var gate: String
+    /// The gate in a sentence, with its figures.
+    public var reason: String
+    /// Calls x planner cost the reads would save, next to the indexes chosen.
+    public var estimatedSaving: Double?
+    /// What it adds to the maintenance of its table's indexes, in the same units.
+    public var writePenalty: Double?
+    /// Where the write penalty comes from: the workload's DML statements, or pg_stat_user_tables
+    /// counters scaled to the workload's window.
+    public var writePenaltySource: String?
+    public var sizeBytes: Int64
+    /// The budget not yet used by the chosen indexes when it was weighed.
+    public var budgetLeftBytes: Int64
+
+    public init(definition: String, table: String, gate: String, reason: String, estimatedSaving: Double? = nil,
+                writePenalty: Double? = nil, writePenaltySource: String? = nil, sizeBytes: Int64, budgetLeftBytes: Int64) {
+        self.definition = definition; self.table = table; self.gate = gate; self.reason = reason
+        self.estimatedSaving = estimatedSaving; self.writePenalty = writePenalty
+        self.writePenaltySource = writePenaltySource; self.sizeBytes = sizeBytes; self.budgetLeftBytes = budgetLeftBytes
+    }
+}
+
+/// One statement that loads many rows per call (`INSERT ... SELECT`, multi-row VALUES): a burst,
+/// told apart from a steady write rate so that it does not veto every index of its table.
+public struct BulkLoad: Codable, Sendable, Equatable {
+    public var fingerprint: String
+    public var text: String
+    public var table: String
+    public var calls: Int
+    public var rows: Int64
+
+    public init(fingerprint: String, text: String, table: String, calls: Int, rows: Int64) {
+        self.fingerprint = fingerprint; self.text = text; self.table = table; self.calls = calls; self.rows = rows
+    }
+}
+
 /// Everything `pgadvise indexes` reports.
 public struct IndexAdvice: Codable, Sendable, Equatable {
     public var schemaVersion: Int
@@ -231,16 +278,21 @@ public struct IndexAdvice: Codable, Sendable, Equatable {
     public var hypopg: Bool
     /// Warnings and facts the reader must know (missing extensions, --measure locking).
     public var notes: [String]
+    /// The best candidates left out, highest estimated saving first, with the gate that stopped each.
+    public var rejected: [RejectedCandidate]
+    /// Statements that load many rows per call, charged as one index build per call.
+    public var bulkLoads: [BulkLoad]
 
     public init(schemaVersion: Int = 1, recommendations: [IndexRecommendation] = [],
                 withdrawn: [WithdrawnRecommendation] = [], redundant: [RedundantIndex] = [],
                 workloadCostBefore: Double? = nil, workloadCostAfter: Double? = nil, budgetBytes: Int64 = 0,
                 statementsAnalyzed: Int = 0, skipped: [SkippedStatement] = [], hypopg: Bool = false,
-                notes: [String] = []) {
+                notes: [String] = [], rejected: [RejectedCandidate] = [], bulkLoads: [BulkLoad] = []) {
         self.schemaVersion = schemaVersion; self.recommendations = recommendations; self.withdrawn = withdrawn
         self.redundant = redundant; self.workloadCostBefore = workloadCostBefore
         self.workloadCostAfter = workloadCostAfter; self.budgetBytes = budgetBytes
         self.statementsAnalyzed = statementsAnalyzed; self.skipped = skipped; self.hypopg = hypopg; self.notes = notes
+        self.rejected = rejected; self.bulkLoads = bulkLoads
     }
 }
 

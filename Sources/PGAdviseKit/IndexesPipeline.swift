@@ -23,7 +23,13 @@ public struct IndexesPipeline {
     public func run() throws -> IndexAdvice {
         let catalog = try CatalogCollector(connection: connection).collect()
         var workload = try PgStatStatementsCollector(connection: connection).collect(limit: Self.statementLimit).workload
-        if !logs.isEmpty { workload.merge(overlapping: try Self.logWorkload(logs)) }
+        if !logs.isEmpty {
+            let logged = try Self.logWorkload(logs)
+            workload.merge(overlapping: logged)
+            // Without pg_stat_statements' window the log's own span is the window its counts cover,
+            // which table write counters are scaled to.
+            if workload.windowSeconds == nil { workload.windowSeconds = logged.windowSeconds }
+        }
         return try IndexAdvisor(connection: connection, catalog: catalog, options: options).advise(workload)
     }
 
@@ -38,6 +44,22 @@ public struct IndexesPipeline {
     static func logWorkload(_ paths: [String]) throws -> Workload {
         let analyzer = LogAnalyzer()
         for path in paths { try analyzer.add(path: path) }
-        return try analyzer.report().workload
+        let report = try analyzer.report()
+        var workload = report.workload
+        workload.windowSeconds = logSpanSeconds(first: report.summary.firstTimestamp, last: report.summary.lastTimestamp)
+        return workload
+    }
+
+    /// Seconds between the first and the last logged line (`2024-05-01 10:00:00.000 UTC`, both in
+    /// the log's own zone); nil when unknown or not positive.
+    static func logSpanSeconds(first: String?, last: String?) -> Double? {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss.SSS"
+        guard let first, let last, let start = formatter.date(from: String(first.prefix(23))),
+              let end = formatter.date(from: String(last.prefix(23))) else { return nil }
+        let seconds = end.timeIntervalSince(start)
+        return seconds > 0 ? seconds : nil
     }
 }

@@ -37,6 +37,7 @@ public enum IndexAdviceRenderer {
                 out.append(wrap(r.evidence, width: width, indent: "    "))
             }
         }
+        out += leftOutLines(advice, width: width)
         if !advice.skipped.isEmpty {
             out.append("")
             out.append("Statements not costed: \(advice.skipped.count)")
@@ -51,6 +52,33 @@ public enum IndexAdviceRenderer {
             for note in advice.notes { out.append("- " + wrap(note, width: width, indent: "  ").dropFirst(2)) }
         }
         return out.joined(separator: "\n")
+    }
+
+    /// The best candidates left out, with the gate and its figures, and the bulk loads told apart
+    /// from steady writes: what explains a short or empty list.
+    static func leftOutLines(_ advice: IndexAdvice, width: Int) -> [String] {
+        var out: [String] = []
+        if !advice.rejected.isEmpty {
+            out.append("")
+            out.append("Best candidates not recommended: \(advice.rejected.count)")
+            for r in advice.rejected {
+                out.append(wrap("- \(r.definition) [\(r.gate)]: \(r.reason)", width: width, indent: "  "))
+            }
+        }
+        if !advice.bulkLoads.isEmpty {
+            out.append("")
+            out.append("Bulk loads (charged as one index build per call, not as a steady write rate): \(advice.bulkLoads.count)")
+            for b in advice.bulkLoads {
+                out.append(wrap("- \(b.fingerprint) on \(b.table): \(bulkFigures(b))", width: width, indent: "  "))
+                out.append("    > " + truncate(b.text, to: width - 6))
+            }
+        }
+        return out
+    }
+
+    /// `1 call, 300,000 rows`.
+    static func bulkFigures(_ b: BulkLoad) -> String {
+        "\(formatCount(b.calls)) call\(b.calls == 1 ? "" : "s"), \(formatCount(Int(b.rows))) rows"
     }
 
     static func recommendationLines(_ rec: IndexRecommendation, number: Int, width: Int) -> [String] {
@@ -165,6 +193,11 @@ public enum IndexAdviceRenderer {
         out += bulletSection("Withdrawn after measurement",
                              advice.withdrawn.map { "`\($0.recommendation.name)` on `\($0.recommendation.table)`: \($0.reason)" })
         out += bulletSection("Existing indexes made redundant", advice.redundant.map { "`\($0.ddl)`: \($0.evidence)" })
+        out += bulletSection("Best candidates not recommended",
+                             advice.rejected.map { "`\($0.definition)` (\($0.gate)): \(markdownCell($0.reason))" })
+        out += bulletSection("Bulk loads (charged as one index build per call, not as a steady write rate)",
+                             advice.bulkLoads.map { "`\($0.fingerprint)` on `\($0.table)`, \(bulkFigures($0)): "
+                                 + markdownCodeCell(truncate($0.text, to: 120)) })
         out += bulletSection("Statements not costed", advice.skipped.map { "`\($0.fingerprint)`: \($0.reason)" })
         // Notes end the document: no blank line after them.
         out += String(bulletSection("Notes", advice.notes).dropLast())

@@ -49,8 +49,9 @@ public final class IndexAdvisor {
     /// (their `rows`, else their calls) rather than from pg_stat_user_tables, because the table
     /// counters usually cover a far longer window (often the initial load) than the statements'
     /// calls, and the penalty must be on the same scale as the reads it is weighed against. A table
-    /// the workload does not write but whose counters show writes is charged its counters scaled to
-    /// the workload's window, when both windows are known.
+    /// the workload does not write (or writes only in a log, which holds only the slow writes) but
+    /// whose counters show writes is charged its counters scaled to the workload's window, when both
+    /// windows are known. A bulk load is charged as building the index over its rows.
     private(set) var writes: WriteCostModel
     /// The candidate each recommendation was made from, by its name (the recommendation keeps only text).
     private var candidatesByName: [String: IndexCandidate] = [:]
@@ -88,6 +89,10 @@ public final class IndexAdvisor {
         if advice.hypopg { try session.reset() }
 
         try countWrites(workload, notes: &advice.notes)
+        advice.bulkLoads = writes.bulkLoads.map {
+            BulkLoad(fingerprint: $0.query.fingerprint, text: $0.displayText, table: $0.table.description,
+                     calls: $0.query.calls, rows: $0.rows)
+        }
         let statements = try costedStatements(workload, session: session, skipped: &advice.skipped)
         advice.statementsAnalyzed = statements.count
         guard !statements.isEmpty else {
@@ -189,6 +194,7 @@ public final class IndexAdvisor {
             }
         }
         advice.notes += roundNotes + (last?.notes ?? [])
+        advice.rejected = last?.rejected ?? []
         advice.workloadCostBefore = last?.costBefore
         advice.workloadCostAfter = last?.costAfter
         // The estimates describe the set that was costed; what is kept after withdrawals is costed again.
@@ -204,6 +210,7 @@ public final class IndexAdvisor {
     private struct Selection {
         var recommendations: [IndexRecommendation]
         var notes: [String]
+        var rejected: [RejectedCandidate]
         var costBefore: Double
         var costAfter: Double
     }
@@ -238,7 +245,7 @@ public final class IndexAdvisor {
             recommendations.append(rec)
         }
         return Selection(
-            recommendations: recommendations, notes: notes,
+            recommendations: recommendations, notes: notes, rejected: leftOutCandidates(selector, chosen: chosen),
             costBefore: try statements.reduce(0.0) { $0 + $1.weight * (try session.plan($1, with: []).totalCost) },
             costAfter: try statements.reduce(0.0) { $0 + $1.weight * (try session.plan($1, with: chosen).totalCost) })
     }
