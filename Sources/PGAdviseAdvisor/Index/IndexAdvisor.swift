@@ -93,7 +93,7 @@ public final class IndexAdvisor {
             BulkLoad(fingerprint: $0.query.fingerprint, text: $0.displayText, table: $0.table.description,
                      calls: $0.query.calls, rows: $0.rows)
         }
-        let statements = try costedStatements(workload, session: session, skipped: &advice.skipped)
+        let statements = try costedStatements(workload, session: session, skipped: &advice.skipped, inferred: &advice.notes)
         advice.statementsAnalyzed = statements.count
         guard !statements.isEmpty else {
             advice.notes.append("No statement of the workload reads a table of this database with a WHERE, JOIN or ORDER BY "
@@ -280,7 +280,20 @@ public final class IndexAdvisor {
 
     // MARK: - Statements
 
-    private func costedStatements(_ workload: Workload, session: WhatIfSession, skipped: inout [SkippedStatement]) throws -> [CostedStatement] {
+    /// The type of a column of `tables` by its lower-case name, when the tables agree on it.
+    private func columnTypes(of tables: Set<QualifiedName>) -> (String) -> String? {
+        var types: [String: String?] = [:]
+        for table in tables.compactMap({ catalog.table($0) }) {
+            for column in table.columns {
+                let name = column.name.lowercased()
+                if let known = types[name], known != column.type { types[name] = .some(nil) } else { types[name] = column.type }
+            }
+        }
+        return { types[$0] ?? nil }
+    }
+
+    private func costedStatements(_ workload: Workload, session: WhatIfSession, skipped: inout [SkippedStatement],
+                                  inferred: inout [String]) throws -> [CostedStatement] {
         let heaviest = workload.queries.filter(\.parsed).sorted { $0.totalMs > $1.totalMs }.prefix(options.maxStatements)
         var out: [CostedStatement] = []
         trace("workload: \(workload.queries.count) statements, \(heaviest.count) parsed and heaviest")
@@ -304,15 +317,25 @@ public final class IndexAdvisor {
             let tables = Set(shape.allRelations.compactMap { catalog.table($0.name)?.name })
             trace("statement \(query.fingerprint) \(mode) tables \(tables): \(text)")
             guard !tables.isEmpty else { continue }
-            let parameters: Int
+            var parameters: Int
+            var costedShape = shape
             do {
                 parameters = mode == .literal ? 0 : try session.parameterCount(of: text)
             } catch let error as PostgresError {
-                skipped.append(SkippedStatement(fingerprint: query.fingerprint, text: query.normalized,
-                                                reason: "cannot be prepared here: \(error.message)"))
-                continue
+                // PostgreSQL could not type some parameter: type them from their context and try again.
+                guard mode == .generic, let typed = ParameterTypeInference.typed(text, columnType: columnTypes(of: tables)),
+                      let typedShape = buildShape(typed.text)?.resolved(with: catalog),
+                      let count = try? session.parameterCount(of: typed.text) else {
+                    skipped.append(SkippedStatement(fingerprint: query.fingerprint, text: query.normalized,
+                                                    reason: "cannot be prepared here: \(error.message)"))
+                    continue
+                }
+                trace("statement \(query.fingerprint) typed: \(typed.text)")
+                inferred.append("Statement \(query.fingerprint) could not be prepared as stored (\(error.message)); it was "
+                                + "planned with its parameters typed from their context: \(typed.inferences.joined(separator: ", ")).")
+                (text, parameters, costedShape) = (typed.text, count, typedShape)
             }
-            out.append(CostedStatement(id: out.count, query: query, shape: shape, text: text, mode: mode,
+            out.append(CostedStatement(id: out.count, query: query, shape: costedShape, text: text, mode: mode,
                                        tables: tables, parameterCount: parameters))
         }
         return out
