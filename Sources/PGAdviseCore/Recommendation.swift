@@ -262,6 +262,27 @@ public struct BulkLoad: Codable, Sendable, Equatable {
     }
 }
 
+/// A statement that never finished: cancelled by statement_timeout, so pg_stat_statements never
+/// timed it. Counted in the workload at the timeout per cancellation, a lower bound on its time.
+public struct CancelledStatement: Codable, Sendable, Equatable {
+    public var fingerprint: String
+    public var text: String
+    /// `log` (SQLSTATE 57014 with its STATEMENT, real literals) or `pg_stat_statements` (planned,
+    /// never executed: `plans > 0`, `calls = 0` with track_planning on; likely cancelled).
+    public var source: String
+    public var cancellations: Int
+    /// The time each cancellation is counted at.
+    public var countedMs: Double
+    /// Where `countedMs` comes from: the statement_timeout in force for this database and role, or,
+    /// when none is set there, the longest execution that finished (the timeout is at least that).
+    public var countedFrom: String
+
+    public init(fingerprint: String, text: String, source: String, cancellations: Int, countedMs: Double, countedFrom: String) {
+        self.fingerprint = fingerprint; self.text = text; self.source = source; self.cancellations = cancellations
+        self.countedMs = countedMs; self.countedFrom = countedFrom
+    }
+}
+
 /// Everything `pgadvise indexes` reports.
 public struct IndexAdvice: Codable, Sendable, Equatable {
     public var schemaVersion: Int
@@ -282,17 +303,20 @@ public struct IndexAdvice: Codable, Sendable, Equatable {
     public var rejected: [RejectedCandidate]
     /// Statements that load many rows per call, charged as one index build per call.
     public var bulkLoads: [BulkLoad]
+    /// Statements cancelled by statement_timeout, counted at the timeout.
+    public var cancelled: [CancelledStatement]
 
     public init(schemaVersion: Int = 1, recommendations: [IndexRecommendation] = [],
                 withdrawn: [WithdrawnRecommendation] = [], redundant: [RedundantIndex] = [],
                 workloadCostBefore: Double? = nil, workloadCostAfter: Double? = nil, budgetBytes: Int64 = 0,
                 statementsAnalyzed: Int = 0, skipped: [SkippedStatement] = [], hypopg: Bool = false,
-                notes: [String] = [], rejected: [RejectedCandidate] = [], bulkLoads: [BulkLoad] = []) {
+                notes: [String] = [], rejected: [RejectedCandidate] = [], bulkLoads: [BulkLoad] = [],
+                cancelled: [CancelledStatement] = []) {
         self.schemaVersion = schemaVersion; self.recommendations = recommendations; self.withdrawn = withdrawn
         self.redundant = redundant; self.workloadCostBefore = workloadCostBefore
         self.workloadCostAfter = workloadCostAfter; self.budgetBytes = budgetBytes
         self.statementsAnalyzed = statementsAnalyzed; self.skipped = skipped; self.hypopg = hypopg; self.notes = notes
-        self.rejected = rejected; self.bulkLoads = bulkLoads
+        self.rejected = rejected; self.bulkLoads = bulkLoads; self.cancelled = cancelled
     }
 }
 

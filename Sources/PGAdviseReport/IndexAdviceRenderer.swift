@@ -65,6 +65,14 @@ public enum IndexAdviceRenderer {
                 out.append(wrap("- \(r.definition) [\(r.gate)]: \(r.reason)", width: width, indent: "  "))
             }
         }
+        if !advice.cancelled.isEmpty {
+            out.append("")
+            out.append("Cancelled by statement_timeout, counted at the timeout (a lower bound): \(advice.cancelled.count)")
+            for c in advice.cancelled {
+                out.append(wrap("- \(c.fingerprint): \(cancelledFigures(c))", width: width, indent: "  "))
+                out.append("    > " + truncate(c.text, to: width - 6))
+            }
+        }
         if !advice.bulkLoads.isEmpty {
             out.append("")
             out.append("Bulk loads (charged as one index build per call, not as a steady write rate): \(advice.bulkLoads.count)")
@@ -74,6 +82,13 @@ public enum IndexAdviceRenderer {
             }
         }
         return out
+    }
+
+    /// `2 cancellations in the log, each counted at 60.00 s (statement_timeout of this database and role)`.
+    static func cancelledFigures(_ c: CancelledStatement) -> String {
+        let what = c.source == "log" ? "in the log" : "planned but never executed in pg_stat_statements (likely cancelled)"
+        return "\(formatCount(c.cancellations)) cancellation\(c.cancellations == 1 ? "" : "s") \(what), each counted at "
+            + "\(formatDuration(ms: c.countedMs)) (\(c.countedFrom))"
     }
 
     /// `1 call, 300,000 rows`.
@@ -195,6 +210,9 @@ public enum IndexAdviceRenderer {
         out += bulletSection("Existing indexes made redundant", advice.redundant.map { "`\($0.ddl)`: \($0.evidence)" })
         out += bulletSection("Best candidates not recommended",
                              advice.rejected.map { "`\($0.definition)` (\($0.gate)): \(markdownCell($0.reason))" })
+        out += bulletSection("Cancelled by statement_timeout, counted at the timeout (a lower bound)",
+                             advice.cancelled.map { "`\($0.fingerprint)`: \(markdownCell(cancelledFigures($0))): "
+                                 + markdownCodeCell(truncate($0.text, to: 120)) })
         out += bulletSection("Bulk loads (charged as one index build per call, not as a steady write rate)",
                              advice.bulkLoads.map { "`\($0.fingerprint)` on `\($0.table)`, \(bulkFigures($0)): "
                                  + markdownCodeCell(truncate($0.text, to: 120)) })

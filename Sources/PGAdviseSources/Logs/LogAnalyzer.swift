@@ -238,7 +238,9 @@ public final class LogAnalyzer {
         let all = workers[0]
         for w in workers.dropFirst() { all.merge(w) }
         let statementsFound = all.statements + all.keys.reduce(0) { $0 + ($1.calls == 0 ? $1.planCalls : 0) }
-        guard statementsFound > 0 else { throw noStatementsError(all) }
+        // A statement logged only with its error (a log of errors, as a statement_timeout cancels
+        // the slowest statements) is a statement found too.
+        guard statementsFound > 0 || all.errors.values.contains(where: { $0.statement != nil }) else { throw noStatementsError(all) }
 
         // Fingerprint each distinct key once, then fold keys into fingerprints.
         var byFingerprint: [String: (stats: KeyStats, parsed: Bool)] = [:]
