@@ -103,8 +103,9 @@ public final class IndexAdvisor {
 
         let (ordered, origin) = candidates(for: statements, notes: &advice.notes)
         let inverted = ordered.filter { $0.method == "gin" }
-        let costable = ordered.filter { $0.method != "gin" }
+        var costable = ordered.filter { $0.method != "gin" }
         sizes.distinctKeyCounts = try distinctKeyCounts(for: costable, notes: &advice.notes)
+        costable = withoutUnprofitableKeyedForms(costable)
 
         var recommendations: [IndexRecommendation] = []
         if advice.hypopg {
@@ -361,6 +362,25 @@ public final class IndexAdvisor {
     }
 
     private func keyLabel(_ key: CandidateKey) -> String { key.column ?? normalizedSQL(key.expression) }
+
+    /// Below this share of the covering index's size, a deduplicated key form is worth weighing;
+    /// closer than that the difference is within the size model's error, and the narrower keys of
+    /// the covering form are cheaper to compare and to keep.
+    static let keyedFormShare = 0.9
+
+    /// The candidates without the deduplicated key forms (`CandidateGenerator.deduplicatedForm`)
+    /// that are not clearly smaller than the covering index they were made from.
+    func withoutUnprofitableKeyedForms(_ candidates: [IndexCandidate]) -> [IndexCandidate] {
+        var unprofitable = Set<IndexCandidate>()
+        for covering in candidates where !covering.include.isEmpty {
+            guard let table = catalog.table(covering.table),
+                  let keyed = CandidateGenerator.deduplicatedForm(of: covering, table: table) else { continue }
+            let keyedSize = Double(estimatedSize(keyed)), coveringSize = Double(estimatedSize(covering))
+            trace("keyed form \(keyed) \(Int(keyedSize)) against \(covering) \(Int(coveringSize))")
+            if keyedSize >= coveringSize * Self.keyedFormShare { unprofitable.insert(keyed) }
+        }
+        return candidates.filter { !unprofitable.contains($0) }
+    }
 
     // MARK: - Recommendations
 
