@@ -38,12 +38,15 @@ public struct ServedStatement: Codable, Sendable, Equatable {
     public var estimatedCostBefore: Double?
     public var estimatedCostAfter: Double?
     public var measured: StatementMeasurement?
+    /// When the statement was costed under a custom plan for a skewed parameter: the values and how
+    /// common they are (`$1 = 'failed' (rare: 0.1% of rows, pg_stats)`). Nil for its generic plan.
+    public var customPlan: String?
 
     public init(fingerprint: String, text: String, calls: Int, estimatedCostBefore: Double? = nil,
-                estimatedCostAfter: Double? = nil, measured: StatementMeasurement? = nil) {
+                estimatedCostAfter: Double? = nil, measured: StatementMeasurement? = nil, customPlan: String? = nil) {
         self.fingerprint = fingerprint; self.text = text; self.calls = calls
         self.estimatedCostBefore = estimatedCostBefore; self.estimatedCostAfter = estimatedCostAfter
-        self.measured = measured
+        self.measured = measured; self.customPlan = customPlan
     }
 }
 

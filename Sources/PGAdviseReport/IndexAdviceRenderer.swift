@@ -129,6 +129,7 @@ public enum IndexAdviceRenderer {
             var figures = "\(formatCount(s.calls)) call\(s.calls == 1 ? "" : "s")"
             if let b = s.estimatedCostBefore, let a = s.estimatedCostAfter { figures += ", cost \(cost(b)) -> \(cost(a))" }
             if let m = s.measured { figures += ", \(measuredBefore(m)) -> \(measuredAfter(m))" }
+            if let custom = s.customPlan { figures += ", custom plan for \(custom)" }
             lines.append("   - \(s.fingerprint) \(figures)")
             lines.append("     > " + truncate(s.text, to: width - 7))
         }
@@ -199,7 +200,8 @@ public enum IndexAdviceRenderer {
             for note in rec.notes { out += "- Note: \(note)\n" }
             out += "\n| Query | Calls | Est. cost before | Est. cost after | Measured | Statement |\n|---|---:|---:|---:|---|---|\n"
             for s in rec.statements {
-                let measured = s.measured.map { "\(measuredBefore($0)) → \(measuredAfter($0))" } ?? ""
+                var measured = s.measured.map { "\(measuredBefore($0)) → \(measuredAfter($0))" } ?? ""
+                if let custom = s.customPlan { measured += (measured.isEmpty ? "" : "; ") + "custom plan for " + markdownCell(custom) }
                 out += "| `\(s.fingerprint)` | \(formatCount(s.calls)) | \(s.estimatedCostBefore.map(cost) ?? "") | "
                     + "\(s.estimatedCostAfter.map(cost) ?? "") | \(measured) | \(markdownCodeCell(truncate(s.text, to: 120))) |\n"
             }

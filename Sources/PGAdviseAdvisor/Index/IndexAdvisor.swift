@@ -93,8 +93,9 @@ public final class IndexAdvisor {
             BulkLoad(fingerprint: $0.query.fingerprint, text: $0.displayText, table: $0.table.description,
                      calls: $0.query.calls, rows: $0.rows)
         }
-        let statements = try costedStatements(workload, session: session, skipped: &advice.skipped, inferred: &advice.notes)
-        advice.statementsAnalyzed = statements.count
+        let generic = try costedStatements(workload, session: session, skipped: &advice.skipped, inferred: &advice.notes)
+        advice.statementsAnalyzed = generic.count
+        let statements = advice.hypopg ? try withSkewedValuePlans(generic, session: session, notes: &advice.notes) : generic
         guard !statements.isEmpty else {
             advice.notes.append("No statement of the workload reads a table of this database with a WHERE, JOIN or ORDER BY "
                                 + "that an index could serve.")
@@ -434,7 +435,8 @@ public final class IndexAdvisor {
             let after = try selector.cost(statement, chosen)
             guard after < before * 0.99 else { continue }
             served.append(ServedStatement(fingerprint: statement.query.fingerprint, text: statement.displayText,
-                                          calls: statement.query.calls, estimatedCostBefore: before, estimatedCostAfter: after))
+                                          calls: statement.query.calls, estimatedCostBefore: before, estimatedCostAfter: after,
+                                          customPlan: statement.customPlan))
         }
         let name = uniqueName(index, names: &names)
         let weights = served.map { Double(max(1, $0.calls)) }
@@ -514,7 +516,9 @@ public final class IndexAdvisor {
     private func runnableReads(of rec: inout IndexRecommendation, statements: [CostedStatement]) -> [(CostedStatement, [String])] {
         let byFingerprint = Dictionary(statements.map { ($0.query.fingerprint, $0) }, uniquingKeysWith: { a, _ in a })
         var runnable: [(CostedStatement, [String])] = []
-        for served in rec.statements {
+        var seen = Set<String>()
+        // A statement costed under custom plans too is listed once per plan, and run once.
+        for served in rec.statements where seen.insert(served.fingerprint).inserted {
             guard let statement = byFingerprint[served.fingerprint] else { continue }
             guard let values = representativeValues(for: statement, catalog: catalog) else {
                 rec.notes.append("Statement \(served.fingerprint) not measured: no representative values for its parameters.")
