@@ -286,6 +286,44 @@ public struct CancelledStatement: Codable, Sendable, Equatable {
     }
 }
 
+/// One statement timed without and with the whole recommended set (`--measure`'s final step).
+public struct SetStatementMeasurement: Codable, Sendable, Equatable {
+    public var fingerprint: String
+    public var text: String
+    public var calls: Int
+    public var measured: StatementMeasurement
+    /// The recommended indexes its plan used once they were all built.
+    public var indexesUsed: [String]
+    /// Slower by 10% and 0.1 ms or more with the set.
+    public var regression: Bool
+
+    public init(fingerprint: String, text: String, calls: Int, measured: StatementMeasurement, indexesUsed: [String], regression: Bool) {
+        self.fingerprint = fingerprint; self.text = text; self.calls = calls; self.measured = measured
+        self.indexesUsed = indexesUsed; self.regression = regression
+    }
+}
+
+/// The recommended indexes built together in one rolled-back transaction, and every statement on
+/// their tables whose plan changed with them: plans that use an index without a lower estimate,
+/// that change only in combination, and regressions of the combination.
+public struct SetMeasurement: Codable, Sendable, Equatable {
+    public var indexes: [String]
+    public var statements: [SetStatementMeasurement]
+    /// Over the workload's calls (calls x median), without and with the set.
+    public var beforeMs: Double
+    public var afterMs: Double
+    /// Statements on the set's tables that could not be run, with the reason.
+    public var unmeasured: [String: String]
+
+    public init(indexes: [String], statements: [SetStatementMeasurement], beforeMs: Double, afterMs: Double,
+                unmeasured: [String: String] = [:]) {
+        self.indexes = indexes; self.statements = statements; self.beforeMs = beforeMs; self.afterMs = afterMs
+        self.unmeasured = unmeasured
+    }
+
+    public var regressions: [SetStatementMeasurement] { statements.filter(\.regression) }
+}
+
 /// Everything `pgadvise indexes` reports.
 public struct IndexAdvice: Codable, Sendable, Equatable {
     public var schemaVersion: Int
@@ -308,18 +346,21 @@ public struct IndexAdvice: Codable, Sendable, Equatable {
     public var bulkLoads: [BulkLoad]
     /// Statements cancelled by statement_timeout, counted at the timeout.
     public var cancelled: [CancelledStatement]
+    /// `--measure`'s final step: the recommended set built together. Nil without --measure.
+    public var finalSet: SetMeasurement?
 
     public init(schemaVersion: Int = 1, recommendations: [IndexRecommendation] = [],
                 withdrawn: [WithdrawnRecommendation] = [], redundant: [RedundantIndex] = [],
                 workloadCostBefore: Double? = nil, workloadCostAfter: Double? = nil, budgetBytes: Int64 = 0,
                 statementsAnalyzed: Int = 0, skipped: [SkippedStatement] = [], hypopg: Bool = false,
                 notes: [String] = [], rejected: [RejectedCandidate] = [], bulkLoads: [BulkLoad] = [],
-                cancelled: [CancelledStatement] = []) {
+                cancelled: [CancelledStatement] = [], finalSet: SetMeasurement? = nil) {
         self.schemaVersion = schemaVersion; self.recommendations = recommendations; self.withdrawn = withdrawn
         self.redundant = redundant; self.workloadCostBefore = workloadCostBefore
         self.workloadCostAfter = workloadCostAfter; self.budgetBytes = budgetBytes
         self.statementsAnalyzed = statementsAnalyzed; self.skipped = skipped; self.hypopg = hypopg; self.notes = notes
         self.rejected = rejected; self.bulkLoads = bulkLoads; self.cancelled = cancelled
+        self.finalSet = finalSet
     }
 }
 

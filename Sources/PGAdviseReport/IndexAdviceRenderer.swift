@@ -21,6 +21,7 @@ public enum IndexAdviceRenderer {
             out.append("")
             out += recommendationLines(rec, number: i + 1, width: width)
         }
+        out += finalSetLines(advice.finalSet, width: width)
         if !advice.withdrawn.isEmpty {
             out.append("")
             out.append("Withdrawn after measurement: \(advice.withdrawn.count)")
@@ -52,6 +53,32 @@ public enum IndexAdviceRenderer {
             for note in advice.notes { out.append("- " + wrap(note, width: width, indent: "  ").dropFirst(2)) }
         }
         return out.joined(separator: "\n")
+    }
+
+    /// `--measure`'s last step: the whole set built together, and the statements whose plan changed.
+    static func finalSetLines(_ set: SetMeasurement?, width: Int) -> [String] {
+        guard let set else { return [] }
+        var out = ["", wrap("Measured together (\(set.indexes.count) index\(set.indexes.count == 1 ? "" : "es") built in one "
+                            + "rolled-back transaction): \(finalSetSummary(set))", width: width)]
+        for s in set.statements {
+            let figures = "\(formatCount(s.calls)) call\(s.calls == 1 ? "" : "s"), \(measuredBefore(s.measured)) -> "
+                + "\(measuredAfter(s.measured))" + (s.indexesUsed.isEmpty ? "" : " using \(s.indexesUsed.joined(separator: ", "))")
+                + (s.regression ? ", REGRESSION" : "")
+            out.append("   " + truncate("- \(s.fingerprint) \(figures)", to: width - 3))
+            out.append("     > " + truncate(s.text, to: width - 7))
+        }
+        for (fingerprint, reason) in set.unmeasured.sorted(by: { $0.key < $1.key }) {
+            out.append(wrap("   Statement \(fingerprint) could not be run: \(reason)", width: width, indent: "   "))
+        }
+        return out
+    }
+
+    /// `3 statements changed plan; over the workload's calls 12.0 s -> 1.1 s; no regression`.
+    static func finalSetSummary(_ set: SetMeasurement) -> String {
+        let regressions = set.regressions.count
+        return "\(statementCount(set.statements.count)) changed plan; over the workload's calls "
+            + "\(formatDuration(ms: set.beforeMs)) -> \(formatDuration(ms: set.afterMs)); "
+            + (regressions == 0 ? "no regression" : "\(regressions) regression\(regressions == 1 ? "" : "s")")
     }
 
     /// The best candidates left out, with the gate and its figures, and the bulk loads told apart
@@ -206,6 +233,13 @@ public enum IndexAdviceRenderer {
                     + "\(s.estimatedCostAfter.map(cost) ?? "") | \(measured) | \(markdownCodeCell(truncate(s.text, to: 120))) |\n"
             }
             out += "\n"
+        }
+        if let set = advice.finalSet {
+            out += bulletSection("Measured together (\(set.indexes.count) indexes in one rolled-back transaction): "
+                                 + finalSetSummary(set),
+                                 set.statements.map { "`\($0.fingerprint)` \(formatCount($0.calls)) calls, \(measuredBefore($0.measured)) → "
+                                     + "\(measuredAfter($0.measured))\($0.regression ? ", **regression**" : ""): "
+                                     + markdownCodeCell(truncate($0.text, to: 120)) })
         }
         out += bulletSection("Withdrawn after measurement",
                              advice.withdrawn.map { "`\($0.recommendation.name)` on `\($0.recommendation.table)`: \($0.reason)" })

@@ -118,6 +118,7 @@ public final class IndexAdvisor {
         }
         advice.recommendations = recommendations
         advice.redundant = redundantIndexes(for: recommendations)
+        if options.measure { advice.finalSet = try measureFinalSet(recommendations, statements: statements) }
         return advice
     }
 
@@ -570,7 +571,7 @@ public final class IndexAdvisor {
     }
 
     /// The candidate a recommendation was made from.
-    private func candidate(of rec: IndexRecommendation) -> IndexCandidate? { candidatesByName[rec.name] }
+    func candidate(of rec: IndexRecommendation) -> IndexCandidate? { candidatesByName[rec.name] }
 
     // MARK: - Redundant existing indexes
 
