@@ -440,7 +440,9 @@ public final class IndexAdvisor {
                                           customPlan: statement.customPlan))
         }
         let name = uniqueName(index, names: &names)
-        let weights = served.map { Double(max(1, $0.calls)) }
+        // A statement costed under custom plans too is listed once per plan: its calls are shared.
+        let plans = Dictionary(served.map { ($0.fingerprint, 1.0) }, uniquingKeysWith: +)
+        let weights = served.map { Double(max(1, $0.calls)) / (plans[$0.fingerprint] ?? 1) }
         return IndexRecommendation(
             ddl: index.definition(name: name, concurrently: true), name: name, kind: index.kind,
             table: index.table.description, method: index.method, columns: index.keys.map(\.sql), include: index.include,
