@@ -183,6 +183,7 @@ public enum IndexAdviceRenderer {
     static func writeFigures(_ w: WriteStatement, arrow: String = "->") -> String {
         var s = "\(w.kind), \(formatCount(w.calls)) call\(w.calls == 1 ? "" : "s")"
         s += w.losesHot ? ", loses HOT (\(w.indexesMaintained) indexes per row)" : ", maintains it"
+        if w.bulkLoad == true { s += " (bulk load of \(formatCount(Int(w.rows))) rows, charged as building it)" }
         if let m = w.measured { s += ", \(formatDuration(ms: m.beforeMs)) \(arrow) \(formatDuration(ms: m.afterMs))" }
         return s
     }
