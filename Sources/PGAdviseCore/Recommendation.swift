@@ -101,8 +101,8 @@ public struct WriteStatement: Codable, Sendable, Equatable {
     /// Real execution before and after the index, with `--measure` (INSERT and UPDATE; a DELETE
     /// writes no index entry when it runs).
     public var measured: StatementMeasurement?
-    /// True for a bulk load (many rows per call): charged as building the index over its rows, not
-    /// row by row. Nil otherwise.
+    /// True for a bulk load (many rows per call): charged at most as rebuilding the index around it
+    /// (much less than row by row when the load is most of the table). Nil otherwise.
     public var bulkLoad: Bool?
 
     public init(fingerprint: String, text: String, kind: String, calls: Int, rows: Int64, losesHot: Bool,
@@ -342,7 +342,7 @@ public struct IndexAdvice: Codable, Sendable, Equatable {
     public var notes: [String]
     /// The best candidates left out, highest estimated saving first, with the gate that stopped each.
     public var rejected: [RejectedCandidate]
-    /// Statements that load many rows per call, charged as one index build per call.
+    /// Statements that load many rows per call, charged at most as rebuilding the index around them.
     public var bulkLoads: [BulkLoad]
     /// Statements cancelled by statement_timeout, counted at the timeout.
     public var cancelled: [CancelledStatement]

@@ -94,7 +94,7 @@ public enum IndexAdviceRenderer {
         }
         if !advice.cancelled.isEmpty {
             out.append("")
-            out.append("Cancelled by statement_timeout, counted at the timeout (a lower bound): \(advice.cancelled.count)")
+            out.append(wrap("Cancelled by statement_timeout, counted at the timeout (a lower bound): \(advice.cancelled.count)", width: width))
             for c in advice.cancelled {
                 out.append(wrap("- \(c.fingerprint): \(cancelledFigures(c))", width: width, indent: "  "))
                 out.append("    > " + truncate(c.text, to: width - 6))
@@ -102,7 +102,7 @@ public enum IndexAdviceRenderer {
         }
         if !advice.bulkLoads.isEmpty {
             out.append("")
-            out.append("Bulk loads (charged as one index build per call, not as a steady write rate): \(advice.bulkLoads.count)")
+            out.append(wrap("Bulk loads, charged at most as rebuilding the index, not as a steady write rate: \(advice.bulkLoads.count)", width: width))
             for b in advice.bulkLoads {
                 out.append(wrap("- \(b.fingerprint) on \(b.table): \(bulkFigures(b))", width: width, indent: "  "))
                 out.append("    > " + truncate(b.text, to: width - 6))
@@ -157,7 +157,7 @@ public enum IndexAdviceRenderer {
             if let b = s.estimatedCostBefore, let a = s.estimatedCostAfter { figures += ", cost \(cost(b)) -> \(cost(a))" }
             if let m = s.measured { figures += ", \(measuredBefore(m)) -> \(measuredAfter(m))" }
             if let custom = s.customPlan { figures += ", custom plan for \(custom)" }
-            lines.append("   - \(s.fingerprint) \(figures)")
+            lines.append(wrap("   - \(s.fingerprint) \(figures)", width: width, indent: "     "))
             lines.append("     > " + truncate(s.text, to: width - 7))
         }
         let writes = rec.writeOverhead?.statements ?? []
@@ -183,7 +183,7 @@ public enum IndexAdviceRenderer {
     static func writeFigures(_ w: WriteStatement, arrow: String = "->") -> String {
         var s = "\(w.kind), \(formatCount(w.calls)) call\(w.calls == 1 ? "" : "s")"
         s += w.losesHot ? ", loses HOT (\(w.indexesMaintained) indexes per row)" : ", maintains it"
-        if w.bulkLoad == true { s += " (bulk load of \(formatCount(Int(w.rows))) rows, charged as building it)" }
+        if w.bulkLoad == true { s += " (bulk load of \(formatCount(Int(w.rows))) rows, charged at most as rebuilding it)" }
         if let m = w.measured { s += ", \(formatDuration(ms: m.beforeMs)) \(arrow) \(formatDuration(ms: m.afterMs))" }
         return s
     }
@@ -250,7 +250,7 @@ public enum IndexAdviceRenderer {
         out += bulletSection("Cancelled by statement_timeout, counted at the timeout (a lower bound)",
                              advice.cancelled.map { "`\($0.fingerprint)`: \(markdownCell(cancelledFigures($0))): "
                                  + markdownCodeCell(truncate($0.text, to: 120)) })
-        out += bulletSection("Bulk loads (charged as one index build per call, not as a steady write rate)",
+        out += bulletSection("Bulk loads, charged at most as rebuilding the index, not as a steady write rate",
                              advice.bulkLoads.map { "`\($0.fingerprint)` on `\($0.table)`, \(bulkFigures($0)): "
                                  + markdownCodeCell(truncate($0.text, to: 120)) })
         out += bulletSection("Statements not costed", advice.skipped.map { "`\($0.fingerprint)`: \($0.reason)" })

@@ -51,7 +51,7 @@ public final class IndexAdvisor {
     /// calls, and the penalty must be on the same scale as the reads it is weighed against. A table
     /// the workload does not write (or writes only in a log, which holds only the slow writes) but
     /// whose counters show writes is charged its counters scaled to the workload's window, when both
-    /// windows are known. A bulk load is charged as building the index over its rows.
+    /// windows are known. A bulk load is charged at most as rebuilding the index around it.
     private(set) var writes: WriteCostModel
     /// The candidate each recommendation was made from, by its name (the recommendation keeps only text).
     private var candidatesByName: [String: IndexCandidate] = [:]

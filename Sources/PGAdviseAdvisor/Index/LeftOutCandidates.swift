@@ -58,7 +58,7 @@ extension IndexAdvisor {
         let bulk = statements.filter { $0.bulkLoad == true }.count
         var text = "from the workload's DML: \(statements.count) statement\(statements.count == 1 ? "" : "s") writing "
             + "\(formatCount(overhead.rowsWritten)) rows"
-        if bulk > 0 { text += ", of which \(bulk) bulk load\(bulk == 1 ? "" : "s") charged as building the index over its rows" }
+        if bulk > 0 { text += ", of which \(bulk) bulk load\(bulk == 1 ? "" : "s") charged at most as rebuilding the index" }
         return text
     }
 

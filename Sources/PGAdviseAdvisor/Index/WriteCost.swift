@@ -23,15 +23,20 @@ struct TableWrite {
 
     var isBulkLoad: Bool { kind == .insert && rows / Int64(max(1, query.calls)) >= Self.bulkRowsPerCall }
 
+    /// Rows of the table (pg_class.reltuples), after the load when it was the table's first.
+    var tableRows: Double = 0
+
     /// Share of a row-by-row index entry (one random leaf page touch) each row costs. A bulk load
-    /// costs an index at most what building it over the loaded rows costs, since the index can be
+    /// costs an index at most what building it over the whole table costs, since the index can be
     /// dropped and rebuilt around the load: a sort, charged as PostgreSQL's cost_sort does (2 x
     /// cpu_operator_cost per comparison, n log2 n comparisons), plus writing the leaves in order
-    /// (about a hundred entries per 8 kB page at seq_page_cost 1).
+    /// (about a hundred entries per 8 kB page at seq_page_cost 1). That bound pays when the load
+    /// is most of the table (a fresh load); a batch into a large table is charged row by row.
     var perRowFactor: Double {
         guard isBulkLoad else { return 1 }
         let rowsPerCall = Double(rows) / Double(max(1, query.calls))
-        return min(1, 2 * 0.0025 * log2(rowsPerCall) + 0.01)
+        let rebuilt = max(rowsPerCall, tableRows)
+        return min(1, (2 * 0.0025 * log2(rebuilt) + 0.01) * rebuilt / rowsPerCall)
     }
 }
 
@@ -76,7 +81,7 @@ struct WriteCostModel {
                   let target = shape.target, let table = catalog.table(target.name) else { continue }
             writes[table.name, default: []].append(TableWrite(
                 query: query, shape: shape, table: table.name, rows: query.rows ?? Int64(query.calls),
-                assigned: Set(shape.assignedColumns.map { $0.lowercased() })))
+                assigned: Set(shape.assignedColumns.map { $0.lowercased() }), tableRows: table.rowEstimate ?? 0))
         }
         for table in catalog.tables where !writesCounted(table.name) {
             guard let usage = table.usage, usage.inserts + usage.updates + usage.deletes > 0 else { continue }
