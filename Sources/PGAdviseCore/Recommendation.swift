@@ -38,12 +38,15 @@ public struct ServedStatement: Codable, Sendable, Equatable {
     public var estimatedCostBefore: Double?
     public var estimatedCostAfter: Double?
     public var measured: StatementMeasurement?
+    /// When the statement was costed under a custom plan for a skewed parameter: the values and how
+    /// common they are (`$1 = 'failed' (rare: 0.1% of rows, pg_stats)`). Nil for its generic plan.
+    public var customPlan: String?
 
     public init(fingerprint: String, text: String, calls: Int, estimatedCostBefore: Double? = nil,
-                estimatedCostAfter: Double? = nil, measured: StatementMeasurement? = nil) {
+                estimatedCostAfter: Double? = nil, measured: StatementMeasurement? = nil, customPlan: String? = nil) {
         self.fingerprint = fingerprint; self.text = text; self.calls = calls
         self.estimatedCostBefore = estimatedCostBefore; self.estimatedCostAfter = estimatedCostAfter
-        self.measured = measured
+        self.measured = measured; self.customPlan = customPlan
     }
 }
 
@@ -98,12 +101,15 @@ public struct WriteStatement: Codable, Sendable, Equatable {
     /// Real execution before and after the index, with `--measure` (INSERT and UPDATE; a DELETE
     /// writes no index entry when it runs).
     public var measured: StatementMeasurement?
+    /// True for a bulk load (many rows per call): charged at most as rebuilding the index around it
+    /// (much less than row by row when the load is most of the table). Nil otherwise.
+    public var bulkLoad: Bool?
 
     public init(fingerprint: String, text: String, kind: String, calls: Int, rows: Int64, losesHot: Bool,
-                indexesMaintained: Int, estimatedCost: Double, measured: StatementMeasurement? = nil) {
+                indexesMaintained: Int, estimatedCost: Double, measured: StatementMeasurement? = nil, bulkLoad: Bool? = nil) {
         self.fingerprint = fingerprint; self.text = text; self.kind = kind; self.calls = calls; self.rows = rows
         self.losesHot = losesHot; self.indexesMaintained = indexesMaintained; self.estimatedCost = estimatedCost
-        self.measured = measured
+        self.measured = measured; self.bulkLoad = bulkLoad
     }
 }
 
@@ -215,6 +221,109 @@ public struct SkippedStatement: Codable, Sendable, Equatable {
     }
 }
 
+/// A candidate the search weighed and left out: the gate that stopped it, with its figures, so an
+/// empty or short list of recommendations is explained.
+public struct RejectedCandidate: Codable, Sendable, Equatable {
+    /// `CREATE INDEX ON ...` (no name: it was not recommended).
+    public var definition: String
+    public var table: String
+    /// `budget`, `write penalty`, `small saving`, `no statement gains`, `raises a statement`,
+    /// `negligible time` or `not costable`.
+    public var gate: String
+    /// The gate in a sentence, with its figures.
+    public var reason: String
+    /// Calls x planner cost the reads would save, next to the indexes chosen.
+    public var estimatedSaving: Double?
+    /// What it adds to the maintenance of its table's indexes, in the same units.
+    public var writePenalty: Double?
+    /// Where the write penalty comes from: the workload's DML statements, or pg_stat_user_tables
+    /// counters scaled to the workload's window.
+    public var writePenaltySource: String?
+    public var sizeBytes: Int64
+    /// The budget not yet used by the chosen indexes when it was weighed.
+    public var budgetLeftBytes: Int64
+
+    public init(definition: String, table: String, gate: String, reason: String, estimatedSaving: Double? = nil,
+                writePenalty: Double? = nil, writePenaltySource: String? = nil, sizeBytes: Int64, budgetLeftBytes: Int64) {
+        self.definition = definition; self.table = table; self.gate = gate; self.reason = reason
+        self.estimatedSaving = estimatedSaving; self.writePenalty = writePenalty
+        self.writePenaltySource = writePenaltySource; self.sizeBytes = sizeBytes; self.budgetLeftBytes = budgetLeftBytes
+    }
+}
+
+/// One statement that loads many rows per call (`INSERT ... SELECT`, multi-row VALUES): a burst,
+/// told apart from a steady write rate so that it does not veto every index of its table.
+public struct BulkLoad: Codable, Sendable, Equatable {
+    public var fingerprint: String
+    public var text: String
+    public var table: String
+    public var calls: Int
+    public var rows: Int64
+
+    public init(fingerprint: String, text: String, table: String, calls: Int, rows: Int64) {
+        self.fingerprint = fingerprint; self.text = text; self.table = table; self.calls = calls; self.rows = rows
+    }
+}
+
+/// A statement that never finished: cancelled by statement_timeout, so pg_stat_statements never
+/// timed it. Counted in the workload at the timeout per cancellation, a lower bound on its time.
+public struct CancelledStatement: Codable, Sendable, Equatable {
+    public var fingerprint: String
+    public var text: String
+    /// `log` (SQLSTATE 57014 with its STATEMENT, real literals) or `pg_stat_statements` (planned,
+    /// never executed: `plans > 0`, `calls = 0` with track_planning on; likely cancelled).
+    public var source: String
+    public var cancellations: Int
+    /// The time each cancellation is counted at.
+    public var countedMs: Double
+    /// Where `countedMs` comes from: the statement_timeout in force for this database and role, or,
+    /// when none is set there, the longest execution that finished (the timeout is at least that).
+    public var countedFrom: String
+
+    public init(fingerprint: String, text: String, source: String, cancellations: Int, countedMs: Double, countedFrom: String) {
+        self.fingerprint = fingerprint; self.text = text; self.source = source; self.cancellations = cancellations
+        self.countedMs = countedMs; self.countedFrom = countedFrom
+    }
+}
+
+/// One statement timed without and with the whole recommended set (`--measure`'s final step).
+public struct SetStatementMeasurement: Codable, Sendable, Equatable {
+    public var fingerprint: String
+    public var text: String
+    public var calls: Int
+    public var measured: StatementMeasurement
+    /// The recommended indexes its plan used once they were all built.
+    public var indexesUsed: [String]
+    /// Slower by 10% and 0.1 ms or more with the set.
+    public var regression: Bool
+
+    public init(fingerprint: String, text: String, calls: Int, measured: StatementMeasurement, indexesUsed: [String], regression: Bool) {
+        self.fingerprint = fingerprint; self.text = text; self.calls = calls; self.measured = measured
+        self.indexesUsed = indexesUsed; self.regression = regression
+    }
+}
+
+/// The recommended indexes built together in one rolled-back transaction, and every statement on
+/// their tables whose plan changed with them: plans that use an index without a lower estimate,
+/// that change only in combination, and regressions of the combination.
+public struct SetMeasurement: Codable, Sendable, Equatable {
+    public var indexes: [String]
+    public var statements: [SetStatementMeasurement]
+    /// Over the workload's calls (calls x median), without and with the set.
+    public var beforeMs: Double
+    public var afterMs: Double
+    /// Statements on the set's tables that could not be run, with the reason.
+    public var unmeasured: [String: String]
+
+    public init(indexes: [String], statements: [SetStatementMeasurement], beforeMs: Double, afterMs: Double,
+                unmeasured: [String: String] = [:]) {
+        self.indexes = indexes; self.statements = statements; self.beforeMs = beforeMs; self.afterMs = afterMs
+        self.unmeasured = unmeasured
+    }
+
+    public var regressions: [SetStatementMeasurement] { statements.filter(\.regression) }
+}
+
 /// Everything `pgadvise indexes` reports.
 public struct IndexAdvice: Codable, Sendable, Equatable {
     public var schemaVersion: Int
@@ -231,16 +340,27 @@ public struct IndexAdvice: Codable, Sendable, Equatable {
     public var hypopg: Bool
     /// Warnings and facts the reader must know (missing extensions, --measure locking).
     public var notes: [String]
+    /// The best candidates left out, highest estimated saving first, with the gate that stopped each.
+    public var rejected: [RejectedCandidate]
+    /// Statements that load many rows per call, charged at most as rebuilding the index around them.
+    public var bulkLoads: [BulkLoad]
+    /// Statements cancelled by statement_timeout, counted at the timeout.
+    public var cancelled: [CancelledStatement]
+    /// `--measure`'s final step: the recommended set built together. Nil without --measure.
+    public var finalSet: SetMeasurement?
 
     public init(schemaVersion: Int = 1, recommendations: [IndexRecommendation] = [],
                 withdrawn: [WithdrawnRecommendation] = [], redundant: [RedundantIndex] = [],
                 workloadCostBefore: Double? = nil, workloadCostAfter: Double? = nil, budgetBytes: Int64 = 0,
                 statementsAnalyzed: Int = 0, skipped: [SkippedStatement] = [], hypopg: Bool = false,
-                notes: [String] = []) {
+                notes: [String] = [], rejected: [RejectedCandidate] = [], bulkLoads: [BulkLoad] = [],
+                cancelled: [CancelledStatement] = [], finalSet: SetMeasurement? = nil) {
         self.schemaVersion = schemaVersion; self.recommendations = recommendations; self.withdrawn = withdrawn
         self.redundant = redundant; self.workloadCostBefore = workloadCostBefore
         self.workloadCostAfter = workloadCostAfter; self.budgetBytes = budgetBytes
         self.statementsAnalyzed = statementsAnalyzed; self.skipped = skipped; self.hypopg = hypopg; self.notes = notes
+        self.rejected = rejected; self.bulkLoads = bulkLoads; self.cancelled = cancelled
+        self.finalSet = finalSet
     }
 }
 

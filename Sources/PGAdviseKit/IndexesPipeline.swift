@@ -23,8 +23,23 @@ public struct IndexesPipeline {
     public func run() throws -> IndexAdvice {
         let catalog = try CatalogCollector(connection: connection).collect()
         var workload = try PgStatStatementsCollector(connection: connection).collect(limit: Self.statementLimit).workload
-        if !logs.isEmpty { workload.merge(overlapping: try Self.logWorkload(logs)) }
-        return try IndexAdvisor(connection: connection, catalog: catalog, options: options).advise(workload)
+        var cancelledInLog: [(text: String, count: Int)] = []
+        if !logs.isEmpty {
+            let report = try Self.logReport(logs)
+            let logged = Self.workload(of: report)
+            workload.merge(overlapping: logged)
+            // Without pg_stat_statements' window the log's own span is the window its counts cover,
+            // which table write counters are scaled to.
+            if workload.windowSeconds == nil { workload.windowSeconds = logged.windowSeconds }
+            cancelledInLog = CancelledStatements.fromLog(report.errors)
+        }
+        var notes: [String] = []
+        let cancelled = try CancelledStatements(connection: connection).add(to: &workload, logged: cancelledInLog, catalog: catalog,
+                                                                           notes: &notes)
+        var advice = try IndexAdvisor(connection: connection, catalog: catalog, options: options).advise(workload)
+        advice.cancelled = cancelled
+        advice.notes += notes
+        return advice
     }
 
     /// Throws a PGAdviseError(.input) for the first log that cannot be read, before any connection is made.
@@ -35,9 +50,28 @@ public struct IndexesPipeline {
     }
 
     /// The statements of slow-query logs, with their calls and the literal values of logged executions.
-    static func logWorkload(_ paths: [String]) throws -> Workload {
+    static func logReport(_ paths: [String]) throws -> LogReport {
         let analyzer = LogAnalyzer()
         for path in paths { try analyzer.add(path: path) }
-        return try analyzer.report().workload
+        return try analyzer.report()
+    }
+
+    static func workload(of report: LogReport) -> Workload {
+        var workload = report.workload
+        workload.windowSeconds = logSpanSeconds(first: report.summary.firstTimestamp, last: report.summary.lastTimestamp)
+        return workload
+    }
+
+    /// Seconds between the first and the last logged line (`2024-05-01 10:00:00.000 UTC`, both in
+    /// the log's own zone); nil when unknown or not positive.
+    static func logSpanSeconds(first: String?, last: String?) -> Double? {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss.SSS"
+        guard let first, let last, let start = formatter.date(from: String(first.prefix(23))),
+              let end = formatter.date(from: String(last.prefix(23))) else { return nil }
+        let seconds = end.timeIntervalSince(start)
+        return seconds > 0 ? seconds : nil
     }
 }

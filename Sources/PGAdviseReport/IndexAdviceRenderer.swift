@@ -21,6 +21,7 @@ public enum IndexAdviceRenderer {
             out.append("")
             out += recommendationLines(rec, number: i + 1, width: width)
         }
+        out += finalSetLines(advice.finalSet, width: width)
         if !advice.withdrawn.isEmpty {
             out.append("")
             out.append("Withdrawn after measurement: \(advice.withdrawn.count)")
@@ -37,6 +38,7 @@ public enum IndexAdviceRenderer {
                 out.append(wrap(r.evidence, width: width, indent: "    "))
             }
         }
+        out += leftOutLines(advice, width: width)
         if !advice.skipped.isEmpty {
             out.append("")
             out.append("Statements not costed: \(advice.skipped.count)")
@@ -51,6 +53,74 @@ public enum IndexAdviceRenderer {
             for note in advice.notes { out.append("- " + wrap(note, width: width, indent: "  ").dropFirst(2)) }
         }
         return out.joined(separator: "\n")
+    }
+
+    /// `--measure`'s last step: the whole set built together, and the statements whose plan changed.
+    static func finalSetLines(_ set: SetMeasurement?, width: Int) -> [String] {
+        guard let set else { return [] }
+        var out = ["", wrap("Measured together (\(set.indexes.count) index\(set.indexes.count == 1 ? "" : "es") built in one "
+                            + "rolled-back transaction): \(finalSetSummary(set))", width: width)]
+        for s in set.statements {
+            let figures = "\(formatCount(s.calls)) call\(s.calls == 1 ? "" : "s"), \(measuredBefore(s.measured)) -> "
+                + "\(measuredAfter(s.measured))" + (s.indexesUsed.isEmpty ? "" : " using \(s.indexesUsed.joined(separator: ", "))")
+                + (s.regression ? ", REGRESSION" : "")
+            out.append("   " + truncate("- \(s.fingerprint) \(figures)", to: width - 3))
+            out.append("     > " + truncate(s.text, to: width - 7))
+        }
+        for (fingerprint, reason) in set.unmeasured.sorted(by: { $0.key < $1.key }) {
+            out.append(wrap("   Statement \(fingerprint) could not be run: \(reason)", width: width, indent: "   "))
+        }
+        return out
+    }
+
+    /// `3 statements changed plan; over the workload's calls 12.0 s -> 1.1 s; no regression`.
+    static func finalSetSummary(_ set: SetMeasurement) -> String {
+        let regressions = set.regressions.count
+        return "\(statementCount(set.statements.count)) changed plan; over the workload's calls "
+            + "\(formatDuration(ms: set.beforeMs)) -> \(formatDuration(ms: set.afterMs)); "
+            + (regressions == 0 ? "no regression" : "\(regressions) regression\(regressions == 1 ? "" : "s")")
+    }
+
+    /// The best candidates left out, with the gate and its figures, and the bulk loads told apart
+    /// from steady writes: what explains a short or empty list.
+    static func leftOutLines(_ advice: IndexAdvice, width: Int) -> [String] {
+        var out: [String] = []
+        if !advice.rejected.isEmpty {
+            out.append("")
+            out.append("Best candidates not recommended: \(advice.rejected.count)")
+            for r in advice.rejected {
+                out.append(wrap("- \(r.definition) [\(r.gate)]: \(r.reason)", width: width, indent: "  "))
+            }
+        }
+        if !advice.cancelled.isEmpty {
+            out.append("")
+            out.append(wrap("Cancelled by statement_timeout, counted at the timeout (a lower bound): \(advice.cancelled.count)", width: width))
+            for c in advice.cancelled {
+                out.append(wrap("- \(c.fingerprint): \(cancelledFigures(c))", width: width, indent: "  "))
+                out.append("    > " + truncate(c.text, to: width - 6))
+            }
+        }
+        if !advice.bulkLoads.isEmpty {
+            out.append("")
+            out.append(wrap("Bulk loads, charged at most as rebuilding the index, not as a steady write rate: \(advice.bulkLoads.count)", width: width))
+            for b in advice.bulkLoads {
+                out.append(wrap("- \(b.fingerprint) on \(b.table): \(bulkFigures(b))", width: width, indent: "  "))
+                out.append("    > " + truncate(b.text, to: width - 6))
+            }
+        }
+        return out
+    }
+
+    /// `2 cancellations in the log, each counted at 60.00 s (statement_timeout of this database and role)`.
+    static func cancelledFigures(_ c: CancelledStatement) -> String {
+        let what = c.source == "log" ? "in the log" : "planned but never executed in pg_stat_statements (likely cancelled)"
+        return "\(formatCount(c.cancellations)) cancellation\(c.cancellations == 1 ? "" : "s") \(what), each counted at "
+            + "\(formatDuration(ms: c.countedMs)) (\(c.countedFrom))"
+    }
+
+    /// `1 call, 300,000 rows`.
+    static func bulkFigures(_ b: BulkLoad) -> String {
+        "\(formatCount(b.calls)) call\(b.calls == 1 ? "" : "s"), \(formatCount(Int(b.rows))) rows"
     }
 
     static func recommendationLines(_ rec: IndexRecommendation, number: Int, width: Int) -> [String] {
@@ -86,7 +156,8 @@ public enum IndexAdviceRenderer {
             var figures = "\(formatCount(s.calls)) call\(s.calls == 1 ? "" : "s")"
             if let b = s.estimatedCostBefore, let a = s.estimatedCostAfter { figures += ", cost \(cost(b)) -> \(cost(a))" }
             if let m = s.measured { figures += ", \(measuredBefore(m)) -> \(measuredAfter(m))" }
-            lines.append("   - \(s.fingerprint) \(figures)")
+            if let custom = s.customPlan { figures += ", custom plan for \(custom)" }
+            lines.append(wrap("   - \(s.fingerprint) \(figures)", width: width, indent: "     "))
             lines.append("     > " + truncate(s.text, to: width - 7))
         }
         let writes = rec.writeOverhead?.statements ?? []
@@ -112,6 +183,7 @@ public enum IndexAdviceRenderer {
     static func writeFigures(_ w: WriteStatement, arrow: String = "->") -> String {
         var s = "\(w.kind), \(formatCount(w.calls)) call\(w.calls == 1 ? "" : "s")"
         s += w.losesHot ? ", loses HOT (\(w.indexesMaintained) indexes per row)" : ", maintains it"
+        if w.bulkLoad == true { s += " (bulk load of \(formatCount(Int(w.rows))) rows, charged at most as rebuilding it)" }
         if let m = w.measured { s += ", \(formatDuration(ms: m.beforeMs)) \(arrow) \(formatDuration(ms: m.afterMs))" }
         return s
     }
@@ -156,15 +228,31 @@ public enum IndexAdviceRenderer {
             for note in rec.notes { out += "- Note: \(note)\n" }
             out += "\n| Query | Calls | Est. cost before | Est. cost after | Measured | Statement |\n|---|---:|---:|---:|---|---|\n"
             for s in rec.statements {
-                let measured = s.measured.map { "\(measuredBefore($0)) → \(measuredAfter($0))" } ?? ""
+                var measured = s.measured.map { "\(measuredBefore($0)) → \(measuredAfter($0))" } ?? ""
+                if let custom = s.customPlan { measured += (measured.isEmpty ? "" : "; ") + "custom plan for " + markdownCell(custom) }
                 out += "| `\(s.fingerprint)` | \(formatCount(s.calls)) | \(s.estimatedCostBefore.map(cost) ?? "") | "
                     + "\(s.estimatedCostAfter.map(cost) ?? "") | \(measured) | \(markdownCodeCell(truncate(s.text, to: 120))) |\n"
             }
             out += "\n"
         }
+        if let set = advice.finalSet {
+            out += bulletSection("Measured together (\(set.indexes.count) indexes in one rolled-back transaction): "
+                                 + finalSetSummary(set),
+                                 set.statements.map { "`\($0.fingerprint)` \(formatCount($0.calls)) calls, \(measuredBefore($0.measured)) → "
+                                     + "\(measuredAfter($0.measured))\($0.regression ? ", **regression**" : ""): "
+                                     + markdownCodeCell(truncate($0.text, to: 120)) })
+        }
         out += bulletSection("Withdrawn after measurement",
                              advice.withdrawn.map { "`\($0.recommendation.name)` on `\($0.recommendation.table)`: \($0.reason)" })
         out += bulletSection("Existing indexes made redundant", advice.redundant.map { "`\($0.ddl)`: \($0.evidence)" })
+        out += bulletSection("Best candidates not recommended",
+                             advice.rejected.map { "`\($0.definition)` (\($0.gate)): \(markdownCell($0.reason))" })
+        out += bulletSection("Cancelled by statement_timeout, counted at the timeout (a lower bound)",
+                             advice.cancelled.map { "`\($0.fingerprint)`: \(markdownCell(cancelledFigures($0))): "
+                                 + markdownCodeCell(truncate($0.text, to: 120)) })
+        out += bulletSection("Bulk loads, charged at most as rebuilding the index, not as a steady write rate",
+                             advice.bulkLoads.map { "`\($0.fingerprint)` on `\($0.table)`, \(bulkFigures($0)): "
+                                 + markdownCodeCell(truncate($0.text, to: 120)) })
         out += bulletSection("Statements not costed", advice.skipped.map { "`\($0.fingerprint)`: \($0.reason)" })
         // Notes end the document: no blank line after them.
         out += String(bulletSection("Notes", advice.notes).dropLast())

@@ -39,6 +39,12 @@ public enum TypedParameters {
                       intervalFields.contains(text[tokens[end].range].lowercased()) || text[tokens[end].range].lowercased() == "to" {
                     end += 1
                 }
+                // `interval $2 day ($3)`: the fractional-second precision the stored text replaced
+                // is part of the literal's syntax, not a value, and goes with it.
+                if end + 2 < tokens.count, case .punctuation("(") = tokens[end].kind, case .parameter = tokens[end + 1].kind,
+                   case .punctuation(")") = tokens[end + 2].kind {
+                    end += 3
+                }
             }
             out += text[copiedUpTo..<tokens[i].range.lowerBound]
             out += text[tokens[parameterIndex].range] + "::" + typeWords.joined(separator: " ")
@@ -51,10 +57,10 @@ public enum TypedParameters {
         return out
     }
 
-    /// The statement as the server can prepare it: the rewrite when there is one and it parses, else
-    /// the text as it is.
+    /// The statement as the server can prepare it: the rewrite when there is one and it parses (its
+    /// parameters renumbered when an interval's precision went with its literal), else the text as it is.
     public static func preparable(_ text: String) -> String {
-        guard let rewritten = rewrite(text), case .success = PgQuery.parse(rewritten) else { return text }
+        guard let rewritten = rewrite(text).flatMap({ ParameterTypeInference.renumbered($0, original: text) }) else { return text }
         return rewritten
     }
 

@@ -70,6 +70,7 @@ public struct CandidateGenerator {
                     var copy = candidate
                     copy.include = extra
                     plain.append(copy)
+                    if let keyed = Self.deduplicatedForm(of: copy, table: table) { plain.append(keyed) }
                 }
             }
         }
@@ -91,6 +92,27 @@ public struct CandidateGenerator {
 
         out.candidates += expressionCandidates(keys.predicates, table: table, eqKeys: equality.map { CandidateKey.column($0) })
         invertedCandidates(keys.predicates, table: table, into: &out)
+    }
+
+    /// Types without a B-tree operator class: they can ride in an index only as INCLUDE columns.
+    static let typesWithoutBtree: Set<String> = ["json", "xml", "point", "line", "lseg", "box", "path", "polygon", "circle"]
+
+    /// The covering index `(a) INCLUDE (b)` with its INCLUDE columns as trailing keys, `(a, b)`:
+    /// it serves the same index-only scans, and B-tree deduplication (PostgreSQL 13+), which never
+    /// applies to an index with INCLUDE columns, can store a repeated `(a, b)` once with its heap
+    /// pointers, several times smaller when `a` repeats. Both are proposed; the search keeps the one
+    /// that pays more per byte, which the size model decides. Nil when an INCLUDE column's type has
+    /// no B-tree operator class.
+    static func deduplicatedForm(of covering: IndexCandidate, table: Table) -> IndexCandidate? {
+        guard covering.method == "btree", !covering.include.isEmpty else { return nil }
+        for name in covering.include {
+            guard let type = table.column(name)?.type.lowercased(), !type.hasSuffix("[]") || !typesWithoutBtree.contains(String(type.dropLast(2))),
+                  !typesWithoutBtree.contains(type) else { return nil }
+        }
+        var keyed = covering
+        keyed.keys += covering.include.map { CandidateKey.column($0) }
+        keyed.include = []
+        return keyed
     }
 
     private func relationKeys(block: QueryBlock, relation: RelationRef, table: Table) -> RelationKeys {

@@ -49,8 +49,9 @@ public final class IndexAdvisor {
     /// (their `rows`, else their calls) rather than from pg_stat_user_tables, because the table
     /// counters usually cover a far longer window (often the initial load) than the statements'
     /// calls, and the penalty must be on the same scale as the reads it is weighed against. A table
-    /// the workload does not write but whose counters show writes is charged its counters scaled to
-    /// the workload's window, when both windows are known.
+    /// the workload does not write (or writes only in a log, which holds only the slow writes) but
+    /// whose counters show writes is charged its counters scaled to the workload's window, when both
+    /// windows are known. A bulk load is charged at most as rebuilding the index around it.
     private(set) var writes: WriteCostModel
     /// The candidate each recommendation was made from, by its name (the recommendation keeps only text).
     private var candidatesByName: [String: IndexCandidate] = [:]
@@ -88,8 +89,13 @@ public final class IndexAdvisor {
         if advice.hypopg { try session.reset() }
 
         try countWrites(workload, notes: &advice.notes)
-        let statements = try costedStatements(workload, session: session, skipped: &advice.skipped)
-        advice.statementsAnalyzed = statements.count
+        advice.bulkLoads = writes.bulkLoads.map {
+            BulkLoad(fingerprint: $0.query.fingerprint, text: $0.displayText, table: $0.table.description,
+                     calls: $0.query.calls, rows: $0.rows)
+        }
+        let generic = try costedStatements(workload, session: session, skipped: &advice.skipped, inferred: &advice.notes)
+        advice.statementsAnalyzed = generic.count
+        let statements = advice.hypopg ? try withSkewedValuePlans(generic, session: session, notes: &advice.notes) : generic
         guard !statements.isEmpty else {
             advice.notes.append("No statement of the workload reads a table of this database with a WHERE, JOIN or ORDER BY "
                                 + "that an index could serve.")
@@ -98,8 +104,9 @@ public final class IndexAdvisor {
 
         let (ordered, origin) = candidates(for: statements, notes: &advice.notes)
         let inverted = ordered.filter { $0.method == "gin" }
-        let costable = ordered.filter { $0.method != "gin" }
+        var costable = ordered.filter { $0.method != "gin" }
         sizes.distinctKeyCounts = try distinctKeyCounts(for: costable, notes: &advice.notes)
+        costable = withoutUnprofitableKeyedForms(costable)
 
         var recommendations: [IndexRecommendation] = []
         if advice.hypopg {
@@ -111,6 +118,7 @@ public final class IndexAdvisor {
         }
         advice.recommendations = recommendations
         advice.redundant = redundantIndexes(for: recommendations)
+        if options.measure { advice.finalSet = try measureFinalSet(recommendations, statements: statements) }
         return advice
     }
 
@@ -189,6 +197,7 @@ public final class IndexAdvisor {
             }
         }
         advice.notes += roundNotes + (last?.notes ?? [])
+        advice.rejected = last?.rejected ?? []
         advice.workloadCostBefore = last?.costBefore
         advice.workloadCostAfter = last?.costAfter
         // The estimates describe the set that was costed; what is kept after withdrawals is costed again.
@@ -204,6 +213,7 @@ public final class IndexAdvisor {
     private struct Selection {
         var recommendations: [IndexRecommendation]
         var notes: [String]
+        var rejected: [RejectedCandidate]
         var costBefore: Double
         var costAfter: Double
     }
@@ -238,7 +248,7 @@ public final class IndexAdvisor {
             recommendations.append(rec)
         }
         return Selection(
-            recommendations: recommendations, notes: notes,
+            recommendations: recommendations, notes: notes, rejected: leftOutCandidates(selector, chosen: chosen),
             costBefore: try statements.reduce(0.0) { $0 + $1.weight * (try session.plan($1, with: []).totalCost) },
             costAfter: try statements.reduce(0.0) { $0 + $1.weight * (try session.plan($1, with: chosen).totalCost) })
     }
@@ -273,7 +283,20 @@ public final class IndexAdvisor {
 
     // MARK: - Statements
 
-    private func costedStatements(_ workload: Workload, session: WhatIfSession, skipped: inout [SkippedStatement]) throws -> [CostedStatement] {
+    /// The type of a column of `tables` by its lower-case name, when the tables agree on it.
+    private func columnTypes(of tables: Set<QualifiedName>) -> (String) -> String? {
+        var types: [String: String?] = [:]
+        for table in tables.compactMap({ catalog.table($0) }) {
+            for column in table.columns {
+                let name = column.name.lowercased()
+                if let known = types[name], known != column.type { types[name] = .some(nil) } else { types[name] = column.type }
+            }
+        }
+        return { types[$0] ?? nil }
+    }
+
+    private func costedStatements(_ workload: Workload, session: WhatIfSession, skipped: inout [SkippedStatement],
+                                  inferred: inout [String]) throws -> [CostedStatement] {
         let heaviest = workload.queries.filter(\.parsed).sorted { $0.totalMs > $1.totalMs }.prefix(options.maxStatements)
         var out: [CostedStatement] = []
         trace("workload: \(workload.queries.count) statements, \(heaviest.count) parsed and heaviest")
@@ -297,15 +320,25 @@ public final class IndexAdvisor {
             let tables = Set(shape.allRelations.compactMap { catalog.table($0.name)?.name })
             trace("statement \(query.fingerprint) \(mode) tables \(tables): \(text)")
             guard !tables.isEmpty else { continue }
-            let parameters: Int
+            var parameters: Int
+            var costedShape = shape
             do {
                 parameters = mode == .literal ? 0 : try session.parameterCount(of: text)
             } catch let error as PostgresError {
-                skipped.append(SkippedStatement(fingerprint: query.fingerprint, text: query.normalized,
-                                                reason: "cannot be prepared here: \(error.message)"))
-                continue
+                // PostgreSQL could not type some parameter: type them from their context and try again.
+                guard mode == .generic, let typed = ParameterTypeInference.typed(text, columnType: columnTypes(of: tables)),
+                      let typedShape = buildShape(typed.text)?.resolved(with: catalog),
+                      let count = try? session.parameterCount(of: typed.text) else {
+                    skipped.append(SkippedStatement(fingerprint: query.fingerprint, text: query.normalized,
+                                                    reason: "cannot be prepared here: \(error.message)"))
+                    continue
+                }
+                trace("statement \(query.fingerprint) typed: \(typed.text)")
+                inferred.append("Statement \(query.fingerprint) could not be prepared as stored (\(error.message)); it was "
+                                + "planned with its parameters typed from their context: \(typed.inferences.joined(separator: ", ")).")
+                (text, parameters, costedShape) = (typed.text, count, typedShape)
             }
-            out.append(CostedStatement(id: out.count, query: query, shape: shape, text: text, mode: mode,
+            out.append(CostedStatement(id: out.count, query: query, shape: costedShape, text: text, mode: mode,
                                        tables: tables, parameterCount: parameters))
         }
         return out
@@ -331,6 +364,25 @@ public final class IndexAdvisor {
     }
 
     private func keyLabel(_ key: CandidateKey) -> String { key.column ?? normalizedSQL(key.expression) }
+
+    /// Below this share of the covering index's size, a deduplicated key form is worth weighing;
+    /// closer than that the difference is within the size model's error, and the narrower keys of
+    /// the covering form are cheaper to compare and to keep.
+    static let keyedFormShare = 0.9
+
+    /// The candidates without the deduplicated key forms (`CandidateGenerator.deduplicatedForm`)
+    /// that are not clearly smaller than the covering index they were made from.
+    func withoutUnprofitableKeyedForms(_ candidates: [IndexCandidate]) -> [IndexCandidate] {
+        var unprofitable = Set<IndexCandidate>()
+        for covering in candidates where !covering.include.isEmpty {
+            guard let table = catalog.table(covering.table),
+                  let keyed = CandidateGenerator.deduplicatedForm(of: covering, table: table) else { continue }
+            let keyedSize = Double(estimatedSize(keyed)), coveringSize = Double(estimatedSize(covering))
+            trace("keyed form \(keyed) \(Int(keyedSize)) against \(covering) \(Int(coveringSize))")
+            if keyedSize >= coveringSize * Self.keyedFormShare { unprofitable.insert(keyed) }
+        }
+        return candidates.filter { !unprofitable.contains($0) }
+    }
 
     // MARK: - Recommendations
 
@@ -387,10 +439,13 @@ public final class IndexAdvisor {
             let after = try selector.cost(statement, chosen)
             guard after < before * 0.99 else { continue }
             served.append(ServedStatement(fingerprint: statement.query.fingerprint, text: statement.displayText,
-                                          calls: statement.query.calls, estimatedCostBefore: before, estimatedCostAfter: after))
+                                          calls: statement.query.calls, estimatedCostBefore: before, estimatedCostAfter: after,
+                                          customPlan: statement.customPlan))
         }
         let name = uniqueName(index, names: &names)
-        let weights = served.map { Double(max(1, $0.calls)) }
+        // A statement costed under custom plans too is listed once per plan: its calls are shared.
+        let plans = Dictionary(served.map { ($0.fingerprint, 1.0) }, uniquingKeysWith: +)
+        let weights = served.map { Double(max(1, $0.calls)) / (plans[$0.fingerprint] ?? 1) }
         return IndexRecommendation(
             ddl: index.definition(name: name, concurrently: true), name: name, kind: index.kind,
             table: index.table.description, method: index.method, columns: index.keys.map(\.sql), include: index.include,
@@ -467,7 +522,9 @@ public final class IndexAdvisor {
     private func runnableReads(of rec: inout IndexRecommendation, statements: [CostedStatement]) -> [(CostedStatement, [String])] {
         let byFingerprint = Dictionary(statements.map { ($0.query.fingerprint, $0) }, uniquingKeysWith: { a, _ in a })
         var runnable: [(CostedStatement, [String])] = []
-        for served in rec.statements {
+        var seen = Set<String>()
+        // A statement costed under custom plans too is listed once per plan, and run once.
+        for served in rec.statements where seen.insert(served.fingerprint).inserted {
             guard let statement = byFingerprint[served.fingerprint] else { continue }
             guard let values = representativeValues(for: statement, catalog: catalog) else {
                 rec.notes.append("Statement \(served.fingerprint) not measured: no representative values for its parameters.")
@@ -519,7 +576,7 @@ public final class IndexAdvisor {
     }
 
     /// The candidate a recommendation was made from.
-    private func candidate(of rec: IndexRecommendation) -> IndexCandidate? { candidatesByName[rec.name] }
+    func candidate(of rec: IndexRecommendation) -> IndexCandidate? { candidatesByName[rec.name] }
 
     // MARK: - Redundant existing indexes
 

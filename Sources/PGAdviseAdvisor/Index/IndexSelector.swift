@@ -45,6 +45,23 @@ final class IndexSelector {
 
     /// Options HypoPG or the planner rejected, with the reason (e.g. a non-immutable expression).
     private(set) var rejected: [IndexCandidate: String] = [:]
+    /// Why each option was left out the last time it was weighed (the final round, for those never
+    /// chosen), to explain what the search did not recommend.
+    private(set) var leftOut: [IndexCandidate: LeftOut] = [:]
+
+    /// The gate that stopped an option, with the figures it was judged on.
+    struct LeftOut {
+        enum Gate: String {
+            case budget, writePenalty = "write penalty", smallSaving = "small saving", noGain = "no statement gains"
+            case rise = "raises a statement", negligibleTime = "negligible time"
+        }
+        var gate: Gate
+        var saving: Double
+        var writePenalty: Double
+        var floor: Double
+        var sizeDelta: Int64
+        var budgetLeft: Int64
+    }
 
     init(session: WhatIfSession, statements: [CostedStatement], fullCandidates: [IndexCandidate],
          size: @escaping (IndexCandidate) -> Int64,
@@ -91,11 +108,24 @@ final class IndexSelector {
                 let replaced = chosen.filter { $0.isPrefix(of: option) || $0.hasSameKeys(as: option) }
                 let next = chosen.filter { !replaced.contains($0) } + [option]
                 let sizeDelta = size(option) - replaced.reduce(0) { $0 + size($1) }
-                guard used + sizeDelta <= budget else { trace("over budget: \(option) \(sizeDelta)"); continue }
+                let penalty = writePenalty(from: chosen, to: next, table: option.table)
+                var verdict = LeftOut(gate: .budget, saving: 0, writePenalty: penalty, floor: floor, sizeDelta: sizeDelta,
+                                      budgetLeft: budget - used)
+                guard used + sizeDelta <= budget else {
+                    trace("over budget: \(option) \(sizeDelta)")
+                    leftOut[option] = verdict
+                    continue
+                }
                 guard let step = try evaluate(from: chosen, to: next, option: option) else { continue }
-                let benefit = step.saving - writePenalty(from: chosen, to: next, table: option.table)
+                let benefit = step.saving - penalty
                 trace("option \(option) saving \(Int(step.saving)) benefit \(Int(benefit)) size \(sizeDelta) gates \(step.passesGates)")
-                guard step.passesGates, benefit > floor else { continue }
+                verdict.saving = step.saving
+                if let gate = step.failedGate ?? (benefit > floor ? nil : step.saving > floor ? .writePenalty : .smallSaving) {
+                    verdict.gate = gate
+                    leftOut[option] = verdict
+                    continue
+                }
+                leftOut[option] = nil
                 let ratio = benefit / Double(max(sizeDelta, 8192))
                 if best == nil || ratio > best!.ratio { best = (option, replaced, ratio) }
             }
@@ -119,7 +149,9 @@ final class IndexSelector {
 
     struct Step {
         var saving: Double
-        var passesGates: Bool
+        /// The first gate that does not hold, nil when all hold.
+        var failedGate: LeftOut.Gate?
+        var passesGates: Bool { failedGate == nil }
     }
 
     /// The workload's real execution time (pg_stat_statements or logs), for `minimumTimeShare`.
@@ -153,7 +185,7 @@ final class IndexSelector {
             if after > (try cost(statement, [])) * (1 + Self.toleratedRise) { rose = true }
         }
         let relevant = workloadMs <= 0 || gainedMs >= Self.minimumTimeShare * workloadMs
-        return Step(saving: saving, passesGates: gained && !rose && relevant)
+        return Step(saving: saving, failedGate: !gained ? .noGain : rose ? .rise : !relevant ? .negligibleTime : nil)
     }
 
     /// Drops chosen indexes that a later, wider or complementary choice made pointless: each kept

@@ -106,7 +106,7 @@ struct MeasuredVerifier {
     /// statement takes at least. Without it a statement that runs for hours without its index (a
     /// correlated subquery over a large table) could never show its gain, and one that a new plan
     /// makes that slow could not show its regression. It is not run again: every run would take that long.
-    private func time(_ statement: CostedStatement, valueSets: [[String]]) throws -> Timing {
+    func time(_ statement: CostedStatement, valueSets: [[String]]) throws -> Timing {
         let body = WhatIfSession.statementBody(statement.text)
         let name = "pgadvise_measure_\(statement.id)"
         let explain: String

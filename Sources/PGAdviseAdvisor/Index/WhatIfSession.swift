@@ -23,12 +23,17 @@ public struct CostedStatement: Sendable {
     public var mode: PlanMode
     public var tables: Set<QualifiedName>
     public var parameterCount: Int
+    /// The share of the statement's calls this plan stands for: below 1 when the statement is also
+    /// costed under custom plans for skewed values (see `SkewedValues`).
+    public var share: Double = 1
+    /// For such a custom plan, the values it was planned with, for the reader.
+    public var customPlan: String?
 
     /// The normalized statement as a reader should see it (without a `PREPARE ... AS` wrapper).
     public var displayText: String { statementInsidePrepare(query.normalized) }
 
-    /// Calls, at least one, so a statement seen once in a log still weighs.
-    public var weight: Double { Double(max(1, query.calls)) }
+    /// Calls, at least one, so a statement seen once in a log still weighs; times its share.
+    public var weight: Double { Double(max(1, query.calls)) * share }
 }
 
 /// What one EXPLAIN says.

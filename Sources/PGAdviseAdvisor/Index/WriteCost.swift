@@ -14,6 +14,30 @@ struct TableWrite {
 
     var kind: StatementKind { shape.kind }
     var displayText: String { statementInsidePrepare(query.normalized) }
+
+    /// An INSERT that writes at least this many rows per call is a bulk load (`INSERT ... SELECT`, a
+    /// large multi-row VALUES), not an application's row-at-a-time writes: OLTP statements write one
+    /// or a few rows per call, and PostgreSQL's "Populating a Database" advice (load, then create the
+    /// indexes) is about exactly such loads.
+    static let bulkRowsPerCall: Int64 = 10_000
+
+    var isBulkLoad: Bool { kind == .insert && rows / Int64(max(1, query.calls)) >= Self.bulkRowsPerCall }
+
+    /// Rows of the table (pg_class.reltuples), after the load when it was the table's first.
+    var tableRows: Double = 0
+
+    /// Share of a row-by-row index entry (one random leaf page touch) each row costs. A bulk load
+    /// costs an index at most what building it over the whole table costs, since the index can be
+    /// dropped and rebuilt around the load: a sort, charged as PostgreSQL's cost_sort does (2 x
+    /// cpu_operator_cost per comparison, n log2 n comparisons), plus writing the leaves in order
+    /// (about a hundred entries per 8 kB page at seq_page_cost 1). That bound pays when the load
+    /// is most of the table (a fresh load); a batch into a large table is charged row by row.
+    var perRowFactor: Double {
+        guard isBulkLoad else { return 1 }
+        let rowsPerCall = Double(rows) / Double(max(1, query.calls))
+        let rebuilt = max(rowsPerCall, tableRows)
+        return min(1, (2 * 0.0025 * log2(rebuilt) + 0.01) * rebuilt / rowsPerCall)
+    }
 }
 
 /// Writes to a table known only from pg_stat_user_tables, scaled to the workload's window.
@@ -57,14 +81,16 @@ struct WriteCostModel {
                   let target = shape.target, let table = catalog.table(target.name) else { continue }
             writes[table.name, default: []].append(TableWrite(
                 query: query, shape: shape, table: table.name, rows: query.rows ?? Int64(query.calls),
-                assigned: Set(shape.assignedColumns.map { $0.lowercased() })))
+                assigned: Set(shape.assignedColumns.map { $0.lowercased() }), tableRows: table.rowEstimate ?? 0))
         }
-        for table in catalog.tables where writes[table.name] == nil {
+        for table in catalog.tables where !writesCounted(table.name) {
             guard let usage = table.usage, usage.inserts + usage.updates + usage.deletes > 0 else { continue }
             guard let workloadWindow = workloadWindowSeconds, let tableWindow = tableWindowSeconds,
                   workloadWindow > 0, tableWindow > 0 else { continue }
             let scale = workloadWindow / tableWindow
-            let explanation = "no statement of the workload writes \(table.name); pg_stat_user_tables counted "
+            let explanation = (writes[table.name] == nil ? "no statement of the workload writes \(table.name)"
+                               : "the writes to \(table.name) are known only from the log, which holds only the slow ones")
+                + "; pg_stat_user_tables counted "
                 + "\(usage.inserts) inserts, \(usage.updates) updates (\(usage.hotUpdates) HOT) and \(usage.deletes) deletes in "
                 + "\(Self.duration(tableWindow)), scaled to the workload's \(Self.duration(workloadWindow)) (x\(String(format: "%.3g", scale)))"
             counters[table.name] = CounterWrites(
@@ -74,12 +100,22 @@ struct WriteCostModel {
         }
     }
 
+    /// True when the workload counted every write to `table` (pg_stat_statements saw its DML). A
+    /// log holds only the writes slow enough to be logged, so DML seen only in a log undercounts the
+    /// rate, and the table's counters (scaled to the window) are charged instead.
+    func writesCounted(_ table: QualifiedName) -> Bool {
+        (writes[table] ?? []).contains { $0.query.queryId != nil }
+    }
+
+    /// The workload's bulk loads (see `TableWrite.isBulkLoad`).
+    var bulkLoads: [TableWrite] { writes.values.flatMap { $0 }.filter(\.isBulkLoad).sorted { $0.query.fingerprint < $1.query.fingerprint } }
+
     /// Tables whose counters show writes although neither the workload nor a known window lets them
     /// be charged, for a note.
     func uncharged(workloadWindowSeconds: Double?, tableWindowSeconds: Double?) -> [QualifiedName] {
         guard workloadWindowSeconds == nil || tableWindowSeconds == nil else { return [] }
         return catalog.tables.filter { table in
-            guard writes[table.name] == nil, let usage = table.usage else { return false }
+            guard !writesCounted(table.name), let usage = table.usage else { return false }
             return usage.inserts + usage.updates + usage.deletes > 0
         }.map(\.name)
     }
@@ -175,11 +211,12 @@ struct WriteCostModel {
             guard let table = catalog.table(name) else { continue }
             let all = indexes(of: table, with: configuration)
             let hotPossible = updatesCanBeHot(table)
-            for write in writes[name] ?? [] where maintainsEveryIndex(write, columnsIndexed: all.columns, hotPossible: hotPossible) {
-                total += Double(write.rows) * all.costPerRow
-            }
             if let c = counters[name] {
                 total += (c.inserts + c.deletes + c.nonHotUpdates) * all.costPerRow
+                continue
+            }
+            for write in writes[name] ?? [] where maintainsEveryIndex(write, columnsIndexed: all.columns, hotPossible: hotPossible) {
+                total += Double(write.rows) * all.costPerRow * write.perRowFactor
             }
         }
         return total
@@ -201,11 +238,12 @@ struct WriteCostModel {
             let losesHot = hotPossible && write.kind == .update && write.assigned.isDisjoint(with: existing.columns)
                 && !write.assigned.isDisjoint(with: mine)
             guard losesHot || maintainsEveryIndex(write, columnsIndexed: existing.columns, hotPossible: hotPossible) else { continue }
-            let cost = Double(write.rows) * (losesHot ? withAll.costPerRow : ownCost)
+            let cost = Double(write.rows) * (losesHot ? withAll.costPerRow : ownCost) * write.perRowFactor
             overhead.estimatedCost += cost
             overhead.statements.append(WriteStatement(
                 fingerprint: write.query.fingerprint, text: write.displayText, kind: write.kind.rawValue, calls: write.query.calls,
-                rows: write.rows, losesHot: losesHot, indexesMaintained: losesHot ? withAll.count : 1, estimatedCost: cost))
+                rows: write.rows, losesHot: losesHot, indexesMaintained: losesHot ? withAll.count : 1, estimatedCost: cost,
+                bulkLoad: write.isBulkLoad ? true : nil))
         }
         if !hotPossible, let usage = table.usage, overhead.statements.contains(where: { $0.kind == "update" }) {
             overhead.hotNote = "none of the \(usage.updates) updates pg_stat_user_tables counted on \(table.name) was HOT (its pages "

@@ -1,0 +1,63 @@
+import Foundation
+import PGAdviseAdvisor
+import PGAdviseCore
+import PGAdviseKit
+import PGAdviseSources
+import PGAdviseTestSupport
+import Testing
+
+/// Statements that statement_timeout cancelled never reach pg_stat_statements' timings: they are
+/// counted from the log's cancellations and from rows planned but never executed.
+@Suite(.enabled(if: TestDatabase.isAvailable), .serialized)
+struct CancelledStatementsTests {
+    static let database = "pgadvise_kit_cancelled"
+    static let slow = "SELECT count(*) FROM events a WHERE a.val > (SELECT avg(val) FROM events b WHERE b.grp = a.grp)"
+
+    static func seeded() throws -> String {
+        let dsn = try TestDatabase.freshDatabase(database, setupSQL: """
+            CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
+            CREATE EXTENSION hypopg;
+            CREATE TABLE events (id int PRIMARY KEY, grp int NOT NULL, val int NOT NULL);
+            INSERT INTO events SELECT g, g % 40000, g % 997 FROM generate_series(1, 200000) g;
+            ANALYZE events;
+            ALTER DATABASE \(database) SET statement_timeout = '200ms';
+            """)
+        let admin = try TestDatabase.adminConnection(database: database)
+        try admin.query("SELECT pg_stat_statements_reset(0, (SELECT oid FROM pg_database WHERE datname = current_database()), 0)")
+        return dsn
+    }
+
+    @Test func aLogOfOnlyCancellationsIsAcceptedAndTheStatementIsCountedAtTheTimeout() throws {
+        let dsn = try Self.seeded()
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("pgadvise-cancelled-\(getpid()).log")
+        try """
+            2026-12-06 01:00:00.000 UTC [4242] ERROR:  canceling statement due to statement timeout
+            2026-12-06 01:00:00.000 UTC [4242] STATEMENT:  \(Self.slow) AND a.grp < 20000
+            2026-12-06 01:10:00.000 UTC [4243] ERROR:  canceling statement due to statement timeout
+            2026-12-06 01:10:00.000 UTC [4243] STATEMENT:  \(Self.slow) AND a.grp < 30000
+
+            """.write(to: log, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: log) }
+        let connection = try PostgresConnection(conninfo: dsn, options: SessionOptions())
+        let advice = try IndexesPipeline(connection: connection, options: IndexAdvisorOptions(maxColumns: 1), logs: [log.path]).run()
+        #expect(advice.cancelled.map(\.source) == ["log"])
+        #expect(advice.cancelled.map(\.cancellations) == [2])
+        #expect(advice.cancelled.map(\.countedMs) == [200])
+        #expect(advice.cancelled.map(\.countedFrom) == ["statement_timeout of this database and role (200 ms)"])
+        #expect(advice.recommendations.map(\.ddl) == ["CREATE INDEX CONCURRENTLY events_grp_idx ON public.events (grp)"])
+    }
+
+    @Test func aStatementPlannedButNeverExecutedIsFlaggedAsLikelyCancelled() throws {
+        let dsn = try Self.seeded()
+        let admin = try TestDatabase.adminConnection(database: Self.database)
+        try admin.execute("SET pg_stat_statements.track_planning = on")
+        try admin.execute("SET statement_timeout = '100ms'")
+        #expect(throws: PostgresError.self) { try admin.query(Self.slow) }
+        let connection = try PostgresConnection(conninfo: dsn, options: SessionOptions())
+        let advice = try IndexesPipeline(connection: connection, options: IndexAdvisorOptions(maxColumns: 1)).run()
+        #expect(advice.cancelled.map(\.source) == ["pg_stat_statements"])
+        #expect(advice.cancelled.map(\.cancellations) == [1])
+        #expect(advice.cancelled.first?.text == Self.slow)
+        #expect(advice.recommendations.map(\.ddl) == ["CREATE INDEX CONCURRENTLY events_grp_idx ON public.events (grp)"])
+    }
+}
