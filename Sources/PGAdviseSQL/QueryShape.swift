@@ -132,8 +132,6 @@ public struct Predicate: Hashable, Sendable {
     /// turned around to `x > 5`. BETWEEN's value is `.list(count: 2, ...)` when both bounds are
     /// constants, else `.expression("lo AND hi")`.
     public var comparison: PredicateOperator
-    /// The operator as text (`=`, `NOT IN`), for readers that match it as a string.
-    public var op: String { comparison.rawValue }
     public var value: PredicateValue
     /// The wrappers around the column, outermost first (empty for a bare column).
     public var wrappers: [ColumnWrapper]
@@ -178,8 +176,6 @@ public struct JoinCondition: Hashable, Sendable {
     public var left: ColumnRef
     public var right: ColumnRef
     public var comparison: PredicateOperator
-    /// The operator as text, for readers that match it as a string.
-    public var op: String { comparison.rawValue }
     /// `inner`, `left`, `right`, `full`, `cross`; `inner` for comma joins with a WHERE condition.
     public var joinType: String
 

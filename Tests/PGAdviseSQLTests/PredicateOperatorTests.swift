@@ -11,7 +11,7 @@ import Testing
             """).get().first)
         #expect(shape.blocks[0].predicates.map(\.comparison)
             == [.greater, .notEqual, .in, .notIn, "NOT LIKE", .isNotNull, .containedBy, .containedBy])
-        #expect(shape.blocks[0].predicates.map(\.op) == [">", "<>", "IN", "NOT IN", "NOT LIKE", "IS NOT NULL", "<@", "<@"])
+        #expect(shape.blocks[0].predicates.map(\.comparison.rawValue) == [">", "<>", "IN", "NOT IN", "NOT LIKE", "IS NOT NULL", "<@", "<@"])
     }
 
     @Test func commutedOperators() {

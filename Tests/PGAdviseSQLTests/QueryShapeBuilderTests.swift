@@ -24,7 +24,7 @@ func offset(of needle: String, in text: String) -> Int {
           AND u.doc ? 'key' AND u.tsv @@ to_tsquery('english', $3) AND 10 < u.age AND u.score BETWEEN 1 AND 5
         """)
         let p = s.blocks[0].predicates
-        #expect(p.map(\.op) == ["=", ">=", "IN", "IN", "LIKE", "IS NULL", "@>", "?", "@@", ">", "BETWEEN"])
+        #expect(p.map(\.comparison.rawValue) == ["=", ">=", "IN", "IN", "LIKE", "IS NULL", "@>", "?", "@@", ">", "BETWEEN"])
         #expect(p.map(\.column.name) == ["email", "created_at", "status", "org_id", "name", "deleted_at", "tags", "doc", "tsv", "age", "score"])
         #expect(p.allSatisfy { $0.column.relation?.name.name == "users" })
         #expect(p[0].wrappers == [.function(name: "lower")])
@@ -120,7 +120,7 @@ func offset(of needle: String, in text: String) -> Int {
         #expect(s.blocks[3].parent == 2)
         #expect(s.blocks[5].returnsOneRow)
         #expect(s.allRelations.map(\.name.name) == ["orders", "banned", "payments", "orders", "archive"])
-        let notIn = s.blocks[2].predicates.first { $0.op == "NOT IN" }
+        let notIn = s.blocks[2].predicates.first { $0.comparison == .notIn }
         #expect(notIn?.value == .subquery)
         #expect(s.blocks[3].location == offset(of: "NOT IN (SELECT id", in: s.text))
     }

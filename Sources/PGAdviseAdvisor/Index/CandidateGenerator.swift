@@ -133,7 +133,7 @@ public struct CandidateGenerator {
         for p in mine where p.isEquality {
             if case .column = p.value, !joinKeys.contains(p.column.name) { joinKeys.append(p.column.name) }
         }
-        for join in block.joins where join.op == "=" {
+        for join in block.joins where join.comparison == .equal {
             for side in [join.left, join.right] where belongs(side, to: relation, in: block, table: table) {
                 if !joinKeys.contains(side.name) { joinKeys.append(side.name) }
             }
@@ -213,7 +213,7 @@ public struct CandidateGenerator {
         for p in predicates where p.isEquality {
             if case .column(let other) = p.value { pair(p.column, other) }
         }
-        for join in block.joins where join.op == "=" {
+        for join in block.joins where join.comparison == .equal {
             pair(join.left, join.right)
             pair(join.right, join.left)
         }
@@ -251,14 +251,14 @@ public struct CandidateGenerator {
     }
 
     private func expressionCandidates(_ predicates: [Predicate], table: Table, eqKeys: [CandidateKey]) -> [IndexCandidate] {
-        let usable: Set<String> = ["=", "<", "<=", ">", ">=", "BETWEEN", "IN", "LIKE"]
+        let usable: Set<PredicateOperator> = ["=", "<", "<=", ">", ">=", "BETWEEN", "IN", "LIKE"]
         var out: [IndexCandidate] = []
-        for p in predicates where p.isWrapped && usable.contains(p.op) {
+        for p in predicates where p.isWrapped && usable.contains(p.comparison) {
             guard let text = p.expressionText else { continue }
             if case .column = p.value { continue }
             let key = CandidateKey(expression: text)
             out.append(IndexCandidate(table: table.name, keys: [key]))
-            if p.op == "=" || p.op == "IN", !eqKeys.isEmpty {
+            if p.comparison == .equal || p.comparison == .in, !eqKeys.isEmpty {
                 out.append(IndexCandidate(table: table.name, keys: Array(([key] + eqKeys).prefix(maxColumns))))
             }
         }
@@ -272,11 +272,11 @@ public struct CandidateGenerator {
             guard let stats = table.column(p.column.name)?.stats else { continue }
             let condition: String
             let share: Double
-            if p.op == "=", case .constant(let constant) = p.value, let literal = sqlLiteral(constant) {
+            if p.comparison == .equal, case .constant(let constant) = p.value, let literal = sqlLiteral(constant) {
                 guard let frequency = frequency(of: constant, in: stats), frequency <= partialMaximumFrequency else { continue }
                 condition = "\(quoteIdentifierIfNeeded(p.column.name)) = \(literal)"
                 share = frequency
-            } else if p.op == "IS NOT NULL", stats.nullFraction >= sparseMinimumNullFraction {
+            } else if p.comparison == .isNotNull, stats.nullFraction >= sparseMinimumNullFraction {
                 condition = "\(quoteIdentifierIfNeeded(p.column.name)) IS NOT NULL"
                 share = 1 - stats.nullFraction
             } else {
@@ -326,13 +326,13 @@ public struct CandidateGenerator {
     private func invertedCandidates(_ predicates: [Predicate], table: Table, into out: inout Output) {
         for p in predicates {
             let type = table.column(p.column.name)?.type ?? ""
-            let jsonbOperators: Set<String> = ["@>", "<@", "?", "?|", "?&"]
-            let arrayOperators: Set<String> = ["@>", "<@", "&&"]
-            if !p.isWrapped && ((type == "jsonb" && jsonbOperators.contains(p.op)) || (type.hasSuffix("[]") && arrayOperators.contains(p.op))) {
+            let jsonbOperators: Set<PredicateOperator> = ["@>", "<@", "?", "?|", "?&"]
+            let arrayOperators: Set<PredicateOperator> = ["@>", "<@", "&&"]
+            if !p.isWrapped && ((type == "jsonb" && jsonbOperators.contains(p.comparison)) || (type.hasSuffix("[]") && arrayOperators.contains(p.comparison))) {
                 out.candidates.append(IndexCandidate(table: table.name, method: "gin", keys: [.column(p.column.name)]))
                 continue
             }
-            switch p.op {
+            switch p.comparison {
             case "@@":
                 if !p.isWrapped && type == "tsvector" {
                     out.candidates.append(IndexCandidate(table: table.name, method: "gin", keys: [.column(p.column.name)]))
@@ -343,7 +343,7 @@ public struct CandidateGenerator {
                 guard !p.isWrapped, case .constant(.string(let pattern)) = p.value, pattern.hasPrefix("%") || pattern.hasPrefix("_"),
                       pattern.filter({ $0 != "%" && $0 != "_" }).count >= 3 else { continue }
                 guard catalog.extensions["pg_trgm"] != nil else {
-                    out.notes.append("\(table.name).\(p.column.name) \(p.op) '\(pattern)' needs a trigram index, but pg_trgm "
+                    out.notes.append("\(table.name).\(p.column.name) \(p.comparison) '\(pattern)' needs a trigram index, but pg_trgm "
                                      + "is not installed in this database (CREATE EXTENSION pg_trgm; Debian: postgresql-contrib).")
                     continue
                 }

@@ -176,7 +176,7 @@ func representativeValues(for statement: CostedStatement, catalog: Catalog, know
                 ?? (block.relations.count == 1 ? block.relations.first : nil)
             guard let relation, let stats = catalog.table(relation.name)?.column(p.column.name)?.stats else { continue }
             let bounds = stats.histogramBounds
-            switch p.op {
+            switch p.comparison {
             case "=", "IN":
                 if let value = stats.middleValue { values[n] = value }
             case ">", ">=":
@@ -218,7 +218,7 @@ func representativeWriteValueSets(for statement: CostedStatement, catalog: Catal
         if let value = sampled[assignment.column.lowercased()] ?? stats?.middleValue { fixed[n] = value }
     }
     for block in statement.shape.blocks {
-        for p in block.predicates where p.op == "=" {
+        for p in block.predicates where p.comparison == .equal {
             guard case .parameter(let n) = p.value, p.column.relation?.name == table.name || p.column.relation == nil,
                   let stats = table.column(p.column.name)?.stats else { continue }
             if let pool = stats.valuesOfSimilarFrequency, pool.count >= 2 { pools[n] = pool }

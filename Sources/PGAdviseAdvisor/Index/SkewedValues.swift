@@ -71,7 +71,7 @@ extension IndexAdvisor {
     /// The first `column = $n` of the statement whose column is skewed, with its frequent and rare values.
     func skewedParameter(in statement: CostedStatement) -> SkewedParameter? {
         for block in statement.shape.blocks {
-            for p in block.predicates where p.op == "=" {
+            for p in block.predicates where p.comparison == .equal {
                 guard case .parameter(let n) = p.value else { continue }
                 let relation = p.column.relation ?? p.column.qualifier.flatMap { block.relation(named: $0) }
                     ?? (block.relations.count == 1 ? block.relations.first : nil)
