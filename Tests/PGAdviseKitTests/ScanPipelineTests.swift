@@ -47,7 +47,8 @@ struct ScanAnalyzeTests {
             ANALYZE readings;
             """)
         let admin = try TestDatabase.adminConnection(database: "pgadvise_kit_scan_analyze")
-        try admin.query("SELECT pg_stat_statements_reset()")
+        // This database only: other suites run their workloads on the same server at the same time.
+        try admin.query("SELECT pg_stat_statements_reset(0, (SELECT oid FROM pg_database WHERE datname = current_database()), 0)")
         for sensor in 1...20 { try admin.query(Self.lookup, [String(sensor)]) }
         let connection = try PostgresConnection(conninfo: dsn, options: SessionOptions())
         var plain = ScanPipeline(connection: connection, top: 5, planStatements: false)
