@@ -11,5 +11,7 @@ public enum ParseErrorRule {
         gives the parser's message and the position it points at. Other files are still linted.
         """,
         solution: "Fix the syntax at the reported position, or keep non-SQL templates out of the linted paths.",
-        scope: .input)
+        scope: .input,
+        triggering: [Example("SELECT id, ↓FROM orders"), Example("SELECT * FROM orders WHERE id = ↓{{ id }}")],
+        nonTriggering: [Example("SELECT id FROM orders WHERE id = $1")])
 }
