@@ -172,32 +172,17 @@ public func renderExplainHTML(_ report: ExplainReport) -> String {
         if !plan.findings.isEmpty { body += "</ol>\n" }
         body += "</section>\n"
     }
-    return """
-        <!DOCTYPE html>
-        <html lang="en">
-        <head>
-        <meta charset="utf-8">
-        <title>pgadvise explain</title>
-        <style>
-        body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1200px; color: #222; padding: 0 1em; }
-        table { border-collapse: collapse; width: 100%; font-size: 13px; }
-        th, td { border-bottom: 1px solid #e3e3e3; padding: 3px 6px; vertical-align: top; text-align: left; }
-        td.n { text-align: right; white-space: nowrap; } td.node { font-family: ui-monospace, monospace; }
+    return htmlDocument(title: "pgadvise explain", style: """
+        th, td { border: 0; border-bottom: 1px solid #e3e3e3; } th { background: none; }
+        td.node { font-family: ui-monospace, monospace; }
         .bar { display: inline-block; width: 80px; height: 8px; background: #eee; margin-right: 6px; vertical-align: middle; }
         .bar span { display: block; height: 8px; background: #d9534f; }
         .badge { display: inline-block; border-radius: 3px; padding: 0 5px; font: 11px system-ui, sans-serif; color: #fff; background: #777; text-decoration: none; }
         .badge.warning { background: #c77c00; } .badge.error { background: #b00020; } .badge.info { background: #3b6fb6; }
-        .sub { color: #666; font-style: italic; } .note { background: #fff6d6; border-left: 4px solid #e0b000; padding: .4em .8em; }
+        .sub { color: #666; font-style: italic; }
         .path { color: #555; font-family: ui-monospace, monospace; font-size: 12px; } .stake { color: #555; margin-left: .5em; }
         pre { background: #f6f6f6; padding: .5em; overflow-x: auto; }
-        </style>
-        </head>
-        <body>
-        \(body)
-        </body>
-        </html>
-
-        """
+        """, body: body)
 }
 
 // `pgadvise explain --compare`.

@@ -186,24 +186,7 @@ public func renderPoolHTML(_ r: PoolReport) -> String {
             + ($0.solution.map { "<br><em>\(htmlEscape($0))</em>" } ?? "") + "</li>"
     }.joined(separator: "\n") + "\n</ul>\n"
     body += "</section>\n"
-    return """
-        <!DOCTYPE html>
-        <html lang="en">
-        <head>
-        <meta charset="utf-8">
-        <title>\(htmlEscape(poolHeadline(r)))</title>
-        <style>
-        body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1000px; color: #222; padding: 0 1em; }
-        h1 { font-size: 1.5em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; margin-top: 1.6em; }
-        table { border-collapse: collapse; margin: .5em 0 1em; font-size: 13px; }
-        th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: left; } th { background: #f3f3f3; }
-        svg text { font: 11px system-ui, sans-serif; fill: #333; }
-        </style>
-        </head>
-        <body>
-        \(body)</body>
-        </html>
-        """
+    return htmlDocument(title: poolHeadline(r), body: body)
 }
 
 /// Throughput (left axis, bars' line in blue) and p95 (right axis, orange) against clients on a

@@ -182,30 +182,10 @@ public func renderWeeklyReportHTML(_ r: WeeklyReport, top: Int = 10) -> String {
         }
         body += "</section>\n"
     }
-    return """
-        <!DOCTYPE html>
-        <html lang="en">
-        <head>
-        <meta charset="utf-8">
-        <title>pgadvise weekly report \(htmlEscape(r.week))</title>
-        <style>
-        body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; padding: 0 1em; }
-        h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; margin-top: 2em; }
-        table { border-collapse: collapse; width: 100%; margin: .5em 0 1em; font-size: 13px; }
-        th, td { border: 1px solid #ddd; padding: 3px 6px; vertical-align: top; }
-        th { background: #f3f3f3; } td.n { text-align: right; white-space: nowrap; }
-        code { font: 12px ui-monospace, monospace; word-break: break-word; }
-        .note { background: #fff6d6; border-left: 4px solid #e0b000; padding: .4em .8em; }
+    return htmlDocument(title: "pgadvise weekly report \(r.week)", style: """
         .up { color: #b00020; } .down { color: #11703a; }
-        svg text { font: 11px system-ui, sans-serif; fill: #333; }
         .legend span { display: inline-block; width: 12px; height: 12px; margin: 0 4px 0 12px; vertical-align: middle; }
-        </style>
-        </head>
-        <body>
-        \(body)</body>
-        </html>
-
-        """
+        """, body: body)
 }
 
 private let previousColor = "#b8b8b8", currentColor = "#3b6fb6"
