@@ -21,12 +21,15 @@ public struct StatementMeasurement: Codable, Sendable, Equatable {
     public var beforeCutOff: Bool?
     /// The same for the run with the index: `afterMs` is the timeout, a lower bound (a regression).
     public var afterCutOff: Bool?
+    /// EXPLAIN (ANALYZE, BUFFERS) of a median run without and with the index, compared node by node
+    /// (as `pgadvise explain --compare` shows it); nil when a side was cut off.
+    public var plans: PlanComparison?
 
     public init(beforeMs: Double, afterMs: Double, beforeBuffers: Double, afterBuffers: Double, runs: Int,
-                parameters: [String] = [], beforeCutOff: Bool? = nil, afterCutOff: Bool? = nil) {
+                parameters: [String] = [], beforeCutOff: Bool? = nil, afterCutOff: Bool? = nil, plans: PlanComparison? = nil) {
         self.beforeMs = beforeMs; self.afterMs = afterMs; self.beforeBuffers = beforeBuffers
         self.afterBuffers = afterBuffers; self.runs = runs; self.parameters = parameters
-        self.beforeCutOff = beforeCutOff; self.afterCutOff = afterCutOff
+        self.beforeCutOff = beforeCutOff; self.afterCutOff = afterCutOff; self.plans = plans
     }
 }
 

@@ -158,6 +158,7 @@ public enum IndexAdviceRenderer {
             if let m = s.measured { figures += ", \(measuredBefore(m)) -> \(measuredAfter(m))" }
             if let custom = s.customPlan { figures += ", custom plan for \(custom)" }
             lines.append(wrap("   - \(s.fingerprint) \(figures)", width: width, indent: "     "))
+            if let plans = s.measured?.plans { lines.append(wrap("     Plan: " + plans.verdict, width: width, indent: "       ")) }
             lines.append("     > " + truncate(s.text, to: width - 7))
         }
         let writes = rec.writeOverhead?.statements ?? []
@@ -230,6 +231,7 @@ public enum IndexAdviceRenderer {
             for s in rec.statements {
                 var measured = s.measured.map { "\(measuredBefore($0)) → \(measuredAfter($0))" } ?? ""
                 if let custom = s.customPlan { measured += (measured.isEmpty ? "" : "; ") + "custom plan for " + markdownCell(custom) }
+                if let plans = s.measured?.plans { measured += "; plan: " + markdownCell(plans.verdict) }
                 out += "| `\(s.fingerprint)` | \(formatCount(s.calls)) | \(s.estimatedCostBefore.map(cost) ?? "") | "
                     + "\(s.estimatedCostAfter.map(cost) ?? "") | \(measured) | \(markdownCodeCell(truncate(s.text, to: 120))) |\n"
             }

@@ -111,6 +111,16 @@ struct IndexesCommandTests {
         #expect(figures["runs"] as? Int == 3)
         let beforeMs = try #require(figures["beforeMs"] as? Double), afterMs = try #require(figures["afterMs"] as? Double)
         #expect(afterMs < beforeMs)
+        // Each served statement carries its plans without and with the index, compared as `explain --compare` does.
+        let served = try #require((measuredRec["statements"] as? [[String: Any]])?.first?["measured"] as? [String: Any])
+        let plans = try #require(served["plans"] as? [String: Any])
+        let changes = try #require(plans["changes"] as? [[String: Any]])
+        #expect(changes.contains { $0["summary"] as? String == "Seq Scan on tickets → Index Scan using tickets_assignee_idx on tickets" }
+                || changes.contains { ($0["summary"] as? String)?.hasPrefix("Seq Scan on tickets → Bitmap Heap Scan on tickets") == true },
+                "\(changes.map { $0["summary"] ?? "" })")
+        #expect((plans["verdict"] as? String)?.hasPrefix("Faster: ") == true, "\(plans["verdict"] ?? "")")
+        let text = try runPGAdvise(["indexes", dsn, "--measure", "--measure-runs", "1"])
+        #expect(text.stdout.contains("     Plan: Faster: "), "\(text.stdout)")
         #expect(try writableState("pgadvise_indexes_cli_json").indexes == before.indexes)
     }
 

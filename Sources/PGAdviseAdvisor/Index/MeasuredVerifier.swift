@@ -29,6 +29,8 @@ struct MeasuredVerifier {
         var indexNames: Set<String> = []
         /// The run was cancelled by the statement timeout: `ms` is that timeout, a lower bound.
         var cutOff = false
+        /// The plan of the run whose time is nearest the median (nil when cut off).
+        var plan: Plan?
     }
 
     /// `statements` pairs each statement with the values for its `$n` (empty when it has none).
@@ -86,7 +88,7 @@ struct MeasuredVerifier {
             results[statement.query.fingerprint] = StatementMeasurement(
                 beforeMs: first.ms, afterMs: after.ms, beforeBuffers: first.buffers, afterBuffers: after.buffers,
                 runs: runs, parameters: values.first ?? [], beforeCutOff: first.cutOff ? true : nil,
-                afterCutOff: after.cutOff ? true : nil)
+                afterCutOff: after.cutOff ? true : nil, plans: Self.comparison(first, after))
         }
         let size = try connection.query("SELECT pg_relation_size(c.oid) AS bytes FROM pg_class c WHERE c.relname = $1 AND c.relkind = 'i'",
                                         [name]).records.first?.int("bytes")
@@ -140,14 +142,22 @@ struct MeasuredVerifier {
             }
             if run > 0 { timings.append(timing) }
         }
-        return Timing(ms: median(timings.map(\.ms)), buffers: median(timings.map(\.buffers)),
-                      indexNames: timings.reduce(into: Set<String>()) { $0.formUnion($1.indexNames) })
+        let medianMs = median(timings.map(\.ms))
+        return Timing(ms: medianMs, buffers: median(timings.map(\.buffers)),
+                      indexNames: timings.reduce(into: Set<String>()) { $0.formUnion($1.indexNames) },
+                      plan: timings.min { abs($0.ms - medianMs) < abs($1.ms - medianMs) }?.plan)
+    }
+
+    /// The before and after plans of a statement compared, as `explain --compare` shows them.
+    static func comparison(_ before: Timing, _ after: Timing) -> PlanComparison? {
+        guard let old = before.plan, let new = after.plan else { return nil }
+        return PlanComparer.compare(before: old, after: new, beforeSource: "without the index", afterSource: "with the index")
     }
 
     static func timing(explainAnalyzeJSON: String) -> Timing? {
         guard let plan = try? ExplainParser.parse(explainAnalyzeJSON), let ms = plan.executionTimeMs else { return nil }
         let buffers = Double((plan.root.sharedHitBlocks ?? 0) + (plan.root.sharedReadBlocks ?? 0))
-        return Timing(ms: ms, buffers: buffers, indexNames: Set(plan.root.allNodes.compactMap(\.indexName)))
+        return Timing(ms: ms, buffers: buffers, indexNames: Set(plan.root.allNodes.compactMap(\.indexName)), plan: plan)
     }
 }
 
