@@ -50,11 +50,15 @@ public struct PlanNode: Codable, Sendable, Equatable {
     public var groupKey: [String]?
 
     // Conditions, each under its own name.
-    public var indexCond: String?
-    public var recheckCond: String?
-    public var hashCond: String?
-    public var mergeCond: String?
-    public var joinFilter: String?
+    public var indexCond: String? { didSet { refreshIndexCondition() } }
+    public var recheckCond: String? { didSet { refreshIndexCondition() } }
+    public var hashCond: String? { didSet { refreshIndexCondition() } }
+    public var mergeCond: String? { didSet { refreshIndexCondition() } }
+    public var joinFilter: String? { didSet { refreshIndexCondition() } }
+    /// How rows were found: the index, recheck, hash or merge condition, else the join filter. Kept
+    /// (and encoded) because scan's JSON has carried it since its first version; the conditions
+    /// above say which is which.
+    public private(set) var indexCondition: String?
     public var oneTimeFilter: String?
     public var rowsRemovedByJoinFilter: Double?
     public var rowsRemovedByIndexRecheck: Double?
@@ -116,10 +120,12 @@ public struct PlanNode: Codable, Sendable, Equatable {
         self.filter = filter; self.indexCond = indexCondition; self.rowsRemovedByFilter = rowsRemovedByFilter
         self.sortKeys = sortKeys; self.sortMethod = sortMethod; self.sharedHitBlocks = sharedHitBlocks
         self.sharedReadBlocks = sharedReadBlocks; self.children = children
+        self.indexCondition = indexCondition
     }
 
-    /// How rows were found: the index, recheck, hash or merge condition, else the join filter.
-    public var indexCondition: String? { indexCond ?? recheckCond ?? hashCond ?? mergeCond ?? joinFilter }
+    private mutating func refreshIndexCondition() {
+        indexCondition = indexCond ?? recheckCond ?? hashCond ?? mergeCond ?? joinFilter
+    }
 
     /// This node and every node below it, depth first.
     public var allNodes: [PlanNode] { [self] + children.flatMap { $0.allNodes } }
