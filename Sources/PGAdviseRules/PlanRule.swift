@@ -1,6 +1,5 @@
 import Foundation
 import PGAdviseCore
-import PGAdviseReport
 import PGAdviseSQL
 
 /// An insight about one EXPLAIN plan. It reads the analyzed plan (figures computed once, see

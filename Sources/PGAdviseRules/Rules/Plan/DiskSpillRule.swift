@@ -1,5 +1,4 @@
 import PGAdviseCore
-import PGAdviseReport
 
 /// A sort, hash, hash aggregate or materialize that did not fit in `work_mem` and wrote to disk.
 public struct DiskSpillRule: PlanRule {

@@ -1,5 +1,4 @@
 import PGAdviseCore
-import PGAdviseReport
 
 /// JIT compilation that takes a large share of a short execution.
 public struct JITOverheadRule: PlanRule {

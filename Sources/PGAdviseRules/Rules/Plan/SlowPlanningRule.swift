@@ -1,5 +1,4 @@
 import PGAdviseCore
-import PGAdviseReport
 
 /// Planning that takes longer than the execution it plans, and long in itself.
 public struct SlowPlanningRule: PlanRule {
