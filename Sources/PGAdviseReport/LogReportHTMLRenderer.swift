@@ -21,6 +21,7 @@ public func renderLogReportHTML(_ report: LogReport, top: Int = 10) -> String {
     if let latency = report.latencyDistribution { body += section("Latency distribution", latencyChart(latency)) }
     body += htmlQueries(Array(report.queries.prefix(top)))
     body += htmlFindings(report.findings)
+    if let plans = report.planInsights, !plans.isEmpty { body += htmlPlanInsights(Array(plans.prefix(top))) }
     body += htmlEvents(report, top: top)
     if let bouncer = report.pgbouncer { body += htmlPgBouncer(bouncer, top: top) }
     return """
@@ -157,6 +158,17 @@ private func htmlFindings(_ findings: [Finding]) -> String {
         html += "</li>\n"
     }
     return section("Findings", html + "</ul>\n")
+}
+
+private func htmlPlanInsights(_ plans: [LogPlanInsights]) -> String {
+    var html = ""
+    for group in plans {
+        html += "<p><code>\(htmlEscape(planInsightsHeading(group)))</code></p>\n"
+        html += table(planInsightHeaders, group.insights.map { insight in
+            planInsightCells(insight).enumerated().map { ($1, $0 == 2 || $0 == 3) }
+        })
+    }
+    return section("Plan insights (auto_explain)", html)
 }
 
 private func htmlEvents(_ report: LogReport, top: Int) -> String {

@@ -19,6 +19,9 @@ public struct LogAnalysisOptions: Sendable {
     public var blockSize: Int = 16 << 20
     /// Called after each block with the input's name and the bytes read so far (for a progress line).
     public var progress: (@Sendable (String, Int64) -> Void)?
+    /// The plan insights, run on every auto_explain plan as it is read (the rules live above this
+    /// target): the plan as logged → findings. Nil: plans are kept as samples but not judged.
+    public var planInsights: (@Sendable (String) -> [Finding])?
 
     public init() {}
 }
@@ -267,6 +270,7 @@ public final class LogAnalyzer {
         var queries: [QueryStats] = []
         var tempStatements: [TempFileStatement] = []
         var lockStatements: [LockWaitStatement] = []
+        var planInsights: [LogPlanInsights] = []
         for fp in order {
             guard let (k, parsed) = byFingerprint[fp] else { continue }
             let normalized: String
@@ -304,6 +308,9 @@ public final class LogAnalyzer {
             if let f = sample?.file, let index = Int(f), index < files.count { sample?.file = files[index].path }
             q.slowest = sample
             queries.append(q)
+            if !k.planInsights.isEmpty {
+                planInsights.append(judgedPlans(k, fingerprint: fp, normalized: normalized, query: q))
+            }
         }
         queries.sort { a, b in
             if a.totalMs != b.totalMs { return a.totalMs > b.totalMs }
@@ -369,7 +376,28 @@ public final class LogAnalyzer {
         report.nPlusOne = nPlusOne
         report.timeline = timeline(all.timeline.minutes, zone: zone)
         if all.timedStatements > 0 { report.latencyDistribution = all.timeline.latency }
+        if !planInsights.isEmpty {
+            report.planInsights = planInsights.sorted {
+                ($0.insights.first?.finding.exclusiveMs ?? 0, $1.fingerprint) > ($1.insights.first?.finding.exclusiveMs ?? 0, $0.fingerprint)
+            }
+        }
         return report
+    }
+
+    /// One fingerprint's worst occurrence of each plan insight, pointed at its statement and log line.
+    private func judgedPlans(_ k: KeyStats, fingerprint: String, normalized: String, query: QueryStats) -> LogPlanInsights {
+        let insights = k.planInsights.values.map { occurrence -> LogPlanInsight in
+            var located = occurrence
+            located.finding.fingerprint = fingerprint
+            located.finding.calls = query.calls
+            located.finding.totalMs = query.totalMs
+            if let index = located.finding.file.flatMap({ Int($0) }), index < files.count { located.finding.file = files[index].path }
+            return located
+        }.sorted { a, b in
+            a.finding.severity != b.finding.severity ? a.finding.severity > b.finding.severity : a.isWorse(than: b)
+        }
+        return LogPlanInsights(fingerprint: fingerprint, normalized: normalized, calls: query.calls, totalMs: query.totalMs,
+                               plans: k.planCalls, insights: insights)
     }
 
     /// Minute buckets folded into the bucket size the log's span calls for, empty ones filled in.

@@ -27,6 +27,8 @@ final class KeyStats {
     var plan: String?
     var planCalls = 0
     var planTotalMs = 0.0
+    /// Each plan insight's worst occurrence in this key's plans: at most one per rule, whatever the log's size.
+    var planInsights: [String: LogPlanInsight] = [:]
 
     init(key: [UInt8], hash: UInt64, representative: String) {
         self.key = key
@@ -59,6 +61,11 @@ final class KeyStats {
         if other.planMs > planMs { planMs = other.planMs; plan = other.plan }
         planCalls += other.planCalls
         planTotalMs += other.planTotalMs
+        for (rule, occurrence) in other.planInsights { record(occurrence, rule: rule) }
+    }
+
+    func record(_ occurrence: LogPlanInsight, rule: String) {
+        planInsights[rule] = planInsights[rule].map { $0.combined(with: occurrence) } ?? occurrence
     }
 }
 
@@ -233,7 +240,7 @@ final class LogWorker {
                 parseBindMs += duration
             }
         } else if body.hasPrefix("plan:") {
-            autoExplain(body.dropFirst(5), duration)
+            autoExplain(body.dropFirst(5), duration, line: event.line)
         } else if body.isEmpty || body[0] == 0x0A {
             // log_duration / log_statement pairs: the text came earlier from the same session.
             guard !event.session.isEmpty else { return }
@@ -410,7 +417,7 @@ final class LogWorker {
 
     // MARK: auto_explain
 
-    private func autoExplain(_ body: ByteSlice, _ duration: Double) {
+    private func autoExplain(_ body: ByteSlice, _ duration: Double, line: Int) {
         let text = body.messageString.trimmingWhitespace()
         let query: String
         if text.hasPrefix("{") {
@@ -438,6 +445,13 @@ final class LogWorker {
         if duration > k.planMs {
             k.planMs = duration
             k.plan = text
+        }
+        // Judged now, as it is read: only each insight's worst occurrence is kept, not every plan.
+        for finding in options.planInsights?(text) ?? [] {
+            var located = finding
+            located.file = String(fileIndex)
+            located.line = line
+            k.record(LogPlanInsight(finding: located, durationMs: duration), rule: finding.rule)
         }
     }
 
