@@ -21,8 +21,10 @@ public struct LogsPipeline {
         for path in paths { try analyzer.add(path: path) }
         var report = try analyzer.report()
         let planFindings = (report.planInsights ?? []).flatMap { $0.insights.map(\.finding) }
-        report.findings = (report.findings + RuleEngine.check(bursts: report.nPlusOne ?? []) + Self.queryRuleFindings(report) + planFindings)
-            .sortedByImpact()
+        // The connection rules judge the log's sessions as they judge pool's and scan's observations.
+        let sessionFindings = report.sessions.sessionCounters.map { applyConnectionRules(PoolObservation(sessionsInWindow: $0)) } ?? []
+        report.findings = (report.findings + RuleEngine.check(bursts: report.nPlusOne ?? []) + Self.queryRuleFindings(report)
+            + planFindings + sessionFindings).sortedByImpact()
         return report
     }
 

@@ -74,9 +74,7 @@ private func htmlSummary(_ report: LogReport) -> String {
     facts.append(("Lock waits", formatCount(report.lockWaits.waits)))
     facts.append(("Checkpoints", "\(report.checkpoints.completed) completed, \(formatCount(report.checkpoints.buffersWritten)) buffers written"))
     facts.append(("Autovacuum", "\(report.autovacuum.vacuums) vacuums, \(report.autovacuum.analyzes) analyzes"))
-    var sessions = "\(formatCount(report.sessions.connectionsAuthorized)) connections, \(formatCount(report.sessions.disconnections)) disconnections"
-    if let mean = report.sessions.meanSessionMs { sessions += ", mean session \(formatDuration(ms: mean))" }
-    facts.append(("Sessions", sessions))
+    facts.append(("Sessions", sessionFacts(report.sessions)))
     return section("Summary", "<table>\n" + facts.map { "<tr><th>\(htmlEscape($0.0))</th><td>\(htmlEscape($0.1))</td></tr>\n" }.joined() + "</table>\n")
 }
 
@@ -208,7 +206,7 @@ private func htmlEvents(_ report: LogReport, top: Int) -> String {
         for (title, counts) in [("Database", ss.byDatabase), ("User", ss.byUser), ("Application", ss.byApplication)] where !counts.isEmpty {
             sessions += table(["Connections", title], counts.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(top).map { [(formatCount($0.value), true), ($0.key, false)] })
         }
-        html += section("Sessions", "<p>\(htmlEscape("\(formatCount(ss.connectionsAuthorized)) connections, \(formatCount(ss.disconnections)) disconnections, longest session \(formatDuration(ms: ss.maxSessionMs))"))</p>\n" + sessions)
+        html += section("Sessions", "<p>\(htmlEscape(sessionFacts(ss)))</p>\n" + sessions)
     }
     return html
 }

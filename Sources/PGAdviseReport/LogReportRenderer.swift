@@ -30,10 +30,7 @@ public func renderLogReportText(_ report: LogReport, top: Int = 10, width: Int =
         + (report.lockWaits.acquired > 0 ? ", \(report.lockWaits.acquired) acquired after \(formatDuration(ms: report.lockWaits.acquiredWaitMs))" : "")))
     facts.append(("Checkpoints", "\(report.checkpoints.completed) completed, \(formatCount(report.checkpoints.buffersWritten)) buffers written"))
     facts.append(("Autovacuum", "\(report.autovacuum.vacuums) vacuums, \(report.autovacuum.analyzes) analyzes"))
-    let ss = report.sessions
-    var sessionText = "\(formatCount(ss.connectionsAuthorized)) connections, \(formatCount(ss.disconnections)) disconnections"
-    if let mean = ss.meanSessionMs { sessionText += ", mean session \(formatDuration(ms: mean)), longest \(formatDuration(ms: ss.maxSessionMs))" }
-    facts.append(("Sessions", sessionText))
+    for (n, part) in sessionFactParts(report.sessions).enumerated() { facts.append((n == 0 ? "Sessions" : "", part)) }
     for (k, v) in facts { out.append(clip("  " + k.padding(toLength: 16, withPad: " ", startingAt: 0) + v, width)) }
 
     func queryTable(_ title: String, _ queries: [QueryStats]) {
@@ -157,6 +154,7 @@ public func renderLogReportMarkdown(_ report: LogReport, top: Int = 10) -> Strin
     out += "| Checkpoints | \(report.checkpoints.completed) |\n"
     out += "| Autovacuum | \(report.autovacuum.vacuums) vacuums, \(report.autovacuum.analyzes) analyzes |\n"
     out += "| Connections | \(formatCount(report.sessions.connectionsAuthorized)) |\n"
+    out += "| Sessions | \(markdownCell(sessionFacts(report.sessions))) |\n"
     out += "\n## Top queries by total time\n\n| Total | Calls | Mean | p95 | Max | Query |\n|---:|---:|---:|---:|---:|---|\n"
     for q in report.queries.prefix(top) {
         out += "| \(formatDuration(ms: q.totalMs)) | \(formatCount(q.calls)) | \(formatDuration(ms: q.meanMs)) | "
@@ -189,6 +187,25 @@ public func renderLogReportMarkdown(_ report: LogReport, top: Int = 10) -> Strin
     if !s.notes.isEmpty { out += "\n## Notes\n\n" + s.notes.map { "- " + $0 }.joined(separator: "\n") + "\n" }
     return out
 }
+
+/// Sessions: counts and the rate of new ones, how long they last, and the most open at once.
+func sessionFactParts(_ ss: SessionSummary) -> [String] {
+    var parts = ["\(formatCount(ss.connectionsAuthorized)) connections, \(formatCount(ss.disconnections)) disconnections"
+        + (ss.sessionsPerSecond.map { String(format: ", %.2f new per second", $0) } ?? "")]
+    if let mean = ss.meanSessionMs {
+        var lengths = "sessions last"
+        if let median = ss.medianSessionMs, let p95 = ss.p95SessionMs {
+            lengths += " \(formatDuration(ms: median)) (median), \(formatDuration(ms: p95)) (p95),"
+        }
+        parts.append(lengths + " \(formatDuration(ms: mean)) on average, longest \(formatDuration(ms: ss.maxSessionMs))")
+    }
+    if let peak = ss.peakConcurrentSessions {
+        parts.append("at most \(formatCount(peak)) open at once" + (ss.peakConcurrentAt.map { " (\($0))" } ?? ""))
+    }
+    return parts
+}
+
+func sessionFacts(_ ss: SessionSummary) -> String { sessionFactParts(ss).joined(separator: "; ") }
 
 let planInsightHeaders = ["Severity", "Insight", "At stake", "Run", "Node", "Log line"]
 

@@ -57,3 +57,17 @@ import PGAdviseTestSupport
         #expect(dom.contains("-:61"))
     }
 }
+
+/// The sessions section of `pgadvise logs` on a log of short sessions.
+@Suite struct LogsSessionsCommandTests {
+    @Test func textNamesRateLengthsAndPeak() throws {
+        let out = try runPGAdvise(["logs", RepositoryPaths.fixture("logs/stderr-churn.log").path])
+        #expect(out.exitCode == 0, "\(out.stderr)")
+        #expect(out.stdout.contains("  Sessions        61 connections, 61 disconnections, 168.04 new per second\n"))
+        #expect(out.stdout.contains("8.9 ms on average, longest 25.0 ms\n"))
+        #expect(out.stdout.contains("at most 4 open at once (2026-12-06 01:38:21.984 UTC)\n"))
+        #expect(out.stdout.contains("[WARNING] connection-churn: 168.0 new sessions per second"))
+        let markdown = try runPGAdvise(["logs", RepositoryPaths.fixture("logs/stderr-churn.log").path, "--format", "markdown"])
+        #expect(markdown.stdout.contains("| Sessions | 61 connections, 61 disconnections, 168.04 new per second; sessions last "))
+    }
+}

@@ -366,8 +366,7 @@ public final class LogAnalyzer {
         autovacuum.tables = all.maintenance.autovacuum.values.sorted { ($0.vacuums + $0.analyzes, $1.table) > ($1.vacuums + $1.analyzes, $0.table) }
         autovacuum.vacuums = autovacuum.tables.reduce(0) { $0 + $1.vacuums }
         autovacuum.analyzes = autovacuum.tables.reduce(0) { $0 + $1.analyzes }
-        var sessions = all.sessions.summary
-        if sessions.disconnections > 0 { sessions.meanSessionMs = sessions.totalSessionMs / Double(sessions.disconnections) }
+        let sessions = all.sessions.finished(firstMs: all.firstMs, lastMs: all.lastMs, zone: zone)
 
         var report = LogReport(schemaVersion: 1, summary: summary, queries: queries, findings: [],
                          slowestStatements: Array(slowest), errors: errors, tempFiles: temp, lockWaits: locks,

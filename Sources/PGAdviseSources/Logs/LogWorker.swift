@@ -187,7 +187,7 @@ final class LogWorker {
             } else if message.hasPrefix("execute "), let colon = message.firstIndex(of: ": ") {
                 _ = recordStatement(message.dropFirst(colon + 2), duration: nil, ms, event)
             } else {
-                otherLog(message)
+                otherLog(message, ms)
             }
         } else if event.severity.isError {
             recordError(event, ms)
@@ -405,9 +405,9 @@ final class LogWorker {
 
     // MARK: Other LOG lines
 
-    private func otherLog(_ message: ByteSlice) {
+    private func otherLog(_ message: ByteSlice, _ ms: Double?) {
         guard message.count > 8 else { return }
-        if sessions.consume(message) { return }
+        if sessions.consume(message, ms: ms) { return }
         switch maintenance.consume(message) {
         case .tempFile(let bytes): previous = .tempFile(bytes)
         case .lockWait: previous = .lockWait
