@@ -15,6 +15,9 @@ public struct LogAnalysisOptions: Sendable {
     public var nPlusOneMaxGapMs: Double = 1000
     /// How many slowest statements to keep.
     public var slowestCount: Int = 20
+    /// Distinct pre-normalised statement texts kept in the pre-scan cache (over all cores); beyond it
+    /// the least recently used are folded into their fingerprint's figures. About 1 kB each.
+    public var keyCacheCapacity: Int = 50_000
     /// Bytes read per block (the unit of streaming and of parallel work).
     public var blockSize: Int = 16 << 20
     /// Called after each block with the input's name and the bytes read so far (for a progress line).
@@ -242,30 +245,17 @@ public final class LogAnalyzer {
     public func report() throws -> LogReport {
         for (_, run) in openRuns { closeRun(run) }
         openRuns.removeAll()
+        // Every key folds into its fingerprint's aggregate (libpg_query once per key still cached).
+        for w in workers { w.evictAll() }
         let all = workers[0]
         for w in workers.dropFirst() { all.merge(w) }
-        let statementsFound = all.statements + all.keys.reduce(0) { $0 + ($1.calls == 0 ? $1.planCalls : 0) }
+        let statementsFound = all.statements + all.aggregates.values.reduce(0) { $0 + ($1.calls == 0 ? $1.planCalls : 0) }
         guard statementsFound > 0 || all.recognisedRecords > 0 else { throw nothingRecognisedError(all) }
 
-        // Fingerprint each distinct key once, then fold keys into fingerprints.
         var byFingerprint: [String: (stats: KeyStats, parsed: Bool)] = [:]
-        var fingerprintOfKey: [UInt64: String] = [:]
-        var order: [String] = []
-        for k in all.keys {
-            let fingerprint: String
-            let parsed: Bool
-            switch PgQuery.fingerprint(k.representative) {
-            case .success(let fp): fingerprint = fp; parsed = true
-            case .failure: fingerprint = "u" + String(k.hash, radix: 16); parsed = false
-            }
-            fingerprintOfKey[k.hash] = fingerprint
-            if let existing = byFingerprint[fingerprint] {
-                existing.stats.merge(k)
-            } else {
-                byFingerprint[fingerprint] = (k, parsed)
-                order.append(fingerprint)
-            }
-        }
+        for (fingerprint, k) in all.aggregates { byFingerprint[fingerprint] = (k, k.parsed) }
+        let fingerprintOfKey = all.aggregateOfEvictedKey.compactMapValues(\.fingerprint)
+        let order = byFingerprint.keys.sorted()
         let zone = all.zone
         var queries: [QueryStats] = []
         var tempStatements: [TempFileStatement] = []
