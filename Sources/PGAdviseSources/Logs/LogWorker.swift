@@ -35,6 +35,8 @@ final class KeyStats {
     /// The aggregate these figures were merged into (a log_statement waiting for its duration may
     /// still hold this object: it follows the pointer).
     var mergedInto: KeyStats?
+    /// How many keys had entered the cache when this one last moved to the front of the LRU list.
+    var movedAt = 0
 
     /// Where figures recorded now belong: this object, or the aggregate it was merged into.
     var current: KeyStats {
@@ -141,6 +143,7 @@ final class LogWorker {
     private var lruHead: Int32 = -1
     private var lruTail: Int32 = -1
     let keyCapacity: Int
+    private var insertions = 0
     /// Per fingerprint, never evicted: what `report()` turns into queries.
     var aggregates: [String: KeyStats] = [:]
     /// Keys that left the cache → their fingerprint's aggregate: a text seen again after eviction is
@@ -344,7 +347,13 @@ final class LogWorker {
             if let idx = keyIndex[hash] {
                 let k = keys[Int(idx)]
                 if k.key == normalizer.key {
-                    touch(idx)
+                    // A key moved to the front less than an eighth of the cache's insertions ago is
+                    // still near the front: moving it again would cost every hit of a hot statement
+                    // and change its eviction by at most that eighth.
+                    if insertions - k.movedAt > keyCapacity / 8 {
+                        touch(idx)
+                        k.movedAt = insertions
+                    }
                     return (k, hash)
                 }
                 hash &+= 0x9E37_79B9   // a true collision: probe the next slot
@@ -355,6 +364,8 @@ final class LogWorker {
             // would share and then keep alive per distinct text once the normalizer writes its next key.
             let key = normalizer.key.withUnsafeBufferPointer { Array($0) }
             let k = KeyStats(key: key, hash: hash, representative: statement.messageString)
+            insertions += 1
+            k.movedAt = insertions
             let idx: Int32
             if keys.count < keyCapacity {
                 idx = Int32(keys.count)
