@@ -22,6 +22,8 @@ public struct LogReport: Codable, Sendable {
     public var timeline: LogTimeline?
     /// How many timed statements fell in each duration range.
     public var latencyDistribution: LatencyDistribution?
+    /// The plan insights on the auto_explain plans of each fingerprint (present when the log holds plans).
+    public var planInsights: [LogPlanInsights]?
 
     public init(schemaVersion: Int, summary: LogSummary, queries: [QueryStats], findings: [Finding],
                 slowestStatements: [QuerySample], errors: [LogErrorGroup], tempFiles: TempFileSummary,
@@ -34,6 +36,54 @@ public struct LogReport: Codable, Sendable {
     }
 
     public var workload: Workload { Workload(source: .logs, queries: queries) }
+}
+
+/// What the plan insights found in the auto_explain plans logged for one fingerprint.
+public struct LogPlanInsights: Codable, Sendable, Equatable {
+    public var fingerprint: String
+    public var normalized: String
+    /// The statement's executions and total time in the log.
+    public var calls: Int
+    public var totalMs: Double
+    /// auto_explain plans logged for it, and how many of them carried actual figures (log_analyze).
+    public var plans: Int
+    /// One per insight: its worst occurrence, most at stake first.
+    public var insights: [LogPlanInsight]
+
+    public init(fingerprint: String, normalized: String, calls: Int, totalMs: Double, plans: Int, insights: [LogPlanInsight]) {
+        self.fingerprint = fingerprint; self.normalized = normalized; self.calls = calls; self.totalMs = totalMs
+        self.plans = plans; self.insights = insights
+    }
+}
+
+/// One plan insight on one fingerprint: the occurrence with the most time at stake (its finding carries
+/// the node, `exclusiveMs`, and the log `file`/`line` of the plan), the statement's duration in that
+/// run, and how many times the insight appeared in the fingerprint's plans (on any node).
+public struct LogPlanInsight: Codable, Sendable, Equatable {
+    public var finding: Finding
+    public var durationMs: Double
+    public var occurrences: Int
+
+    public init(finding: Finding, durationMs: Double, occurrences: Int = 1) {
+        self.finding = finding; self.durationMs = durationMs; self.occurrences = occurrences
+    }
+
+    /// More time at stake, then a slower run, then earlier in the input (`file` holds a file index
+    /// while the log is read, so the earliest position compares numerically).
+    public func isWorse(than other: LogPlanInsight) -> Bool {
+        let mine = finding.exclusiveMs ?? 0, theirs = other.finding.exclusiveMs ?? 0
+        if mine != theirs { return mine > theirs }
+        if durationMs != other.durationMs { return durationMs > other.durationMs }
+        let position = { (f: Finding) in (Int(f.file ?? "") ?? Int.max, f.line ?? 0) }
+        return position(finding) < position(other.finding)
+    }
+
+    /// The worse of two occurrences of one insight, counting both.
+    public func combined(with other: LogPlanInsight) -> LogPlanInsight {
+        var worst = other.isWorse(than: self) ? other : self
+        worst.occurrences = occurrences + other.occurrences
+        return worst
+    }
 }
 
 public struct LogFileSummary: Codable, Sendable, Equatable {
@@ -187,7 +237,27 @@ public struct SessionSummary: Codable, Sendable, Equatable {
     public var byDatabase: [String: Int] = [:]
     public var byUser: [String: Int] = [:]
     public var byApplication: [String: Int] = [:]
+    /// New sessions per second over the log's time range (authorized connections, or disconnections
+    /// where only log_disconnections is on).
+    public var sessionsPerSecond: Double? = nil
+    /// The log's time range the rate is over, in seconds.
+    public var observedSeconds: Double? = nil
+    /// Session durations of the sessions that ended in the log (log_disconnections), from the latency
+    /// sketch: within 0.8% of the exact value.
+    public var medianSessionMs: Double? = nil
+    public var p95SessionMs: Double? = nil
+    /// The most sessions open at once, from the sessions that ended in the log (each spans its
+    /// `session time` up to its disconnection), and when that was first reached.
+    public var peakConcurrentSessions: Int? = nil
+    public var peakConcurrentAt: String? = nil
     public init() {}
+
+    /// What the connection rules judge churn by: the sessions and their mean length over the log's range.
+    public var sessionCounters: SessionCounters? {
+        guard let seconds = observedSeconds, let rate = sessionsPerSecond, let mean = meanSessionMs else { return nil }
+        let sessions = Int64((rate * seconds).rounded())
+        return SessionCounters(seconds: seconds, sessions: sessions, sessionTimeMs: mean * Double(sessions))
+    }
 }
 
 /// One `stats:` line of PgBouncer (every `stats_period`, 60 s by default): averages over that period.

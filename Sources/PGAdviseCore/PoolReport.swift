@@ -149,6 +149,12 @@ public struct PoolObservation: Codable, Sendable, Equatable {
         self.hashMemMultiplier = hashMemMultiplier
     }
 
+    /// An observation that knows only sessions (a log's connection and disconnection lines): no server
+    /// setting and no sampled window, so only the rules about sessions have anything to judge.
+    public init(sessionsInWindow counters: SessionCounters) {
+        self.init(durationSeconds: counters.seconds, maxConnections: 0, superuserReservedConnections: 0, sessionsInWindow: counters)
+    }
+
     /// Connection slots ordinary roles may use.
     public var usableConnections: Int { maxConnections - superuserReservedConnections - (reservedConnections ?? 0) }
 

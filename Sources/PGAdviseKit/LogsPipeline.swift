@@ -15,12 +15,24 @@ public struct LogsPipeline {
     }
 
     public func run() throws -> LogReport {
+        var options = options
+        if options.planInsights == nil { options.planInsights = Self.planInsights }
         let analyzer = LogAnalyzer(options: options)
         for path in paths { try analyzer.add(path: path) }
         var report = try analyzer.report()
-        report.findings = (report.findings + RuleEngine.check(bursts: report.nPlusOne ?? []) + Self.queryRuleFindings(report))
-            .sortedByImpact()
+        let planFindings = (report.planInsights ?? []).flatMap { $0.insights.map(\.finding) }
+        // The connection rules judge the log's sessions as they judge pool's and scan's observations.
+        let sessionFindings = report.sessions.sessionCounters.map { applyConnectionRules(PoolObservation(sessionsInWindow: $0)) } ?? []
+        report.findings = (report.findings + RuleEngine.check(bursts: report.nPlusOne ?? []) + Self.queryRuleFindings(report)
+            + planFindings + sessionFindings).sortedByImpact()
         return report
+    }
+
+    /// `pgadvise explain`'s insights on one logged plan (text or JSON, `Query Text:` included). A plan
+    /// that cannot be read (cut off, or an auto_explain format pgadvise does not read) gives none.
+    @Sendable static func planInsights(_ loggedPlan: String) -> [Finding] {
+        guard let plans = try? ExplainParser.parseAll(loggedPlan) else { return [] }
+        return ExplainPipeline.explain(plans, source: "").flatMap(\.findings)
     }
 
     /// The query rules on every fingerprint the logs hold, pointed at the log line of its slowest run.

@@ -21,6 +21,7 @@ public func renderLogReportHTML(_ report: LogReport, top: Int = 10) -> String {
     if let latency = report.latencyDistribution { body += section("Latency distribution", latencyChart(latency)) }
     body += htmlQueries(Array(report.queries.prefix(top)))
     body += htmlFindings(report.findings)
+    if let plans = report.planInsights, !plans.isEmpty { body += htmlPlanInsights(Array(plans.prefix(top))) }
     body += htmlEvents(report, top: top)
     if let bouncer = report.pgbouncer { body += htmlPgBouncer(bouncer, top: top) }
     return htmlDocument(title: "pgadvise log analysis", body: body)
@@ -52,9 +53,7 @@ private func htmlSummary(_ report: LogReport) -> String {
     facts.append(("Lock waits", formatCount(report.lockWaits.waits)))
     facts.append(("Checkpoints", "\(report.checkpoints.completed) completed, \(formatCount(report.checkpoints.buffersWritten)) buffers written"))
     facts.append(("Autovacuum", "\(report.autovacuum.vacuums) vacuums, \(report.autovacuum.analyzes) analyzes"))
-    var sessions = "\(formatCount(report.sessions.connectionsAuthorized)) connections, \(formatCount(report.sessions.disconnections)) disconnections"
-    if let mean = report.sessions.meanSessionMs { sessions += ", mean session \(formatDuration(ms: mean))" }
-    facts.append(("Sessions", sessions))
+    facts.append(("Sessions", sessionFacts(report.sessions)))
     return section("Summary", "<table>\n" + facts.map { "<tr><th>\(htmlEscape($0.0))</th><td>\(htmlEscape($0.1))</td></tr>\n" }.joined() + "</table>\n")
 }
 
@@ -138,6 +137,17 @@ private func htmlFindings(_ findings: [Finding]) -> String {
     return section("Findings", html + "</ul>\n")
 }
 
+private func htmlPlanInsights(_ plans: [LogPlanInsights]) -> String {
+    var html = ""
+    for group in plans {
+        html += "<p><code>\(htmlEscape(planInsightsHeading(group)))</code></p>\n"
+        html += table(planInsightHeaders, group.insights.map { insight in
+            planInsightCells(insight).enumerated().map { ($1, $0 == 2 || $0 == 3) }
+        })
+    }
+    return section("Plan insights (auto_explain)", html)
+}
+
 private func htmlEvents(_ report: LogReport, top: Int) -> String {
     var html = ""
     if !report.errors.isEmpty {
@@ -175,7 +185,7 @@ private func htmlEvents(_ report: LogReport, top: Int) -> String {
         for (title, counts) in [("Database", ss.byDatabase), ("User", ss.byUser), ("Application", ss.byApplication)] where !counts.isEmpty {
             sessions += table(["Connections", title], counts.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(top).map { [(formatCount($0.value), true), ($0.key, false)] })
         }
-        html += section("Sessions", "<p>\(htmlEscape("\(formatCount(ss.connectionsAuthorized)) connections, \(formatCount(ss.disconnections)) disconnections, longest session \(formatDuration(ms: ss.maxSessionMs))"))</p>\n" + sessions)
+        html += section("Sessions", "<p>\(htmlEscape(sessionFacts(ss)))</p>\n" + sessions)
     }
     return html
 }

@@ -30,10 +30,7 @@ public func renderLogReportText(_ report: LogReport, top: Int = 10, width: Int =
         + (report.lockWaits.acquired > 0 ? ", \(report.lockWaits.acquired) acquired after \(formatDuration(ms: report.lockWaits.acquiredWaitMs))" : "")))
     facts.append(("Checkpoints", "\(report.checkpoints.completed) completed, \(formatCount(report.checkpoints.buffersWritten)) buffers written"))
     facts.append(("Autovacuum", "\(report.autovacuum.vacuums) vacuums, \(report.autovacuum.analyzes) analyzes"))
-    let ss = report.sessions
-    var sessionText = "\(formatCount(ss.connectionsAuthorized)) connections, \(formatCount(ss.disconnections)) disconnections"
-    if let mean = ss.meanSessionMs { sessionText += ", mean session \(formatDuration(ms: mean)), longest \(formatDuration(ms: ss.maxSessionMs))" }
-    facts.append(("Sessions", sessionText))
+    for (n, part) in sessionFactParts(report.sessions).enumerated() { facts.append((n == 0 ? "Sessions" : "", part)) }
     for (k, v) in facts { out.append(clip("  " + k.padding(toLength: 16, withPad: " ", startingAt: 0) + v, width)) }
 
     func queryTable(_ title: String, _ queries: [QueryStats]) {
@@ -69,6 +66,19 @@ public func renderLogReportText(_ report: LogReport, top: Int = 10, width: Int =
     out.append(renderFindingsText(report.findings, width: width - 2, color: color).split(separator: "\n", omittingEmptySubsequences: false)
         .map { $0.isEmpty ? "" : "  " + $0 }.joined(separator: "\n"))
 
+    if let plans = report.planInsights, !plans.isEmpty {
+        out.append("")
+        out.append("Plan insights (auto_explain), worst occurrence per query")
+        for group in plans.prefix(top) {
+            out.append(wrap(planInsightsHeading(group), width: width, indent: "  "))
+            for insight in group.insights {
+                let c = planInsightCells(insight)
+                out.append(wrap("\(c[0]) \(c[1]): \(c[2]) at stake on \(c[4]), in a \(c[3]) run", width: width, indent: "    "))
+                // The log line in full, however long the path: it is what the reader opens next.
+                out.append("      at " + c[5])
+            }
+        }
+    }
     if !report.errors.isEmpty {
         out.append("")
         out.append("Errors")
@@ -144,6 +154,7 @@ public func renderLogReportMarkdown(_ report: LogReport, top: Int = 10) -> Strin
     out += "| Checkpoints | \(report.checkpoints.completed) |\n"
     out += "| Autovacuum | \(report.autovacuum.vacuums) vacuums, \(report.autovacuum.analyzes) analyzes |\n"
     out += "| Connections | \(formatCount(report.sessions.connectionsAuthorized)) |\n"
+    out += "| Sessions | \(markdownCell(sessionFacts(report.sessions))) |\n"
     out += "\n## Top queries by total time\n\n| Total | Calls | Mean | p95 | Max | Query |\n|---:|---:|---:|---:|---:|---|\n"
     for q in report.queries.prefix(top) {
         out += "| \(formatDuration(ms: q.totalMs)) | \(formatCount(q.calls)) | \(formatDuration(ms: q.meanMs)) | "
@@ -151,6 +162,14 @@ public func renderLogReportMarkdown(_ report: LogReport, top: Int = 10) -> Strin
             + markdownCodeCell(q.normalized) + " |\n"
     }
     out += "\n## Findings\n\n" + renderFindingsMarkdown(report.findings)
+    if let plans = report.planInsights, !plans.isEmpty {
+        out += "\n## Plan insights (auto_explain)\n"
+        for group in plans.prefix(top) {
+            out += "\n" + markdownCell(planInsightsHeading(group)) + "\n\n| " + planInsightHeaders.joined(separator: " | ")
+                + " |\n|---|---|---:|---:|---|---|\n"
+            for insight in group.insights { out += "| " + planInsightCells(insight).map(markdownCell).joined(separator: " | ") + " |\n" }
+        }
+    }
     if !report.errors.isEmpty {
         out += "\n## Errors\n\n| Count | SQLSTATE | Message | Statement |\n|---:|---|---|---|\n"
         for e in report.errors.prefix(top) {
@@ -167,6 +186,43 @@ public func renderLogReportMarkdown(_ report: LogReport, top: Int = 10) -> Strin
     }
     if !s.notes.isEmpty { out += "\n## Notes\n\n" + s.notes.map { "- " + $0 }.joined(separator: "\n") + "\n" }
     return out
+}
+
+/// Sessions: counts and the rate of new ones, how long they last, and the most open at once.
+func sessionFactParts(_ ss: SessionSummary) -> [String] {
+    var parts = ["\(formatCount(ss.connectionsAuthorized)) connections, \(formatCount(ss.disconnections)) disconnections"
+        + (ss.sessionsPerSecond.map { String(format: ", %.2f new per second", $0) } ?? "")]
+    if let mean = ss.meanSessionMs {
+        var lengths = "sessions last"
+        if let median = ss.medianSessionMs, let p95 = ss.p95SessionMs {
+            lengths += " \(formatDuration(ms: median)) (median), \(formatDuration(ms: p95)) (p95),"
+        }
+        parts.append(lengths + " \(formatDuration(ms: mean)) on average, longest \(formatDuration(ms: ss.maxSessionMs))")
+    }
+    if let peak = ss.peakConcurrentSessions {
+        parts.append("at most \(formatCount(peak)) open at once" + (ss.peakConcurrentAt.map { " (\($0))" } ?? ""))
+    }
+    return parts
+}
+
+func sessionFacts(_ ss: SessionSummary) -> String { sessionFactParts(ss).joined(separator: "; ") }
+
+let planInsightHeaders = ["Severity", "Insight", "At stake", "Run", "Node", "Log line"]
+
+/// One query's line above its plan insights (text, Markdown and HTML).
+func planInsightsHeading(_ group: LogPlanInsights) -> String {
+    "\(group.normalized) (\(group.fingerprint): \(formatCount(group.calls)) call\(group.calls == 1 ? "" : "s"), \(formatDuration(ms: group.totalMs)) in all, "
+        + "\(formatCount(group.plans)) plan\(group.plans == 1 ? "" : "s"))"
+}
+
+/// One insight's worst occurrence: severity, rule, time at stake and share, the run's duration, node, file:line.
+func planInsightCells(_ insight: LogPlanInsight) -> [String] {
+    let f = insight.finding
+    var stake = f.exclusiveMs.map { formatDuration(ms: $0) } ?? "-"
+    if let share = f.shareOfExecution { stake += String(format: " (%.0f%%)", share * 100) }
+    let rule = f.rule + (insight.occurrences > 1 ? " (x\(formatCount(insight.occurrences)))" : "")
+    let place = (f.file ?? "") + (f.line.map { ":\($0)" } ?? "")
+    return [f.severity.rawValue, rule, stake, formatDuration(ms: insight.durationMs), f.node ?? "-", place]
 }
 
 /// The PgBouncer section's label/value lines (text and Markdown).

@@ -15,10 +15,16 @@ public struct LogAnalysisOptions: Sendable {
     public var nPlusOneMaxGapMs: Double = 1000
     /// How many slowest statements to keep.
     public var slowestCount: Int = 20
+    /// Distinct pre-normalised statement texts kept in the pre-scan cache (over all cores); beyond it
+    /// the least recently used are folded into their fingerprint's figures. About 1 kB each.
+    public var keyCacheCapacity: Int = 50_000
     /// Bytes read per block (the unit of streaming and of parallel work).
     public var blockSize: Int = 16 << 20
     /// Called after each block with the input's name and the bytes read so far (for a progress line).
     public var progress: (@Sendable (String, Int64) -> Void)?
+    /// The plan insights, run on every auto_explain plan as it is read (the rules live above this
+    /// target): the plan as logged → findings. Nil: plans are kept as samples but not judged.
+    public var planInsights: (@Sendable (String) -> [Finding])?
 
     public init() {}
 }
@@ -239,34 +245,22 @@ public final class LogAnalyzer {
     public func report() throws -> LogReport {
         for (_, run) in openRuns { closeRun(run) }
         openRuns.removeAll()
+        // Every key folds into its fingerprint's aggregate (libpg_query once per key still cached).
+        for w in workers { w.evictAll() }
         let all = workers[0]
         for w in workers.dropFirst() { all.merge(w) }
-        let statementsFound = all.statements + all.keys.reduce(0) { $0 + ($1.calls == 0 ? $1.planCalls : 0) }
+        let statementsFound = all.statements + all.aggregates.values.reduce(0) { $0 + ($1.calls == 0 ? $1.planCalls : 0) }
         guard statementsFound > 0 || all.recognisedRecords > 0 else { throw nothingRecognisedError(all) }
 
-        // Fingerprint each distinct key once, then fold keys into fingerprints.
         var byFingerprint: [String: (stats: KeyStats, parsed: Bool)] = [:]
-        var fingerprintOfKey: [UInt64: String] = [:]
-        var order: [String] = []
-        for k in all.keys {
-            let fingerprint: String
-            let parsed: Bool
-            switch PgQuery.fingerprint(k.representative) {
-            case .success(let fp): fingerprint = fp; parsed = true
-            case .failure: fingerprint = "u" + String(k.hash, radix: 16); parsed = false
-            }
-            fingerprintOfKey[k.hash] = fingerprint
-            if let existing = byFingerprint[fingerprint] {
-                existing.stats.merge(k)
-            } else {
-                byFingerprint[fingerprint] = (k, parsed)
-                order.append(fingerprint)
-            }
-        }
+        for (fingerprint, k) in all.aggregates { byFingerprint[fingerprint] = (k, k.parsed) }
+        let fingerprintOfKey = all.aggregateOfEvictedKey.compactMapValues(\.fingerprint)
+        let order = byFingerprint.keys.sorted()
         let zone = all.zone
         var queries: [QueryStats] = []
         var tempStatements: [TempFileStatement] = []
         var lockStatements: [LockWaitStatement] = []
+        var planInsights: [LogPlanInsights] = []
         for fp in order {
             guard let (k, parsed) = byFingerprint[fp] else { continue }
             let normalized: String
@@ -304,6 +298,9 @@ public final class LogAnalyzer {
             if let f = sample?.file, let index = Int(f), index < files.count { sample?.file = files[index].path }
             q.slowest = sample
             queries.append(q)
+            if !k.planInsights.isEmpty {
+                planInsights.append(judgedPlans(k, fingerprint: fp, normalized: normalized, query: q))
+            }
         }
         queries.sort { a, b in
             if a.totalMs != b.totalMs { return a.totalMs > b.totalMs }
@@ -359,8 +356,7 @@ public final class LogAnalyzer {
         autovacuum.tables = all.maintenance.autovacuum.values.sorted { ($0.vacuums + $0.analyzes, $1.table) > ($1.vacuums + $1.analyzes, $0.table) }
         autovacuum.vacuums = autovacuum.tables.reduce(0) { $0 + $1.vacuums }
         autovacuum.analyzes = autovacuum.tables.reduce(0) { $0 + $1.analyzes }
-        var sessions = all.sessions.summary
-        if sessions.disconnections > 0 { sessions.meanSessionMs = sessions.totalSessionMs / Double(sessions.disconnections) }
+        let sessions = all.sessions.finished(firstMs: all.firstMs, lastMs: all.lastMs, zone: zone)
 
         var report = LogReport(schemaVersion: 1, summary: summary, queries: queries, findings: [],
                          slowestStatements: Array(slowest), errors: errors, tempFiles: temp, lockWaits: locks,
@@ -369,7 +365,28 @@ public final class LogAnalyzer {
         report.nPlusOne = nPlusOne
         report.timeline = timeline(all.timeline.minutes, zone: zone)
         if all.timedStatements > 0 { report.latencyDistribution = all.timeline.latency }
+        if !planInsights.isEmpty {
+            report.planInsights = planInsights.sorted {
+                ($0.insights.first?.finding.exclusiveMs ?? 0, $1.fingerprint) > ($1.insights.first?.finding.exclusiveMs ?? 0, $0.fingerprint)
+            }
+        }
         return report
+    }
+
+    /// One fingerprint's worst occurrence of each plan insight, pointed at its statement and log line.
+    private func judgedPlans(_ k: KeyStats, fingerprint: String, normalized: String, query: QueryStats) -> LogPlanInsights {
+        let insights = k.planInsights.values.map { occurrence -> LogPlanInsight in
+            var located = occurrence
+            located.finding.fingerprint = fingerprint
+            located.finding.calls = query.calls
+            located.finding.totalMs = query.totalMs
+            if let index = located.finding.file.flatMap({ Int($0) }), index < files.count { located.finding.file = files[index].path }
+            return located
+        }.sorted { a, b in
+            a.finding.severity != b.finding.severity ? a.finding.severity > b.finding.severity : a.isWorse(than: b)
+        }
+        return LogPlanInsights(fingerprint: fingerprint, normalized: normalized, calls: query.calls, totalMs: query.totalMs,
+                               plans: k.planCalls, insights: insights)
     }
 
     /// Minute buckets folded into the bucket size the log's span calls for, empty ones filled in.

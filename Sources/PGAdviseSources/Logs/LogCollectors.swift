@@ -167,9 +167,13 @@ struct MaintenanceCollector {
 /// Connections and disconnections (log_connections, log_disconnections).
 struct SessionCollector {
     var summary = SessionSummary()
+    var durations = LatencyHistogram()
+    /// +1 where a session began and -1 where it ended, per millisecond of the log's clock: the running
+    /// sum in time order is the number of open sessions (exact, whatever order the cores saw them in).
+    var concurrencyDeltas: [Int64: Int] = [:]
 
     /// True when the message was a session line.
-    mutating func consume(_ message: ByteSlice) -> Bool {
+    mutating func consume(_ message: ByteSlice, ms: Double?) -> Bool {
         if message.hasPrefix("connection received: ") {
             summary.connectionsReceived += 1
         } else if message.hasPrefix("connection authorized: ") {
@@ -184,11 +188,41 @@ struct SessionCollector {
             if let duration = parseInterval(text.prefix { $0 != " " }) {
                 summary.totalSessionMs += duration
                 summary.maxSessionMs = max(summary.maxSessionMs, duration)
+                durations.record(milliseconds: duration)
+                if let ms {
+                    concurrencyDeltas[Int64((ms - duration).rounded()), default: 0] += 1
+                    concurrencyDeltas[Int64(ms.rounded()), default: 0] -= 1
+                }
             }
         } else {
             return false
         }
         return true
+    }
+
+    /// The summary with the figures that need the whole log: rate over its range, duration percentiles, peak.
+    func finished(firstMs: Double, lastMs: Double, zone: String?) -> SessionSummary {
+        var s = summary
+        let sessions = max(s.connectionsAuthorized, s.disconnections)
+        if s.disconnections > 0 { s.meanSessionMs = s.totalSessionMs / Double(s.disconnections) }
+        if lastMs > firstMs, sessions > 0 {
+            s.observedSeconds = (lastMs - firstMs) / 1000
+            s.sessionsPerSecond = Double(sessions) / ((lastMs - firstMs) / 1000)
+        }
+        if durations.count > 0 {
+            s.medianSessionMs = durations.percentile(0.5).map { min(max($0, 0), s.maxSessionMs) }
+            s.p95SessionMs = durations.percentile(0.95).map { min(max($0, 0), s.maxSessionMs) }
+        }
+        var open = 0, peak = 0, peakAt: Int64? = nil
+        for ms in concurrencyDeltas.keys.sorted() {
+            open += concurrencyDeltas[ms] ?? 0
+            if open > peak { peak = open; peakAt = ms }
+        }
+        if let peakAt {
+            s.peakConcurrentSessions = peak
+            s.peakConcurrentAt = formatWall(Double(peakAt), zone: zone)
+        }
+        return s
     }
 
     mutating func merge(_ other: SessionCollector) {
@@ -197,6 +231,8 @@ struct SessionCollector {
         summary.disconnections += other.summary.disconnections
         summary.totalSessionMs += other.summary.totalSessionMs
         summary.maxSessionMs = max(summary.maxSessionMs, other.summary.maxSessionMs)
+        durations.merge(other.durations)
+        for (ms, delta) in other.concurrencyDeltas { concurrencyDeltas[ms, default: 0] += delta }
         for (k, v) in other.summary.byDatabase { summary.byDatabase[k, default: 0] += v }
         for (k, v) in other.summary.byUser { summary.byUser[k, default: 0] += v }
         for (k, v) in other.summary.byApplication { summary.byApplication[k, default: 0] += v }

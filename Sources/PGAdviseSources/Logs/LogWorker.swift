@@ -27,6 +27,23 @@ final class KeyStats {
     var plan: String?
     var planCalls = 0
     var planTotalMs = 0.0
+    /// Each plan insight's worst occurrence in this key's plans: at most one per rule, whatever the log's size.
+    var planInsights: [String: LogPlanInsight] = [:]
+    /// Set once the key has left the pre-scan cache and its figures joined its fingerprint's aggregate.
+    var fingerprint: String?
+    var parsed = false
+    /// The aggregate these figures were merged into (a log_statement waiting for its duration may
+    /// still hold this object: it follows the pointer).
+    var mergedInto: KeyStats?
+    /// How many keys had entered the cache when this one last moved to the front of the LRU list.
+    var movedAt = 0
+
+    /// Where figures recorded now belong: this object, or the aggregate it was merged into.
+    var current: KeyStats {
+        var k = self
+        while let next = k.mergedInto { k = next }
+        return k
+    }
 
     init(key: [UInt8], hash: UInt64, representative: String) {
         self.key = key
@@ -59,6 +76,11 @@ final class KeyStats {
         if other.planMs > planMs { planMs = other.planMs; plan = other.plan }
         planCalls += other.planCalls
         planTotalMs += other.planTotalMs
+        for (rule, occurrence) in other.planInsights { record(occurrence, rule: rule) }
+    }
+
+    func record(_ occurrence: LogPlanInsight, rule: String) {
+        planInsights[rule] = planInsights[rule].map { $0.combined(with: occurrence) } ?? occurrence
     }
 }
 
@@ -109,8 +131,24 @@ final class LogWorker {
     var normalizer = FastNormalizer()
     let scratch = ScratchBuffer()
 
+    /// The pre-scan cache: the distinct pre-normalised texts (keys) seen lately with their figures, at
+    /// most `keyCapacity`, in least-recently-used order (`lruNext`/`lruPrev` link the slots, the most
+    /// recent at `lruHead`). An evicted key's figures are folded into its fingerprint's aggregate
+    /// (libpg_query, once per key), and only its 64-bit hash stays behind in `aggregateOfEvictedKey`:
+    /// memory grows with fingerprints, not with distinct texts (schema-per-tenant, partition-per-day).
     var keyIndex: [UInt64: Int32] = [:]
     var keys: [KeyStats] = []
+    private var lruPrev: [Int32] = []
+    private var lruNext: [Int32] = []
+    private var lruHead: Int32 = -1
+    private var lruTail: Int32 = -1
+    let keyCapacity: Int
+    private var insertions = 0
+    /// Per fingerprint, never evicted: what `report()` turns into queries.
+    var aggregates: [String: KeyStats] = [:]
+    /// Keys that left the cache → their fingerprint's aggregate: a text seen again after eviction is
+    /// normalised again and its figures go straight to the aggregate.
+    var aggregateOfEvictedKey: [UInt64: KeyStats] = [:]
     var contextIndex: [UInt64: Int32] = [:]
     var contexts: [(database: String, user: String, application: String)] = []
     private var lastContextHash: UInt64 = 0
@@ -141,11 +179,11 @@ final class LogWorker {
     var otherShapeLines = 0
     var sessionRuns: SessionRunTracker
     /// Statements logged by log_statement, waiting for a bare `duration:` line from the same session.
-    private var untimed: [UInt64: Int32] = [:]
+    private var untimed: [UInt64: KeyStats] = [:]
 
     private enum Previous {
         case none
-        case statement(Int32, session: UInt64, newSlowest: Bool)
+        case statement(KeyStats, key: UInt64, session: UInt64, newSlowest: Bool)
         case error(String)
         case tempFile(Int64)
         case lockWait
@@ -154,6 +192,7 @@ final class LogWorker {
 
     init(options: LogAnalysisOptions) {
         self.options = options
+        keyCapacity = max(1, options.keyCacheCapacity / max(1, options.jobs))
         sessionRuns = SessionRunTracker(minCalls: options.nPlusOneMinCalls, maxGapMs: options.nPlusOneMaxGapMs)
     }
 
@@ -172,15 +211,15 @@ final class LogWorker {
             if message.hasPrefix("duration: ") {
                 durationLine(message, ms, &event)
             } else if message.hasPrefix("statement: ") {
-                let idx = recordStatement(message.dropFirst(11), duration: nil, ms, event)
+                let k = recordStatement(message.dropFirst(11), duration: nil, ms, event)
                 if !event.session.isEmpty {
                     if untimed.count > 100_000 { untimed.removeAll(keepingCapacity: true) }   // bounded memory
-                    untimed[hashBytes(UnsafeRawBufferPointer(event.session.buffer))] = idx
+                    untimed[hashBytes(UnsafeRawBufferPointer(event.session.buffer))] = k
                 }
             } else if message.hasPrefix("execute "), let colon = message.firstIndex(of: ": ") {
                 _ = recordStatement(message.dropFirst(colon + 2), duration: nil, ms, event)
             } else {
-                otherLog(message)
+                otherLog(message, ms)
             }
         } else if event.severity.isError {
             recordError(event, ms)
@@ -233,13 +272,13 @@ final class LogWorker {
                 parseBindMs += duration
             }
         } else if body.hasPrefix("plan:") {
-            autoExplain(body.dropFirst(5), duration)
+            autoExplain(body.dropFirst(5), duration, line: event.line)
         } else if body.isEmpty || body[0] == 0x0A {
             // log_duration / log_statement pairs: the text came earlier from the same session.
             guard !event.session.isEmpty else { return }
             let session = hashBytes(UnsafeRawBufferPointer(event.session.buffer))
-            guard let idx = untimed.removeValue(forKey: session) else { return }
-            let k = keys[Int(idx)]
+            guard let waiting = untimed.removeValue(forKey: session) else { return }
+            let k = waiting.current
             timedStatements += 1
             durationTotalMs += duration
             timeline.duration(duration, at: ms)
@@ -255,10 +294,9 @@ final class LogWorker {
     }
 
     @discardableResult
-    private func recordStatement(_ text: ByteSlice, duration: Double?, _ ms: Double?, _ event: LogEvent) -> Int32 {
+    private func recordStatement(_ text: ByteSlice, duration: Double?, _ ms: Double?, _ event: LogEvent) -> KeyStats {
         let statement = text.trimmingTrailingWhitespace()
-        let idx = lookupKey(statement)
-        let k = keys[Int(idx)]
+        let (k, keyHash) = lookupKey(statement)
         statements += 1
         k.calls += 1
         var newSlowest = false
@@ -295,28 +333,115 @@ final class LogWorker {
         if !event.session.isEmpty {
             sawSession = true
             session = hashBytes(UnsafeRawBufferPointer(event.session.buffer))
-            observeRun(session: session, key: k.hash, ms: ms, duration: duration ?? 0, statement: statement, event: event)
+            observeRun(session: session, key: keyHash, ms: ms, duration: duration ?? 0, statement: statement, event: event)
         }
-        previous = .statement(idx, session: session, newSlowest: newSlowest)
-        return idx
+        previous = .statement(k, key: keyHash, session: session, newSlowest: newSlowest)
+        return k
     }
 
-    private func lookupKey(_ statement: ByteSlice) -> Int32 {
+    /// The figures a statement's text adds to, and its key's hash (what N+1 runs compare): its entry in
+    /// the pre-scan cache, its fingerprint's aggregate when the key was evicted, or a new entry.
+    private func lookupKey(_ statement: ByteSlice) -> (KeyStats, UInt64) {
         var hash = normalizer.normalize(statement.buffer)
         while true {
             if let idx = keyIndex[hash] {
-                if keys[Int(idx)].key == normalizer.key { return idx }
+                let k = keys[Int(idx)]
+                if k.key == normalizer.key {
+                    // A key moved to the front less than an eighth of the cache's insertions ago is
+                    // still near the front: moving it again would cost every hit of a hot statement
+                    // and change its eviction by at most that eighth.
+                    if insertions - k.movedAt > keyCapacity / 8 {
+                        touch(idx)
+                        k.movedAt = insertions
+                    }
+                    return (k, hash)
+                }
                 hash &+= 0x9E37_79B9   // a true collision: probe the next slot
                 continue
             }
-            let idx = Int32(keys.count)
+            if let aggregate = aggregateOfEvictedKey[hash] { return (aggregate, hash) }
             // An exact-size copy: `normalizer.key` keeps a 4 kB buffer for reuse, which a plain copy
             // would share and then keep alive per distinct text once the normalizer writes its next key.
             let key = normalizer.key.withUnsafeBufferPointer { Array($0) }
-            keys.append(KeyStats(key: key, hash: hash, representative: statement.messageString))
+            let k = KeyStats(key: key, hash: hash, representative: statement.messageString)
+            insertions += 1
+            k.movedAt = insertions
+            let idx: Int32
+            if keys.count < keyCapacity {
+                idx = Int32(keys.count)
+                keys.append(k)
+                lruPrev.append(-1)
+                lruNext.append(-1)
+            } else {
+                idx = lruTail
+                evict(idx)
+                keys[Int(idx)] = k
+            }
             keyIndex[hash] = idx
-            return idx
+            linkAtHead(idx)
+            return (k, hash)
         }
+    }
+
+    // MARK: Pre-scan cache (LRU)
+
+    private func touch(_ idx: Int32) {
+        guard idx != lruHead else { return }
+        unlink(idx)
+        linkAtHead(idx)
+    }
+
+    private func unlink(_ idx: Int32) {
+        let prev = lruPrev[Int(idx)], next = lruNext[Int(idx)]
+        if prev >= 0 { lruNext[Int(prev)] = next } else { lruHead = next }
+        if next >= 0 { lruPrev[Int(next)] = prev } else { lruTail = prev }
+        lruPrev[Int(idx)] = -1
+        lruNext[Int(idx)] = -1
+    }
+
+    private func linkAtHead(_ idx: Int32) {
+        lruPrev[Int(idx)] = -1
+        lruNext[Int(idx)] = lruHead
+        if lruHead >= 0 { lruPrev[Int(lruHead)] = idx }
+        lruHead = idx
+        if lruTail < 0 { lruTail = idx }
+    }
+
+    /// Takes a key out of the cache, its figures folded into its fingerprint's aggregate.
+    private func evict(_ idx: Int32) {
+        let victim = keys[Int(idx)]
+        unlink(idx)
+        if keyIndex[victim.hash] == idx { keyIndex.removeValue(forKey: victim.hash) }
+        aggregateOfEvictedKey[victim.hash] = fold(victim)
+    }
+
+    /// Every key still cached, folded into the aggregates (before the workers merge and the report).
+    func evictAll() {
+        while lruTail >= 0 { evict(lruTail) }
+        keys.removeAll()
+        lruPrev.removeAll()
+        lruNext.removeAll()
+        keyIndex.removeAll()
+    }
+
+    /// The aggregate of a key's fingerprint, with the key's figures merged in (or the key itself when it
+    /// is the first of its fingerprint). Unparsable text gets a fingerprint of its own key.
+    private func fold(_ k: KeyStats) -> KeyStats {
+        let fingerprint: String
+        let parsed: Bool
+        switch PgQuery.fingerprint(k.representative) {
+        case .success(let fp): fingerprint = fp; parsed = true
+        case .failure: fingerprint = "u" + String(k.hash, radix: 16); parsed = false
+        }
+        if let aggregate = aggregates[fingerprint] {
+            aggregate.merge(k)
+            k.mergedInto = aggregate
+            return aggregate
+        }
+        k.fingerprint = fingerprint
+        k.parsed = parsed
+        aggregates[fingerprint] = k
+        return k
     }
 
     private func contextID(_ event: LogEvent) -> Int32 {
@@ -375,22 +500,22 @@ final class LogWorker {
 
     private func attach(_ severity: LogSeverity, _ text: ByteSlice, _ event: LogEvent) {
         switch (severity, previous) {
-        case (.detail, .statement(let idx, let session, let newSlowest)):
+        case (.detail, .statement(let k, let keyHash, let session, let newSlowest)):
             guard text.hasPrefix("parameters: ") else { return }
             let values = parseParameters(text.dropFirst(12))
-            if newSlowest { keys[Int(idx)].slowest?.parameters = values }
+            if newSlowest { k.slowest?.parameters = values }
             if session != 0 {
-                sessionRuns.parameters(values, hash: hashBytes(UnsafeRawBufferPointer(text.buffer)), session: session, key: keys[Int(idx)].hash)
+                sessionRuns.parameters(values, hash: hashBytes(UnsafeRawBufferPointer(text.buffer)), session: session, key: keyHash)
             }
         case (.statement, .error(let group)):
             errors.attachStatement(text, to: group)
         case (.statement, .tempFile(let bytes)):
-            let k = keys[Int(lookupKey(text.trimmingTrailingWhitespace()))]
+            let k = lookupKey(text.trimmingTrailingWhitespace()).0
             k.tempFiles += 1
             k.tempBytes += bytes
             k.tempMaxBytes = max(k.tempMaxBytes, bytes)
         case (.statement, .lockWait):
-            keys[Int(lookupKey(text.trimmingTrailingWhitespace()))].lockWaits += 1
+            lookupKey(text.trimmingTrailingWhitespace()).0.lockWaits += 1
         default:
             break
         }
@@ -398,9 +523,9 @@ final class LogWorker {
 
     // MARK: Other LOG lines
 
-    private func otherLog(_ message: ByteSlice) {
+    private func otherLog(_ message: ByteSlice, _ ms: Double?) {
         guard message.count > 8 else { return }
-        if sessions.consume(message) { return }
+        if sessions.consume(message, ms: ms) { return }
         switch maintenance.consume(message) {
         case .tempFile(let bytes): previous = .tempFile(bytes)
         case .lockWait: previous = .lockWait
@@ -410,7 +535,7 @@ final class LogWorker {
 
     // MARK: auto_explain
 
-    private func autoExplain(_ body: ByteSlice, _ duration: Double) {
+    private func autoExplain(_ body: ByteSlice, _ duration: Double, line: Int) {
         let text = body.messageString.trimmingWhitespace()
         let query: String
         if text.hasPrefix("{") {
@@ -431,13 +556,19 @@ final class LogWorker {
             query = String(text[text.index(text.startIndex, offsetBy: 12)..<queryEnd])
         }
         var copy = query
-        let idx = copy.withUTF8 { buf in lookupKey(ByteSlice(buf)) }
-        let k = keys[Int(idx)]
+        let k = copy.withUTF8 { buf in lookupKey(ByteSlice(buf)).0 }
         k.planCalls += 1
         k.planTotalMs += duration
         if duration > k.planMs {
             k.planMs = duration
             k.plan = text
+        }
+        // Judged now, as it is read: only each insight's worst occurrence is kept, not every plan.
+        for finding in options.planInsights?(text) ?? [] {
+            var located = finding
+            located.file = String(fileIndex)
+            located.line = line
+            k.record(LogPlanInsight(finding: located, durationMs: duration), rule: finding.rule)
         }
     }
 
@@ -456,19 +587,14 @@ final class LogWorker {
 
     // MARK: Merging
 
+    /// Merges another worker's figures; both must have evicted every key first (`evictAll`).
     func merge(_ other: LogWorker) {
-        for k in other.keys {
-            var hash = k.hash
-            while true {
-                if let idx = keyIndex[hash] {
-                    if keys[Int(idx)].key == k.key { keys[Int(idx)].merge(remapBreakdown(k, from: other)); break }
-                    hash &+= 0x9E37_79B9
-                    continue
-                }
-                keyIndex[hash] = Int32(keys.count)
-                keys.append(remapBreakdown(k, from: other))
-                break
-            }
+        for (fingerprint, k) in other.aggregates.sorted(by: { $0.key < $1.key }) {
+            let remapped = remapBreakdown(k, from: other)
+            if let mine = aggregates[fingerprint] { mine.merge(remapped) } else { aggregates[fingerprint] = remapped }
+        }
+        for (hash, k) in other.aggregateOfEvictedKey {
+            if let fingerprint = k.fingerprint, let mine = aggregates[fingerprint] { aggregateOfEvictedKey[hash] = mine }
         }
         lines += other.lines
         skippedLines += other.skippedLines
