@@ -52,7 +52,7 @@ public struct SeqScanLargeTableRule: ScanRule {
                 guard fraction <= input.thresholds.selectiveFraction else { continue }
                 violations.append(query.weighted(Violation(
                     message: "Sequential scan of \(table.name) (\(formatRows(table.estimatedRows)) rows) keeps about "
-                        + "\(formatRows(max(node.planRows, 1))) rows (\(PGAdviseCore.formatPercent(fraction))) that match \(filter).",
+                        + "\(formatRows(max(node.planRows, 1))) rows (\(formatPercent(fraction))) that match \(filter).",
                     table: table.name.description,
                     details: ["filter": filter, "estimatedRows": String(format: "%.0f", node.planRows)])))
             }

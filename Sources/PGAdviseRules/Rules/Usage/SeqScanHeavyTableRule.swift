@@ -50,7 +50,7 @@ public struct SeqScanHeavyTableRule: ScanRule {
             if !fingerprints.isEmpty { details["statements"] = fingerprints.joined(separator: ",") }
             var violation = Violation(
                 message: "\(table.name) (\(formatRows(table.estimatedRows)) rows, \(formatSize(table.sizeBytes))) was read by "
-                    + "\(formatRows(Double(usage.seqScans))) sequential scans (\(PGAdviseCore.formatPercent(share)) of its scans), "
+                    + "\(formatRows(Double(usage.seqScans))) sequential scans (\(formatPercent(share)) of its scans), "
                     + "\(formatRows(Double(usage.seqTuplesRead))) rows in all.",
                 solution: fingerprints.isEmpty ? nil
                     : Self.generalSolution + " Statements whose plans scan it: \(fingerprints.prefix(5).joined(separator: ", ")).",

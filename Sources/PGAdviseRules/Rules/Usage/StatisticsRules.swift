@@ -105,7 +105,7 @@ public struct StaleStatisticsRule: ScanRule {
             }
             return Violation(
                 message: "\(table.name): \(formatRows(Double(changed))) rows changed since it was last analyzed at \(last) "
-                    + "(\(PGAdviseCore.formatPercent(Double(changed) / rows)) of \(formatRows(rows)) rows); its statistics are stale.",
+                    + "(\(formatPercent(Double(changed) / rows)) of \(formatRows(rows)) rows); its statistics are stale.",
                 solution: autovacuum ? nil
                     : "Analyze it now: autovacuum is off for this table, so nothing else will. Turn it back on "
                         + "(ALTER TABLE ... RESET (autovacuum_enabled)) or analyze after every bulk change.",
