@@ -252,9 +252,41 @@ public final class LogAnalyzer {
         let statementsFound = all.statements + all.aggregates.values.reduce(0) { $0 + ($1.calls == 0 ? $1.planCalls : 0) }
         guard statementsFound > 0 || all.recognisedRecords > 0 else { throw nothingRecognisedError(all) }
 
+        let zone = all.zone
+        let figures = queryFigures(all)
+        let queries = figures.queries
+        let normalizedOf = Dictionary(queries.map { ($0.fingerprint, $0.normalized) }, uniquingKeysWith: { a, _ in a })
+        let fingerprintOfKey = all.aggregateOfEvictedKey.compactMapValues(\.fingerprint)
+        let nPlusOne = nPlusOneBursts(fingerprintOfKey: fingerprintOfKey, normalizedOf: normalizedOf, zone: zone)
+        let summary = summarize(all, queries: queries, statementsFound: statementsFound, nPlusOne: nPlusOne)
+        let slowest = queries.compactMap { $0.slowest }.filter { $0.durationMs != nil }
+            .sorted { ($0.durationMs ?? 0) > ($1.durationMs ?? 0) }.prefix(options.slowestCount)
+        var temp = all.maintenance.temp
+        temp.byStatement = figures.tempStatements.sorted { ($0.totalBytes, $1.fingerprint) > ($1.totalBytes, $0.fingerprint) }
+        var locks = all.maintenance.locks
+        locks.byStatement = figures.lockStatements.sorted { ($0.waits, $1.fingerprint) > ($1.waits, $0.fingerprint) }
+        let sessions = all.sessions.finished(firstMs: all.firstMs, lastMs: all.lastMs, zone: zone)
+
+        var report = LogReport(schemaVersion: jsonSchemaVersion, summary: summary, queries: queries, findings: [],
+                               slowestStatements: Array(slowest), errors: errorGroups(all), tempFiles: temp, lockWaits: locks,
+                               checkpoints: all.maintenance.checkpoints, autovacuum: autovacuumSummary(all), sessions: sessions,
+                               pgbouncer: all.pgbouncer.summary(zone: zone))
+        report.nPlusOne = nPlusOne
+        report.timeline = timeline(all.timeline.minutes, zone: zone)
+        if all.timedStatements > 0 { report.latencyDistribution = all.timeline.latency }
+        if !figures.planInsights.isEmpty {
+            report.planInsights = figures.planInsights.sorted {
+                ($0.insights.first?.finding.exclusiveMs ?? 0, $1.fingerprint) > ($1.insights.first?.finding.exclusiveMs ?? 0, $0.fingerprint)
+            }
+        }
+        return report
+    }
+
+    /// Per fingerprint: its statement figures, its temporary files and lock waits, and its plans' insights.
+    private func queryFigures(_ all: LogWorker)
+        -> (queries: [QueryStats], tempStatements: [TempFileStatement], lockStatements: [LockWaitStatement], planInsights: [LogPlanInsights]) {
         var byFingerprint: [String: (stats: KeyStats, parsed: Bool)] = [:]
         for (fingerprint, k) in all.aggregates { byFingerprint[fingerprint] = (k, k.parsed) }
-        let fingerprintOfKey = all.aggregateOfEvictedKey.compactMapValues(\.fingerprint)
         let order = byFingerprint.keys.sorted()
         let zone = all.zone
         var queries: [QueryStats] = []
@@ -307,10 +339,12 @@ public final class LogAnalyzer {
             if a.calls != b.calls { return a.calls > b.calls }
             return a.fingerprint < b.fingerprint
         }
-        let normalizedOf = Dictionary(queries.map { ($0.fingerprint, $0.normalized) }, uniquingKeysWith: { a, _ in a })
+        return (queries, tempStatements, lockStatements, planInsights)
+    }
 
-        let nPlusOne = nPlusOneBursts(fingerprintOfKey: fingerprintOfKey, normalizedOf: normalizedOf, zone: zone)
-
+    /// The log as a whole: files, lines, statements, errors and bursts counted, and what settings would add.
+    private func summarize(_ all: LogWorker, queries: [QueryStats], statementsFound: Int, nPlusOne: [NPlusOneBurst]) -> LogSummary {
+        let zone = all.zone
         var summary = LogSummary()
         summary.files = files
         summary.statements = statementsFound
@@ -339,38 +373,27 @@ public final class LogAnalyzer {
                 + "log_line_prefix with %p or %c lets pgadvise find N+1 bursts.")
         }
 
-        let slowest = queries.compactMap { $0.slowest }.filter { $0.durationMs != nil }
-            .sorted { ($0.durationMs ?? 0) > ($1.durationMs ?? 0) }.prefix(options.slowestCount)
+        return summary
+    }
 
+    /// Errors grouped by severity, SQLSTATE and message, most frequent first.
+    private func errorGroups(_ all: LogWorker) -> [LogErrorGroup] {
+        let zone = all.zone
         var errors = all.errors.groups.values.map { e in
             LogErrorGroup(severity: e.severity, sqlstate: e.sqlstate, message: e.message, count: e.count, statement: e.statement,
                           firstSeen: formatWall(e.firstMs, zone: zone), file: e.file < files.count ? files[e.file].path : nil,
                           line: e.line)
         }
         errors.sort { ($0.count, $1.file ?? "", $1.line ?? 0) > ($1.count, $0.file ?? "", $0.line ?? 0) }
-        var temp = all.maintenance.temp
-        temp.byStatement = tempStatements.sorted { ($0.totalBytes, $1.fingerprint) > ($1.totalBytes, $0.fingerprint) }
-        var locks = all.maintenance.locks
-        locks.byStatement = lockStatements.sorted { ($0.waits, $1.fingerprint) > ($1.waits, $0.fingerprint) }
+        return errors
+    }
+
+    private func autovacuumSummary(_ all: LogWorker) -> AutovacuumSummary {
         var autovacuum = AutovacuumSummary()
         autovacuum.tables = all.maintenance.autovacuum.values.sorted { ($0.vacuums + $0.analyzes, $1.table) > ($1.vacuums + $1.analyzes, $0.table) }
         autovacuum.vacuums = autovacuum.tables.reduce(0) { $0 + $1.vacuums }
         autovacuum.analyzes = autovacuum.tables.reduce(0) { $0 + $1.analyzes }
-        let sessions = all.sessions.finished(firstMs: all.firstMs, lastMs: all.lastMs, zone: zone)
-
-        var report = LogReport(schemaVersion: 1, summary: summary, queries: queries, findings: [],
-                         slowestStatements: Array(slowest), errors: errors, tempFiles: temp, lockWaits: locks,
-                         checkpoints: all.maintenance.checkpoints, autovacuum: autovacuum, sessions: sessions,
-                         pgbouncer: all.pgbouncer.summary(zone: zone))
-        report.nPlusOne = nPlusOne
-        report.timeline = timeline(all.timeline.minutes, zone: zone)
-        if all.timedStatements > 0 { report.latencyDistribution = all.timeline.latency }
-        if !planInsights.isEmpty {
-            report.planInsights = planInsights.sorted {
-                ($0.insights.first?.finding.exclusiveMs ?? 0, $1.fingerprint) > ($1.insights.first?.finding.exclusiveMs ?? 0, $0.fingerprint)
-            }
-        }
-        return report
+        return autovacuum
     }
 
     /// One fingerprint's worst occurrence of each plan insight, pointed at its statement and log line.
