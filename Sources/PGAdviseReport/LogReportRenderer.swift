@@ -1,11 +1,42 @@
 import Foundation
 import PGAdviseCore
 
-/// `pgadvise logs` as a text report that fits `width` columns.
+/// `pgadvise logs` as a text report that fits `width` columns: what was read and its totals, the
+/// heaviest queries, the findings, then each kind of event the log held.
 public func renderLogReportText(_ report: LogReport, top: Int = 10, width: Int = 100, color: Bool = false) -> String {
-    var out: [String] = []
+    var out = logTextSummary(report, width: width)
+    out += logTextQueries(report, top: top, width: width)
+    out += ["", "Findings", renderFindingsText(report.findings, width: width - 2, color: color)
+        .split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "  " + $0 }.joined(separator: "\n")]
+    out += logTextPlanInsights(report, top: top, width: width)
+    out += logTextEvents(report, top: top, width: width)
+    if let bouncer = report.pgbouncer {
+        out += ["", "PgBouncer"] + facts(pgbouncerFacts(bouncer), width: width)
+        for (title, counts) in pgbouncerMessageTables(bouncer) {
+            var table = TextTable(headers: ["Count", "Message"], alignments: [.right, .left])
+            for c in counts.prefix(top) { table.add([formatCount(c.count), c.message]) }
+            out += ["", title, table.render(width: width, indent: "  ")]
+        }
+    }
+    if !report.summary.notes.isEmpty {
+        out += ["", "Notes"] + report.summary.notes.map { wrap("- " + $0, width: width, indent: "  ") }
+    }
+    return out.joined(separator: "\n")
+}
+
+/// Label and value pairs, the labels in one column.
+private func facts(_ pairs: [(String, String)], width: Int) -> [String] {
+    pairs.map { clip("  " + $0.0.padding(toLength: 16, withPad: " ", startingAt: 0) + $0.1, width) }
+}
+
+/// A titled table, or nothing when it has no row.
+private func tableSection(_ title: String, _ table: TextTable, isEmpty: Bool, width: Int) -> [String] {
+    isEmpty ? [] : ["", title, table.render(width: width, indent: "  ")]
+}
+
+private func logTextSummary(_ report: LogReport, width: Int) -> [String] {
     let s = report.summary
-    out.append("PostgreSQL log analysis: \(formatCount(s.lines)) lines in \(s.files.count) file\(s.files.count == 1 ? "" : "s")")
+    var out = ["PostgreSQL log analysis: \(formatCount(s.lines)) lines in \(s.files.count) file\(s.files.count == 1 ? "" : "s")"]
     for f in s.files {
         var line = "  \(f.path): \(f.format)"
         if let c = f.compression { line += " (\(c))" }
@@ -15,28 +46,25 @@ public func renderLogReportText(_ report: LogReport, top: Int = 10, width: Int =
         if f.skippedLines > 0 { line += ", \(formatCount(f.skippedLines)) not understood" }
         out.append(clip(line, width))
     }
-    out.append("")
-    out.append("Summary")
-    var facts: [(String, String)] = []
-    if let first = s.firstTimestamp, let last = s.lastTimestamp { facts.append(("Time range", "\(first) to \(last)")) }
-    facts.append(("Statements", "\(formatCount(s.statements)) (\(formatCount(s.timedStatements)) timed), "
+    var pairs: [(String, String)] = []
+    if let first = s.firstTimestamp, let last = s.lastTimestamp { pairs.append(("Time range", "\(first) to \(last)")) }
+    pairs.append(("Statements", "\(formatCount(s.statements)) (\(formatCount(s.timedStatements)) timed), "
         + "\(formatCount(s.distinctQueries)) distinct" + (s.unparsedQueries > 0 ? ", \(s.unparsedQueries) unparsed" : "")))
-    facts.append(("Total duration", formatDuration(ms: s.durationTotalMs)))
-    if s.parseBindSteps > 0 { facts.append(("Parse/bind", "\(formatCount(s.parseBindSteps)) steps, \(formatDuration(ms: s.parseBindMs))")) }
-    facts.append(("Errors", formatCount(s.errors)))
-    facts.append(("N+1 bursts", formatCount(s.nPlusOneBursts)))
-    facts.append(("Temp files", "\(formatCount(report.tempFiles.count)), \(formatBytes(report.tempFiles.totalBytes)) in all"))
-    facts.append(("Lock waits", "\(formatCount(report.lockWaits.waits)) beyond deadlock_timeout"
+    pairs.append(("Total duration", formatDuration(ms: s.durationTotalMs)))
+    if s.parseBindSteps > 0 { pairs.append(("Parse/bind", "\(formatCount(s.parseBindSteps)) steps, \(formatDuration(ms: s.parseBindMs))")) }
+    pairs.append(("Errors", formatCount(s.errors)))
+    pairs.append(("N+1 bursts", formatCount(s.nPlusOneBursts)))
+    pairs.append(("Temp files", "\(formatCount(report.tempFiles.count)), \(formatBytes(report.tempFiles.totalBytes)) in all"))
+    pairs.append(("Lock waits", "\(formatCount(report.lockWaits.waits)) beyond deadlock_timeout"
         + (report.lockWaits.acquired > 0 ? ", \(report.lockWaits.acquired) acquired after \(formatDuration(ms: report.lockWaits.acquiredWaitMs))" : "")))
-    facts.append(("Checkpoints", "\(report.checkpoints.completed) completed, \(formatCount(report.checkpoints.buffersWritten)) buffers written"))
-    facts.append(("Autovacuum", "\(report.autovacuum.vacuums) vacuums, \(report.autovacuum.analyzes) analyzes"))
-    for (n, part) in sessionFactParts(report.sessions).enumerated() { facts.append((n == 0 ? "Sessions" : "", part)) }
-    for (k, v) in facts { out.append(clip("  " + k.padding(toLength: 16, withPad: " ", startingAt: 0) + v, width)) }
+    pairs.append(("Checkpoints", "\(report.checkpoints.completed) completed, \(formatCount(report.checkpoints.buffersWritten)) buffers written"))
+    pairs.append(("Autovacuum", "\(report.autovacuum.vacuums) vacuums, \(report.autovacuum.analyzes) analyzes"))
+    for (n, part) in sessionFactParts(report.sessions).enumerated() { pairs.append((n == 0 ? "Sessions" : "", part)) }
+    return out + ["", "Summary"] + facts(pairs, width: width)
+}
 
-    func queryTable(_ title: String, _ queries: [QueryStats]) {
-        guard !queries.isEmpty else { return }
-        out.append("")
-        out.append(title)
+private func logTextQueries(_ report: LogReport, top: Int, width: Int) -> [String] {
+    func queryTable(_ title: String, _ queries: [QueryStats]) -> [String] {
         var table = TextTable(headers: ["Total", "Calls", "Mean", "p95", "Max", "Query"],
                               alignments: [.right, .right, .right, .right, .right, .left])
         for q in queries {
@@ -44,94 +72,55 @@ public func renderLogReportText(_ report: LogReport, top: Int = 10, width: Int =
                        q.p95Ms.map { formatDuration(ms: $0) } ?? "-", q.maxMs.map { formatDuration(ms: $0) } ?? "-",
                        (q.parsed ? "" : "[unparsed] ") + q.normalized])
         }
-        out.append(table.render(width: width, indent: "  "))
+        return tableSection(title, table, isEmpty: queries.isEmpty, width: width)
     }
-    queryTable("Top queries by total time", Array(report.queries.prefix(top)))
-    queryTable("Most frequent", Array(report.queries.sorted { ($0.calls, $1.fingerprint) > ($1.calls, $0.fingerprint) }.prefix(top)))
+    var slowest = TextTable(headers: ["Duration", "When", "Statement"], alignments: [.right, .left, .left])
+    for sample in report.slowestStatements.prefix(top) {
+        var text = sample.text
+        if let params = sample.parameters, !params.isEmpty { text += "  -- parameters: " + params.joined(separator: ", ") }
+        slowest.add([sample.durationMs.map { formatDuration(ms: $0) } ?? "-", sample.timestamp ?? "", text])
+    }
+    return queryTable("Top queries by total time", Array(report.queries.prefix(top)))
+        + queryTable("Most frequent", Array(report.queries.sorted { ($0.calls, $1.fingerprint) > ($1.calls, $0.fingerprint) }.prefix(top)))
+        + tableSection("Slowest statements", slowest, isEmpty: report.slowestStatements.isEmpty, width: width)
+}
 
-    if !report.slowestStatements.isEmpty {
-        out.append("")
-        out.append("Slowest statements")
-        var table = TextTable(headers: ["Duration", "When", "Statement"], alignments: [.right, .left, .left])
-        for sample in report.slowestStatements.prefix(top) {
-            var text = sample.text
-            if let params = sample.parameters, !params.isEmpty { text += "  -- parameters: " + params.joined(separator: ", ") }
-            table.add([sample.durationMs.map { formatDuration(ms: $0) } ?? "-", sample.timestamp ?? "", text])
+private func logTextPlanInsights(_ report: LogReport, top: Int, width: Int) -> [String] {
+    guard let plans = report.planInsights, !plans.isEmpty else { return [] }
+    var out = ["", "Plan insights (auto_explain), worst occurrence per query"]
+    for group in plans.prefix(top) {
+        out.append(wrap(planInsightsHeading(group), width: width, indent: "  "))
+        for insight in group.insights {
+            let c = planInsightCells(insight)
+            out.append(wrap("\(c[0]) \(c[1]): \(c[2]) at stake on \(c[4]), in a \(c[3]) run", width: width, indent: "    "))
+            // The log line in full, however long the path: it is what the reader opens next.
+            out.append("      at " + c[5])
         }
-        out.append(table.render(width: width, indent: "  "))
     }
+    return out
+}
 
-    out.append("")
-    out.append("Findings")
-    out.append(renderFindingsText(report.findings, width: width - 2, color: color).split(separator: "\n", omittingEmptySubsequences: false)
-        .map { $0.isEmpty ? "" : "  " + $0 }.joined(separator: "\n"))
-
-    if let plans = report.planInsights, !plans.isEmpty {
-        out.append("")
-        out.append("Plan insights (auto_explain), worst occurrence per query")
-        for group in plans.prefix(top) {
-            out.append(wrap(planInsightsHeading(group), width: width, indent: "  "))
-            for insight in group.insights {
-                let c = planInsightCells(insight)
-                out.append(wrap("\(c[0]) \(c[1]): \(c[2]) at stake on \(c[4]), in a \(c[3]) run", width: width, indent: "    "))
-                // The log line in full, however long the path: it is what the reader opens next.
-                out.append("      at " + c[5])
-            }
-        }
+/// Errors, temporary files, lock waits and autovacuum.
+private func logTextEvents(_ report: LogReport, top: Int, width: Int) -> [String] {
+    var errors = TextTable(headers: ["Count", "SQLSTATE", "Message / statement"], alignments: [.right, .left, .left])
+    for e in report.errors.prefix(top) {
+        errors.add([formatCount(e.count), e.sqlstate ?? "-", "\(e.severity): \(e.message)"])
+        if let statement = e.statement { errors.add(["", "", "  " + statement]) }
     }
-    if !report.errors.isEmpty {
-        out.append("")
-        out.append("Errors")
-        var table = TextTable(headers: ["Count", "SQLSTATE", "Message / statement"], alignments: [.right, .left, .left])
-        for e in report.errors.prefix(top) {
-            table.add([formatCount(e.count), e.sqlstate ?? "-", "\(e.severity): \(e.message)"])
-            if let statement = e.statement { table.add(["", "", "  " + statement]) }
-        }
-        out.append(table.render(width: width, indent: "  "))
+    var temp = TextTable(headers: ["Files", "Total", "Largest", "Query"], alignments: [.right, .right, .right, .left])
+    for t in report.tempFiles.byStatement.prefix(top) {
+        temp.add([formatCount(t.count), formatBytes(t.totalBytes), formatBytes(t.maxBytes), t.normalized])
     }
-    if !report.tempFiles.byStatement.isEmpty {
-        out.append("")
-        out.append("Temporary files by statement")
-        var table = TextTable(headers: ["Files", "Total", "Largest", "Query"], alignments: [.right, .right, .right, .left])
-        for t in report.tempFiles.byStatement.prefix(top) {
-            table.add([formatCount(t.count), formatBytes(t.totalBytes), formatBytes(t.maxBytes), t.normalized])
-        }
-        out.append(table.render(width: width, indent: "  "))
+    var locks = TextTable(headers: ["Waits", "Query"], alignments: [.right, .left])
+    for l in report.lockWaits.byStatement.prefix(top) { locks.add([formatCount(l.waits), l.normalized]) }
+    var vacuum = TextTable(headers: ["Vacuums", "Analyzes", "Elapsed", "Table"], alignments: [.right, .right, .right, .left])
+    for t in report.autovacuum.tables.prefix(top) {
+        vacuum.add([formatCount(t.vacuums), formatCount(t.analyzes), formatDuration(ms: t.elapsedSeconds * 1000), t.table])
     }
-    if !report.lockWaits.byStatement.isEmpty {
-        out.append("")
-        out.append("Lock waits by statement")
-        var table = TextTable(headers: ["Waits", "Query"], alignments: [.right, .left])
-        for l in report.lockWaits.byStatement.prefix(top) { table.add([formatCount(l.waits), l.normalized]) }
-        out.append(table.render(width: width, indent: "  "))
-    }
-    if !report.autovacuum.tables.isEmpty {
-        out.append("")
-        out.append("Autovacuum by table")
-        var table = TextTable(headers: ["Vacuums", "Analyzes", "Elapsed", "Table"], alignments: [.right, .right, .right, .left])
-        for t in report.autovacuum.tables.prefix(top) {
-            table.add([formatCount(t.vacuums), formatCount(t.analyzes), formatDuration(ms: t.elapsedSeconds * 1000), t.table])
-        }
-        out.append(table.render(width: width, indent: "  "))
-    }
-    if let bouncer = report.pgbouncer {
-        out.append("")
-        out.append("PgBouncer")
-        for (k, v) in pgbouncerFacts(bouncer) { out.append(clip("  " + k.padding(toLength: 16, withPad: " ", startingAt: 0) + v, width)) }
-        for (title, counts) in pgbouncerMessageTables(bouncer) {
-            out.append("")
-            out.append(title)
-            var table = TextTable(headers: ["Count", "Message"], alignments: [.right, .left])
-            for c in counts.prefix(top) { table.add([formatCount(c.count), c.message]) }
-            out.append(table.render(width: width, indent: "  "))
-        }
-    }
-    if !s.notes.isEmpty {
-        out.append("")
-        out.append("Notes")
-        for note in s.notes { out.append(wrap("- " + note, width: width, indent: "  ")) }
-    }
-    return out.joined(separator: "\n")
+    return tableSection("Errors", errors, isEmpty: report.errors.isEmpty, width: width)
+        + tableSection("Temporary files by statement", temp, isEmpty: report.tempFiles.byStatement.isEmpty, width: width)
+        + tableSection("Lock waits by statement", locks, isEmpty: report.lockWaits.byStatement.isEmpty, width: width)
+        + tableSection("Autovacuum by table", vacuum, isEmpty: report.autovacuum.tables.isEmpty, width: width)
 }
 
 /// `pgadvise logs` as Markdown (for pull requests and wikis).
