@@ -26,7 +26,10 @@ done
 [ ${#targets[@]} -gt 0 ] || targets=(FuzzLogs FuzzPreScan FuzzJSON FuzzExplain)
 
 echo "==> building ${targets[*]} (release, -sanitize=$sanitizers)" >&2
-swift build -c release --scratch-path "$scratch" -j 2 -Xswiftc -sanitize="$sanitizers" -Xswiftc -parse-as-library >&2
+for target in "${targets[@]}"; do
+    swift build -c release --scratch-path "$scratch" -j 2 --product "$target" \
+        -Xswiftc -sanitize="$sanitizers" -Xswiftc -parse-as-library >&2
+done
 bin="$scratch/release"
 
 fixtures=../../fixtures
