@@ -5,12 +5,6 @@ import PGAdviseSources
 
 /// Reads the input as EXPLAIN output (text or JSON, raw, psql- or pgAdmin-wrapped, from a log) the way
 /// `pgadvise explain` does, then analyses every plan that parses and runs every plan rule on it.
-@_cdecl("FuzzExplain_main")
-public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var argc = argc, argv = argv
-    return LLVMFuzzerRunDriver(&argc, &argv) { data, size in data.map { fuzz($0, size) } ?? 0 }
-}
-
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let text = String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self)
@@ -20,4 +14,11 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         _ = PlanRuleEngine.check(analysis)
     }
     return 0
+}
+
+/// The program's entry: SwiftPM aliases `main` to `FuzzExplain_main` (see FuzzDriver.h).
+@_cdecl("FuzzExplain_main")
+public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var argc = argc, argv = argv
+    return LLVMFuzzerRunDriver(&argc, &argv) { data, size in data.map { fuzz($0, size) } ?? 0 }
 }

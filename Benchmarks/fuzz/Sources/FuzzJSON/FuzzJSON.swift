@@ -3,12 +3,6 @@ import PGAdviseSQL
 
 /// Parses the input as one JSON text and, when it parses, asks every question a caller can ask of
 /// every value (kinds, counts, strings with escapes, numbers, member lookups by name, equality).
-@_cdecl("FuzzJSON_main")
-public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var argc = argc, argv = argv
-    return LLVMFuzzerRunDriver(&argc, &argv) { data, size in data.map { fuzz($0, size) } ?? 0 }
-}
-
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = UnsafeBufferPointer(start: data, count: size)
@@ -46,4 +40,11 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         while children.next() != nil {}
     }
     return 0
+}
+
+/// The program's entry: SwiftPM aliases `main` to `FuzzJSON_main` (see FuzzDriver.h).
+@_cdecl("FuzzJSON_main")
+public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var argc = argc, argv = argv
+    return LLVMFuzzerRunDriver(&argc, &argv) { data, size in data.map { fuzz($0, size) } ?? 0 }
 }

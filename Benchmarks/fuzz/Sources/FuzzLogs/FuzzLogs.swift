@@ -10,12 +10,6 @@ import PGAdviseSources
 private let blockSizes = [1, 3, 17, 128, 1000, 4096, 65536, 16 << 20]
 private let path = NSTemporaryDirectory() + "pgadvise-fuzz-logs-\(getpid()).log"
 
-@_cdecl("FuzzLogs_main")
-public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var argc = argc, argv = argv
-    return LLVMFuzzerRunDriver(&argc, &argv) { data, size in data.map { fuzz($0, size) } ?? 0 }
-}
-
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard size >= 1 else { return 0 }
@@ -48,4 +42,11 @@ enum LogFuzzing {
         let magics: [[UInt8]] = [[0x1F, 0x8B], [0x42, 0x5A, 0x68], [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00], [0x28, 0xB5, 0x2F, 0xFD]]
         return magics.contains { head.starts(with: $0) }
     }
+}
+
+/// The program's entry: SwiftPM aliases `main` to `FuzzLogs_main` (see FuzzDriver.h).
+@_cdecl("FuzzLogs_main")
+public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var argc = argc, argv = argv
+    return LLVMFuzzerRunDriver(&argc, &argv) { data, size in data.map { fuzz($0, size) } ?? 0 }
 }

@@ -9,12 +9,6 @@ import PGAdviseSQL
 /// 1: each literal the pre-scan found is replaced by another literal;
 /// 2: the case of every ASCII letter outside those literals is flipped;
 /// 3: whitespace is replaced by newlines, comments or several spaces.
-@_cdecl("FuzzPreScan_main")
-public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var argc = argc, argv = argv
-    return LLVMFuzzerRunDriver(&argc, &argv) { data, size in data.map { fuzz($0, size) } ?? 0 }
-}
-
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard size >= 2 else { return 0 }
@@ -84,4 +78,11 @@ enum PreScanVariants {
         }
         return out
     }
+}
+
+/// The program's entry: SwiftPM aliases `main` to `FuzzPreScan_main` (see FuzzDriver.h).
+@_cdecl("FuzzPreScan_main")
+public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var argc = argc, argv = argv
+    return LLVMFuzzerRunDriver(&argc, &argv) { data, size in data.map { fuzz($0, size) } ?? 0 }
 }
