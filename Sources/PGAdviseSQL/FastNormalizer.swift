@@ -164,7 +164,9 @@ public struct FastNormalizer {
             if letter == 0x75, i + 1 < n, p[i] == 0x26 {   // u&
                 if p[i + 1] == 0x27 {
                     let end = skipQuoted(p, n, from: i + 2, quote: 0x27, backslashEscapes: false)
-                    key.append(contentsOf: [0x75, 0x26])
+                    // `u&'` with its quote: `u&?` is also `u & 1`, an operator on a column named u
+                    // (found by Benchmarks/fuzz, FuzzPreScan).
+                    key.append(contentsOf: [0x75, 0x26, 0x27])
                     emitLiteral(start..<end)
                     return end
                 }

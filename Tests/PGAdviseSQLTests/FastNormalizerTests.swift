@@ -112,9 +112,10 @@ import Testing
         ("SELECT $tag$quoted'$tag$ AS t, -.5e3 AS f;", "SELECT 0 AS t, -'it''s' AS f;"),
         ("SELECT -1", "SELECT -$1"),
         ("SELECT - 1", "SELECT - $$a$$"),
+        ("SELECT a-u&1", "SELECT a-u&'it''s'"),
     ]
 
-    @Test func aMinusBeforeAStringOrParameterIsNotFoldedLikeANumber() throws {
+    @Test func fuzzedPairsWithOneKeyAndTwoFingerprintsNowHaveTwoKeys() throws {
         var normalizer = FastNormalizer()
         for (first, second) in Self.fuzzedPairs {
             normalizer.normalize(first)
