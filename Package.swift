@@ -11,6 +11,12 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "pgadvise", targets: ["pgadvise"]),
+        // The parsing layers as libraries, so that Benchmarks/fuzz (a separate package, built only with
+        // -sanitize=fuzzer) can link them without the main build ever building the fuzz targets.
+        .library(name: "PGAdviseCore", targets: ["PGAdviseCore"]),
+        .library(name: "PGAdviseSQL", targets: ["PGAdviseSQL"]),
+        .library(name: "PGAdviseSources", targets: ["PGAdviseSources"]),
+        .library(name: "PGAdviseRules", targets: ["PGAdviseRules"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -22,7 +28,7 @@ let package = Package(
         .target(name: "PGAdviseCore", swiftSettings: swift5),
         .target(name: "PGAdviseSQL", dependencies: ["PGAdviseCore", "CPgQuery"], swiftSettings: swift5),
         .target(name: "PGAdviseSources", dependencies: ["PGAdviseCore", "PGAdviseSQL", "CLibPQ"], swiftSettings: swift5),
-        .target(name: "PGAdviseRules", dependencies: ["PGAdviseCore", "PGAdviseSQL"], swiftSettings: swift5),
+        .target(name: "PGAdviseRules", dependencies: ["PGAdviseCore", "PGAdviseSQL", "PGAdviseReport"], swiftSettings: swift5),
         .target(name: "PGAdviseAdvisor", dependencies: ["PGAdviseCore", "PGAdviseSQL", "PGAdviseSources", "PGAdviseRules"], swiftSettings: swift5),
         .target(name: "PGAdviseReport", dependencies: ["PGAdviseCore"], swiftSettings: swift5),
         // The only importer of GRDB: the history store behind `snapshot` and `report`.

@@ -95,7 +95,7 @@ public struct FastNormalizer {
             case 0x27:                                              // 'standard string'
                 let start = i
                 i = skipQuoted(p, n, from: i + 1, quote: 0x27, backslashEscapes: false)
-                emitLiteral(start..<i)
+                emitOperandLiteral(p, start..<i)
             case 0x22:                                              // "quoted identifier": verbatim
                 let start = i
                 i = skipQuoted(p, n, from: i + 1, quote: 0x22, backslashEscapes: false)
@@ -113,9 +113,9 @@ public struct FastNormalizer {
                     let start = i
                     i += 1
                     while i < n, isDigit(p[i]) { i += 1 }
-                    emitLiteral(start..<i)
+                    emitOperandLiteral(p, start..<i)
                 } else if let end = skipDollarQuoted(p, n, from: i) {
-                    emitLiteral(i..<end)
+                    emitOperandLiteral(p, i..<end)
                     i = end
                 } else {
                     key.append(c)
@@ -164,7 +164,9 @@ public struct FastNormalizer {
             if letter == 0x75, i + 1 < n, p[i] == 0x26 {   // u&
                 if p[i + 1] == 0x27 {
                     let end = skipQuoted(p, n, from: i + 2, quote: 0x27, backslashEscapes: false)
-                    key.append(contentsOf: [0x75, 0x26])
+                    // `u&'` with its quote: `u&?` is also `u & 1`, an operator on a column named u
+                    // (found by Benchmarks/fuzz, FuzzPreScan).
+                    key.append(contentsOf: [0x75, 0x26, 0x27])
                     emitLiteral(start..<end)
                     return end
                 }
@@ -186,6 +188,19 @@ public struct FastNormalizer {
         key.append(0x3F)
         if literalRanges.count < Self.maxLiteralRanges { literalRanges.append(range) }
         literalCount += 1
+    }
+
+    /// A string or `$n` literal. After a minus it is kept verbatim: the grammar folds a minus into the
+    /// number after it (`-1` is one constant) but keeps it as an operator before anything else
+    /// (`-'1'`, `-$1`), so `-?` must not stand for both. (Found by Benchmarks/fuzz, FuzzPreScan.)
+    private mutating func emitOperandLiteral(_ p: UnsafePointer<UInt8>, _ range: Range<Int>) {
+        var j = key.count - 1
+        while j >= 0, key[j] == 0x20 || key[j] == 0x0A { j -= 1 }
+        if j >= 0, key[j] == 0x2D {
+            key.append(contentsOf: UnsafeBufferPointer(start: p + range.lowerBound, count: range.count))
+        } else {
+            emitLiteral(range)
+        }
     }
 
     /// Numbers are literals except where the grammar turns them into part of a type or function:

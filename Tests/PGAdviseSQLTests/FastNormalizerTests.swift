@@ -107,6 +107,36 @@ import Testing
         }
     }
 
+    /// Pairs found by Benchmarks/fuzz (FuzzPreScan): one key, two fingerprints, before the fix.
+    static let fuzzedPairs: [(String, String)] = [
+        ("SELECT $tag$quoted'$tag$ AS t, -.5e3 AS f;", "SELECT 0 AS t, -'it''s' AS f;"),
+        ("SELECT -1", "SELECT -$1"),
+        ("SELECT - 1", "SELECT - $$a$$"),
+        ("SELECT a-u&1", "SELECT a-u&'it''s'"),
+    ]
+
+    @Test func fuzzedPairsWithOneKeyAndTwoFingerprintsNowHaveTwoKeys() throws {
+        var normalizer = FastNormalizer()
+        for (first, second) in Self.fuzzedPairs {
+            normalizer.normalize(first)
+            let firstKey = normalizer.keyString
+            normalizer.normalize(second)
+            let fingerprints = (try PgQuery.fingerprint(first).get(), try PgQuery.fingerprint(second).get())
+            #expect(fingerprints.0 != fingerprints.1, "\(first) / \(second)")
+            #expect(firstKey != normalizer.keyString, "\(first) and \(second) share key \(firstKey)")
+        }
+        // After a minus a string stays verbatim even where the minus is binary (a split, never a
+        // merge); numbers after a minus still share one key.
+        normalizer.normalize("SELECT a - 'x' FROM t")
+        #expect(normalizer.keyString == "select a - 'x' from t")
+        #expect(key("SELECT a = -5 FROM t", &normalizer) == key("SELECT a = -6 FROM t", &normalizer))
+    }
+
+    private func key(_ statement: String, _ normalizer: inout FastNormalizer) -> String {
+        normalizer.normalize(statement)
+        return normalizer.keyString
+    }
+
     @Test func groupsTheVariantsALogIsFullOf() {
         var normalizer = FastNormalizer()
         func key(_ s: String) -> String { normalizer.normalize(s); return normalizer.keyString }

@@ -11,6 +11,15 @@ import Testing
         try String(contentsOf: RepositoryPaths.fixture("plans/\(name)"), encoding: .utf8)
     }
 
+    /// Found by Benchmarks/fuzz (FuzzExplain): a counter beyond Int64 trapped the conversion.
+    @Test func countersNoIntegerHoldsSaturateInsteadOfTrapping() throws {
+        let text = "Seq Scan on t  (cost=0.00..42.00 rows=1111 width=17)\n\t    Planned Partitions: -26666666666666666666666666666666666666666666663\n"
+        _ = try? ExplainParser.parseAll(text)   // the fuzzed input's shape: it must not trap
+        let json = #"[{"Plan": {"Node Type": "Seq Scan", "Planned Partitions": -2.6e46, "Plan Width": 1e300, "Workers Planned": -1e300, "Shared Hit Blocks": 1e30}}]"#
+        let node = try ExplainParser.parse(json).root
+        #expect(node.plannedPartitions == Int64.min && node.planWidth == Int.max && node.workersPlanned == Int.min && node.sharedHitBlocks == Int64.max)
+    }
+
     @Test func readsPsqlWrappedTextWithItsFiguresAndSummary() throws {
         let plan = try ExplainParser.parse(try Self.fixture("disk-spill.txt"))
         let sort = try #require(plan.root.allNodes.first { $0.nodeType == "Sort" })

@@ -119,15 +119,25 @@ public enum ExplainJSONParser {
 }
 
 extension PlanNode {
+    /// A counter as an integer. A figure no Int64 holds (a damaged or hand-edited plan: `-2.6e62`,
+    /// `inf`, `nan`) saturates instead of trapping the conversion (found by Benchmarks/fuzz, FuzzExplain).
+    static func saturatingInteger(_ value: Double) -> Int64 {
+        guard !value.isNaN else { return 0 }
+        let rounded = value.rounded()
+        if rounded >= 9.2e18 { return .max }
+        if rounded <= -9.2e18 { return .min }
+        return Int64(rounded)
+    }
+
     /// Sets the field EXPLAIN names `key` (its JSON key, which the text format also uses for
     /// most `Key: value` lines) to a number. Unknown keys are ignored: EXPLAIN grows new ones.
     mutating func setNumber(_ key: String, _ value: Double) {
-        let blocks = Int64(value.rounded())
+        let blocks = PlanNode.saturatingInteger(value)
         switch key {
         case "Startup Cost": startupCost = value
         case "Total Cost": totalCost = value
         case "Plan Rows": planRows = value
-        case "Plan Width": planWidth = Int(value)
+        case "Plan Width": planWidth = Int(PlanNode.saturatingInteger(value))
         case "Actual Startup Time": actualStartupTimeMs = value
         case "Actual Total Time": actualTotalTimeMs = value
         case "Actual Rows": actualRows = value
@@ -147,8 +157,8 @@ extension PlanNode {
         case "Planned Partitions": plannedPartitions = blocks
         case "HashAgg Batches": hashAggBatches = blocks
         case "Disk Usage": diskUsageKB = blocks
-        case "Workers Planned": workersPlanned = Int(value)
-        case "Workers Launched": workersLaunched = Int(value)
+        case "Workers Planned": workersPlanned = Int(PlanNode.saturatingInteger(value))
+        case "Workers Launched": workersLaunched = Int(PlanNode.saturatingInteger(value))
         case "Shared Hit Blocks": sharedHitBlocks = blocks
         case "Shared Read Blocks": sharedReadBlocks = blocks
         case "Shared Dirtied Blocks": sharedDirtiedBlocks = blocks
