@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "PGAdviseCore", swiftSettings: swift5),
         .target(name: "PGAdviseSQL", dependencies: ["PGAdviseCore", "CPgQuery"], swiftSettings: swift5),
         .target(name: "PGAdviseSources", dependencies: ["PGAdviseCore", "PGAdviseSQL", "CLibPQ"], swiftSettings: swift5),
-        .target(name: "PGAdviseRules", dependencies: ["PGAdviseCore", "PGAdviseSQL", "PGAdviseReport"], swiftSettings: swift5),
+        .target(name: "PGAdviseRules", dependencies: ["PGAdviseCore", "PGAdviseSQL"], swiftSettings: swift5),
         .target(name: "PGAdviseAdvisor", dependencies: ["PGAdviseCore", "PGAdviseSQL", "PGAdviseSources", "PGAdviseRules"], swiftSettings: swift5),
         .target(name: "PGAdviseReport", dependencies: ["PGAdviseCore"], swiftSettings: swift5),
         // The only importer of GRDB: the history store behind `snapshot` and `report`.
