@@ -89,14 +89,14 @@ public enum IndexAdviceRenderer {
             out.append("")
             out.append("Best candidates not recommended: \(advice.rejected.count)")
             for r in advice.rejected {
-                out.append(wrap("- \(r.definition) [\(r.gate)]: \(r.reason)", width: width, indent: "  "))
+                out.append(wrap("\(r.definition) [\(r.gate)]: \(r.reason)", width: width, lead: "  - ", indent: "    "))
             }
         }
         if !advice.cancelled.isEmpty {
             out.append("")
             out.append(wrap("Cancelled by statement_timeout, counted at the timeout (a lower bound): \(advice.cancelled.count)", width: width))
             for c in advice.cancelled {
-                out.append(wrap("- \(c.fingerprint): \(cancelledFigures(c))", width: width, indent: "  "))
+                out.append(wrap("\(c.fingerprint): \(cancelledFigures(c))", width: width, lead: "  - ", indent: "    "))
                 out.append("    > " + truncate(c.text, to: width - 6))
             }
         }
@@ -157,8 +157,8 @@ public enum IndexAdviceRenderer {
             if let b = s.estimatedCostBefore, let a = s.estimatedCostAfter { figures += ", cost \(cost(b)) -> \(cost(a))" }
             if let m = s.measured { figures += ", \(measuredBefore(m)) -> \(measuredAfter(m))" }
             if let custom = s.customPlan { figures += ", custom plan for \(custom)" }
-            lines.append(wrap("   - \(s.fingerprint) \(figures)", width: width, indent: "     "))
-            if let plans = s.measured?.plans { lines.append(wrap("     Plan: " + plans.verdict, width: width, indent: "       ")) }
+            lines.append(wrap("\(s.fingerprint) \(figures)", width: width, lead: "   - ", indent: "     "))
+            if let plans = s.measured?.plans { lines.append(wrap("Plan: " + plans.verdict, width: width, lead: "     ", indent: "       ")) }
             lines.append("     > " + truncate(s.text, to: width - 7))
         }
         let writes = rec.writeOverhead?.statements ?? []

@@ -77,6 +77,14 @@ public func oneLine(_ s: String) -> String {
 }
 
 /// Wraps prose at word boundaries to `width` columns, each line prefixed with `indent`.
+/// `text` wrapped under `indent`, its first line led by `lead` instead (a list item whose marker
+/// stands out: `lead` "   - ", `indent` "     "); `lead` is at most as wide as `indent`.
+public func wrap(_ text: String, width: Int, lead: String, indent: String) -> String {
+    let wrapped = wrap(text, width: width, indent: indent)
+    guard lead.count <= indent.count else { return wrapped }
+    return lead + wrapped.dropFirst(indent.count)
+}
+
 public func wrap(_ text: String, width: Int = 100, indent: String = "") -> String {
     var lines: [String] = []
     for paragraph in text.split(separator: "\n", omittingEmptySubsequences: false) {
