@@ -13,6 +13,13 @@ protocol RecordReader {
     var identity: String { get }
 }
 
+/// The start of the first whole line at or after `from` (or `end`): where a record starts in a
+/// format of one record per line.
+func nextLineStart(_ p: UnsafePointer<UInt8>, from: Int, end: Int) -> Int {
+    if from == 0 || p[from - 1] == 0x0A { return from }
+    return min(end, lineEnd(p, from, end) + 1)
+}
+
 @inline(__always)
 func lineEnd(_ p: UnsafePointer<UInt8>, _ from: Int, _ end: Int) -> Int {
     guard from < end, let hit = memchr(p + from, 0x0A, end - from) else { return end }
@@ -317,10 +324,7 @@ struct JSONLinesReader: RecordReader {
         }
     }
 
-    func nextRecordStart(_ p: UnsafePointer<UInt8>, from: Int, end: Int) -> Int {
-        if from == 0 || p[from - 1] == 0x0A { return from }
-        return min(end, lineEnd(p, from, end) + 1)
-    }
+    func nextRecordStart(_ p: UnsafePointer<UInt8>, from: Int, end: Int) -> Int { nextLineStart(p, from: from, end: end) }
 }
 
 /// Scratch space for unescaped field values; grows only between records, so slices stay valid while

@@ -27,10 +27,7 @@ struct PgBouncerReader: RecordReader {
         }
     }
 
-    func nextRecordStart(_ p: UnsafePointer<UInt8>, from: Int, end: Int) -> Int {
-        if from == 0 || p[from - 1] == 0x0A { return from }
-        return min(end, lineEnd(p, from, end) + 1)
-    }
+    func nextRecordStart(_ p: UnsafePointer<UInt8>, from: Int, end: Int) -> Int { nextLineStart(p, from: from, end: end) }
 
     static let levels: [StaticString] = ["LOG", "WARNING", "ERROR", "FATAL", "NOISE", "DEBUG"]
 
