@@ -298,10 +298,11 @@ public struct WeightedStatement: Codable, Sendable, Equatable {
     public var weight: Double
     /// Parameter values the clients bind to `$1`, `$2`, ...
     public var parameters: [String]
-    /// Run in a transaction that is rolled back (a `--script` statement, which may write).
+    /// Run as `BEGIN; ...; ROLLBACK` in one round trip (a `--script` statement, which may write), so a
+    /// measurement never leaves a change behind.
     public var rolledBack: Bool
 
-    public init(text: String, weight: Double, parameters: [String] = [], rolledBack: Bool = false) {
+    public init(text: String, weight: Double = 1, parameters: [String] = [], rolledBack: Bool = false) {
         self.text = text; self.weight = weight; self.parameters = parameters; self.rolledBack = rolledBack
     }
 }

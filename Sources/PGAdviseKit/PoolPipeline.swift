@@ -23,7 +23,7 @@ public struct PoolOptions: Sendable {
     public var warmupSeconds: Double = 2
     public var sloP95Ms: Double?
     /// `--script`: the statements to run instead of the workload's (may write).
-    public var script: [LoadStatement]?
+    public var script: [WeightedStatement]?
     /// How many of the workload's statements (by calls) the clients run (`--top`).
     public var topStatements: Int = 10
 
@@ -137,9 +137,7 @@ public struct PoolPipeline {
         }
         var loadSession = session
         loadSession.readOnly = options.script == nil
-        let generator = LoadGenerator(conninfo: conninfo, options: loadSession, statements: statements.map {
-            LoadStatement(text: $0.text, parameters: $0.parameters, weight: $0.weight, rolledBack: $0.rolledBack)
-        }, stop: stop)
+        let generator = LoadGenerator(conninfo: conninfo, options: loadSession, statements: statements, stop: stop)
         var levels: [LoadLevel] = []
         for clients in LoadCurve.levels(upTo: maxClients) {
             let step: LoadGenerator.Step
@@ -194,7 +192,7 @@ public struct PoolPipeline {
 
     private func loadStatements() throws -> ([WeightedStatement], String) {
         if let script = options.script {
-            return (script.map { WeightedStatement(text: $0.text, weight: $0.weight, parameters: $0.parameters, rolledBack: $0.rolledBack) }, "script")
+            return (script, "script")
         }
         let collected = try PgStatStatementsCollector(connection: connection).collect(limit: max(options.topStatements * 3, 50))
         guard collected.status.availability == .available else {
@@ -229,8 +227,8 @@ public struct PoolPipeline {
 /// is rolled back (a SELECT may write too: a data-modifying CTE, a volatile function), like every
 /// writing mode of pgadvise.
 public enum PoolScript {
-    public static func parse(_ text: String, path: String) throws -> [LoadStatement] {
-        var statements: [LoadStatement] = []
+    public static func parse(_ text: String, path: String) throws -> [WeightedStatement] {
+        var statements: [WeightedStatement] = []
         for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             var line = raw.trimmingCharacters(in: .whitespaces)
             if line.isEmpty || line.hasPrefix("--") { continue }
@@ -245,7 +243,7 @@ public enum PoolScript {
             guard shape.kind != .utility else {
                 throw PGAdviseError(.usage, "\(path):\(number + 1): a utility statement (DDL, SET, VACUUM ...) cannot be measured: \(line.prefix(80))")
             }
-            statements.append(LoadStatement(text: line, rolledBack: true))
+            statements.append(WeightedStatement(text: line, rolledBack: true))
         }
         guard !statements.isEmpty else { throw PGAdviseError(.usage, "\(path): no statement in the script") }
         return statements

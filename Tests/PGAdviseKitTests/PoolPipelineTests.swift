@@ -189,7 +189,7 @@ struct PoolPipelineTests {
         options.maxClients = 4
         options.stepSeconds = 5
         options.warmupSeconds = 0
-        options.script = [LoadStatement(text: "SELECT pg_sleep(3)")]
+        options.script = [WeightedStatement(text: "SELECT pg_sleep(3)")]
         let session = SessionOptions(statementTimeoutMs: 300)
         var pipeline = PoolPipeline(connection: try PostgresConnection(conninfo: dsn, options: session), conninfo: dsn,
                                     session: session, options: options, stop: StopSignal())

@@ -1,20 +1,6 @@
 import Foundation
 import PGAdviseCore
 
-/// One statement of a closed-loop load, drawn in proportion to `weight`.
-public struct LoadStatement: Sendable {
-    public var text: String
-    public var parameters: [String]
-    public var weight: Double
-    /// A statement that writes runs as `BEGIN; ...; ROLLBACK` in one round trip: a measurement
-    /// never leaves a change behind.
-    public var rolledBack: Bool
-
-    public init(text: String, parameters: [String] = [], weight: Double = 1, rolledBack: Bool = false) {
-        self.text = text; self.parameters = parameters; self.weight = weight; self.rolledBack = rolledBack
-    }
-}
-
 /// Closed-loop clients: each its own libpq connection on its own thread (a PostgresConnection is
 /// never shared), running the statements back to back for a step, latencies into a histogram.
 /// The connections are opened before the clock starts and closed when the step ends, so a step
@@ -22,11 +8,11 @@ public struct LoadStatement: Sendable {
 public final class LoadGenerator {
     let conninfo: String
     let options: SessionOptions
-    let statements: [LoadStatement]
+    let statements: [WeightedStatement]
     let stop: StopSignal
     private let cumulativeWeights: [Double]
 
-    public init(conninfo: String, options: SessionOptions, statements: [LoadStatement], stop: StopSignal) {
+    public init(conninfo: String, options: SessionOptions, statements: [WeightedStatement], stop: StopSignal) {
         self.conninfo = conninfo; self.options = options; self.statements = statements; self.stop = stop
         var total = 0.0
         cumulativeWeights = statements.map { total += max($0.weight, 0.000_001); return total }
@@ -116,7 +102,7 @@ public final class LoadGenerator {
         shared.finish(histogram: histogram, errors: errors, firstError: firstError)
     }
 
-    private func pick(_ random: inout SplitMix64) -> LoadStatement {
+    private func pick(_ random: inout SplitMix64) -> WeightedStatement {
         guard statements.count > 1, let total = cumulativeWeights.last else { return statements[0] }
         let x = Double(random.next() >> 11) / Double(1 << 53) * total
         var low = 0, high = cumulativeWeights.count - 1
