@@ -127,12 +127,54 @@ public enum ParameterTypeInference {
             return
         }
         let rightType = right.flatMap { typeOf($0, columnType: columnType) }
-        let comparison = ["=", "<>", "<", ">", "<=", ">=", "!=", "~~", "!~~", "~~*", "!~~*"]
-            .contains(body["name"]?.array?.last?["String"]?["sval"]?.string ?? "")
+        let name = body["name"]?.array?.last?["String"]?["sval"]?.string ?? ""
+        let comparison = ["=", "<>", "<", ">", "<=", ">=", "!=", "~~", "!~~", "~~*", "!~~*"].contains(name)
         // A comparison yields a boolean, never its operands' type.
         let inherited = comparison ? nil : context
-        if let left { visit(left, context: rightType ?? inherited, columnType: columnType, edits: &edits) }
-        if let right { visit(right, context: leftType ?? inherited, columnType: columnType, edits: &edits) }
+        if comparison {
+            if let left { visit(left, context: rightType, columnType: columnType, edits: &edits) }
+            if let right { visit(right, context: leftType, columnType: columnType, edits: &edits) }
+            return
+        }
+        let (leftWhole, rightWhole) = operandTypes(name, whole: inherited)
+        if let left { visit(left, context: operandType(name, sibling: rightType) ?? leftWhole, columnType: columnType, edits: &edits) }
+        if let right { visit(right, context: operandType(name, sibling: leftType) ?? rightWhole, columnType: columnType, edits: &edits) }
+    }
+
+    /// How a type takes part in date/time arithmetic, where an operand's type is not its sibling's.
+    private enum Temporal { case point, date, span }
+
+    private static func temporal(_ type: String) -> Temporal? {
+        let type = type.lowercased()
+        if type == "interval" || type.hasPrefix("interval") { return .span }
+        if type == "date" { return .date }
+        if type.hasPrefix("timestamp") || type.hasPrefix("time") { return .point }
+        return nil
+    }
+
+    /// The type an unknown operand of arithmetic operator `name` takes from its typed sibling: a
+    /// timestamp or time moves by an interval, a date by days (an integer), an interval scales by a
+    /// double precision; any other type (numbers) is the sibling's own.
+    private static func operandType(_ name: String, sibling: String?) -> String? {
+        guard let sibling else { return nil }
+        switch (name, temporal(sibling)) {
+        case ("+", .point), ("-", .point): return "interval"
+        case ("+", .date), ("-", .date): return "integer"
+        case ("*", .span), ("/", .span): return "double precision"
+        default: return sibling
+        }
+    }
+
+    /// The types two unknown operands of `name` take from the type the whole is expected to have:
+    /// a timestamp is a timestamp plus or minus an interval, an interval is an interval times a
+    /// number; otherwise both have the whole's type (`$1 + $2` compared with a numeric column).
+    private static func operandTypes(_ name: String, whole: String?) -> (left: String?, right: String?) {
+        guard let whole else { return (nil, nil) }
+        switch (name, temporal(whole)) {
+        case ("+", .point), ("-", .point): return (whole, "interval")
+        case ("*", .span), ("/", .span): return (whole, "double precision")
+        default: return (whole, whole)
+        }
     }
 
     private static func visitFunction(_ body: JSONValue, columnType: (String) -> String?, edits: inout [Edit]) {

@@ -4,7 +4,8 @@ import Testing
 /// Parameters PostgreSQL cannot type in TPC-H's normalized statements, typed from their context.
 struct ParameterTypeInferenceTests {
     static let types = ["o_orderdate": "date", "l_discount": "numeric(15,2)", "l_quantity": "numeric(15,2)",
-                        "l_extendedprice": "numeric(15,2)", "o_orderpriority": "character(15)", "l_shipmode": "character(10)"]
+                        "l_extendedprice": "numeric(15,2)", "o_orderpriority": "character(15)", "l_shipmode": "character(10)",
+                        "recorded_at": "timestamp with time zone"]
 
     func typed(_ text: String) -> ParameterTypeInference.Typed? {
         ParameterTypeInference.typed(text, columnType: { Self.types[$0] })
@@ -38,6 +39,23 @@ struct ParameterTypeInferenceTests {
     @Test func anIntervalPrecisionGoesWithItsLiteral() {
         #expect(TypedParameters.preparable("select 1 from lineitem where l_shipdate <= date $1 - interval $2 day ($3) and l_quantity < $4")
                 == "select 1 from lineitem where l_shipdate <= $1::date - $2::interval and l_quantity < $3")
+    }
+
+    /// pgbench's `:h + 1` hours after a start, as pg_stat_statements stores it: the sum of two unknowns
+    /// scales an interval, so both are numbers (double precision), not intervals.
+    @Test func unknownsThatScaleAnIntervalAreNumbers() {
+        let result = typed("select avg(value) from events where recorded_at < $3::timestamptz + ($2 + $5) * $6::interval")
+        #expect(result?.text == "select avg(value) from events where recorded_at < $3::timestamptz + "
+                + "($2::double precision + $5::double precision) * $6::interval")
+    }
+
+    @Test func aTimestampMovesByAnIntervalAndADateByDays() {
+        #expect(typed("select 1 from events where recorded_at > $1::timestamptz - $2")?.text
+                == "select 1 from events where recorded_at > $1::timestamptz - $2::interval")
+        #expect(typed("select 1 from orders where o_orderdate > $1::date + $2")?.text
+                == "select 1 from orders where o_orderdate > $1::date + $2::integer")
+        #expect(typed("select 1 from events where recorded_at > $1 - $2")?.text
+                == "select 1 from events where recorded_at > $1::timestamp with time zone - $2::interval")
     }
 
     @Test func aStatementWithoutParametersNeedsNothing() {
