@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What pgadvise costs a busy server: pgbench TPC-B and its read-only mix (-S) at a fixed concurrency,
-# RUNS times each way, alternating: without pgadvise, with `pgadvise scan` started once a second,
-# and with `pgadvise snapshot` started once a second (far more often than any real schedule). pgadvise
+# RUNS times each way, alternating: without pgadvise, and with `pgadvise scan`, `pgadvise snapshot` or
+# the observation part of `pgadvise pool` (`--duration 1`: pg_stat_activity sampled every 100 ms, and
+# its collectors) started once a second (far more often than any real schedule). pgadvise
 # runs on the same machine, so its own CPU counts against the server too.
 #   bash Benchmarks/reliability/overhead.sh [path to the pgadvise binary]
 #   DURATION=60 RUNS=3 CLIENTS=8 SCALE=20 bash Benchmarks/reliability/overhead.sh    # the defaults
@@ -40,6 +41,7 @@ start_loop() {
     none) LOOP_PID=""; return ;;
     scan) command=(scan "$DSN" --format json) ;;
     snapshot) command=(snapshot "$DSN" --store "$WORK/history.sqlite") ;;
+    pool) command=(pool "$DSN" --duration 1 --cores "$(nproc)" --format json) ;;
   esac
   ( while true; do "$bin" "${command[@]}" >/dev/null 2>>"$WORK/pgadvise-errors" & sleep 1; done ) &
   LOOP_PID=$!
@@ -77,7 +79,7 @@ fi
 declare -A TPS P99
 for workload in tpcb select; do
   for run in $(seq 1 "$RUNS"); do
-    for mode in none scan snapshot; do
+    for mode in none scan snapshot pool; do
       start_loop "$mode"
       read -r tps p99 < <(bench "$workload" "$CLIENTS" "$DURATION")
       stop_loop
@@ -93,7 +95,7 @@ printf '%-8s %-22s %10s %12s %10s %10s\n' workload mode TPS "p99 ms" "TPS vs" "p
 for workload in tpcb select; do
   base_tps=$(tr ' ' '\n' <<<"${TPS[$workload,none]}" | grep . | median)
   base_p99=$(tr ' ' '\n' <<<"${P99[$workload,none]}" | grep . | median)
-  for mode in none scan snapshot; do
+  for mode in none scan snapshot pool; do
     tps=$(tr ' ' '\n' <<<"${TPS[$workload,$mode]}" | grep . | median)
     p99=$(tr ' ' '\n' <<<"${P99[$workload,$mode]}" | grep . | median)
     printf '%-8s %-22s %10.1f %12.2f %+9.1f%% %+9.1f%%\n' "$workload" "${mode/none/without pgadvise}" "$tps" "$p99" \
