@@ -7,11 +7,6 @@ import PGAdviseSources
 /// on its tables is timed before and after, so that plans that use an index without a lower
 /// estimate, plans that change only in combination, and regressions of the combination show.
 extension MeasuredVerifier {
-    /// Slower by this share and by `regressionMs` with the set is a regression: below either, run-to-run
-    /// noise on a busy server (the same margins the single-index verdicts use for reads).
-    static let regressionShare = 0.1
-    static let regressionMs = 0.1
-
     func measureSet(_ indexes: [(candidate: IndexCandidate, name: String)],
                     statements: [(CostedStatement, [String])]) throws -> SetMeasurement {
         try connection.execute("BEGIN")
@@ -53,13 +48,14 @@ extension MeasuredVerifier {
             afterTotal += calls * after.ms
             // A plan that uses none of the set is the plan it had: what it measures is noise.
             guard !used.isEmpty || first.indexNames != after.indexNames else { continue }
-            let slower = after.ms >= first.ms * (1 + Self.regressionShare) && after.ms - first.ms >= Self.regressionMs
+            let m = StatementMeasurement(beforeMs: first.ms, afterMs: after.ms, beforeBuffers: first.buffers,
+                                         afterBuffers: after.buffers, runs: runs, parameters: values,
+                                         beforeCutOff: first.cutOff ? true : nil, afterCutOff: after.cutOff ? true : nil)
+            // Slower beyond run-to-run noise, by the rule the single-index verdicts apply to reads.
+            let slower = MeasurementVerdict.isRegression(m, thresholdMs: MeasurementVerdict.readRegressionMs)
             measured.append(SetStatementMeasurement(
                 fingerprint: statement.query.fingerprint, text: statement.displayText, calls: statement.query.calls,
-                measured: StatementMeasurement(beforeMs: first.ms, afterMs: after.ms, beforeBuffers: first.buffers,
-                                               afterBuffers: after.buffers, runs: runs, parameters: values,
-                                               beforeCutOff: first.cutOff ? true : nil, afterCutOff: after.cutOff ? true : nil),
-                indexesUsed: used.sorted(), regression: slower))
+                measured: m, indexesUsed: used.sorted(), regression: slower))
         }
         return SetMeasurement(indexes: indexes.map(\.name), statements: measured, beforeMs: beforeTotal, afterMs: afterTotal,
                               unmeasured: unmeasured)
@@ -67,6 +63,32 @@ extension MeasuredVerifier {
 }
 
 extension IndexAdvisor {
+    /// The final set measured together, acted on: a statement that regresses with it withdraws the
+    /// chosen indexes its slower plan uses (a plan that uses none of them changed for another reason
+    /// and withdraws nothing), and what is left is measured once more, so the set recommended is the
+    /// set measured.
+    func measureFinalSetWithdrawingRegressions(_ advice: inout IndexAdvice, statements: [CostedStatement]) throws {
+        guard let first = try measureFinalSet(advice.recommendations, statements: statements) else { return }
+        let regressed = first.regressions.filter { !$0.indexesUsed.isEmpty }
+        let culprits = Set(regressed.flatMap(\.indexesUsed))
+        guard !culprits.isEmpty else {
+            advice.finalSet = first
+            return
+        }
+        for rec in advice.recommendations where culprits.contains(rec.name) {
+            let evidence = regressed.filter { $0.indexesUsed.contains(rec.name) }.map { s in
+                "\(s.fingerprint) \(String(format: "%.3f", s.measured.beforeMs)) ms -> \(String(format: "%.3f", s.measured.afterMs)) ms"
+            }
+            advice.withdrawn.append(WithdrawnRecommendation(recommendation: rec, reason:
+                "measured together with the rest of the set, a plan that uses it was slower: \(evidence.joined(separator: ", ")) "
+                + "(median of \(options.measureRuns) runs); withdrawn, and the rest of the set measured again without it"))
+        }
+        advice.recommendations.removeAll { culprits.contains($0.name) }
+        var final = try measureFinalSet(advice.recommendations, statements: statements) ?? first
+        final.withdrawn = culprits.sorted()
+        advice.finalSet = final
+    }
+
     /// The statements on the recommended indexes' tables that can run (one per fingerprint, with
     /// representative values), timed without and with the whole set. Nil when nothing was recommended.
     func measureFinalSet(_ recommendations: [IndexRecommendation], statements: [CostedStatement]) throws -> SetMeasurement? {

@@ -117,8 +117,8 @@ public final class IndexAdvisor {
                                                   withdrawn: &advice.withdrawn)
         }
         advice.recommendations = recommendations
-        advice.redundant = redundantIndexes(for: recommendations)
-        if options.measure { advice.finalSet = try measureFinalSet(recommendations, statements: statements) }
+        if options.measure { try measureFinalSetWithdrawingRegressions(&advice, statements: statements) }
+        advice.redundant = redundantIndexes(for: advice.recommendations)
         return advice
     }
 
@@ -226,7 +226,7 @@ public final class IndexAdvisor {
         let selector = IndexSelector(session: session, statements: statements, fullCandidates: costable,
                                      size: { self.estimatedSize($0) },
                                      writeCost: { [writes] in writes.cost(of: $0, tables: [$1]) },
-                                     budget: budget, excluding: excluded)
+                                     budget: budget, robustnessCheck: !options.measure, excluding: excluded)
         let chosen = options.strategy == .extend ? try selector.select()
             : try DexterRuleBaseline(session: session, statements: statements, catalog: catalog).select()
         var notes: [String] = []

@@ -23,6 +23,9 @@ final class IndexSelector {
     /// Index maintenance of the workload's writes to `table` under a set of chosen indexes.
     let writeCost: (_ configuration: [IndexCandidate], _ table: QualifiedName) -> Double
     let budget: Int64
+    /// Leave out options whose gain rests on a fragile row estimate (`FragileEstimates`). Off under
+    /// --measure, where the measurement decides.
+    let robustnessCheck: Bool
     /// Keep an index only if some statement's estimated cost falls by at least this share ...
     static let requiredGain = 0.2
     /// ... and none rises by more than this share.
@@ -53,7 +56,7 @@ final class IndexSelector {
     struct LeftOut {
         enum Gate: String {
             case budget, writePenalty = "write penalty", smallSaving = "small saving", noGain = "no statement gains"
-            case rise = "raises a statement", negligibleTime = "negligible time"
+            case rise = "raises a statement", fragile = "fragile estimate", negligibleTime = "negligible time"
         }
         var gate: Gate
         var saving: Double
@@ -61,13 +64,15 @@ final class IndexSelector {
         var floor: Double
         var sizeDelta: Int64
         var budgetLeft: Int64
+        var fragility: FragileEstimate?
     }
 
     init(session: WhatIfSession, statements: [CostedStatement], fullCandidates: [IndexCandidate],
          size: @escaping (IndexCandidate) -> Int64,
          writeCost: @escaping (_ configuration: [IndexCandidate], _ table: QualifiedName) -> Double, budget: Int64,
-         excluding excluded: Set<IndexCandidate> = []) {
+         robustnessCheck: Bool = true, excluding excluded: Set<IndexCandidate> = []) {
         self.session = session
+        self.robustnessCheck = robustnessCheck
         self.statements = statements
         self.size = size
         self.writeCost = writeCost
@@ -120,6 +125,7 @@ final class IndexSelector {
                 let benefit = step.saving - penalty
                 trace("option \(option) saving \(Int(step.saving)) benefit \(Int(benefit)) size \(sizeDelta) gates \(step.passesGates)")
                 verdict.saving = step.saving
+                verdict.fragility = step.fragility
                 if let gate = step.failedGate ?? (benefit > floor ? nil : step.saving > floor ? .writePenalty : .smallSaving) {
                     verdict.gate = gate
                     leftOut[option] = verdict
@@ -151,6 +157,7 @@ final class IndexSelector {
         var saving: Double
         /// The first gate that does not hold, nil when all hold.
         var failedGate: LeftOut.Gate?
+        var fragility: FragileEstimate?
         var passesGates: Bool { failedGate == nil }
     }
 
@@ -159,20 +166,26 @@ final class IndexSelector {
 
     /// The call-weighted saving of going from `current` to `next`, and whether the gates hold: some
     /// statement at least 20% cheaper than with `current`, none more than 10% dearer than with no new
-    /// index, and the statements that gain not negligible in real time. Nil when HypoPG rejects the option.
+    /// index, its gain not resting on a fragile row estimate (`robustnessCheck`), and the statements
+    /// that gain not negligible in real time. Nil when HypoPG rejects the option.
     func evaluate(from current: [IndexCandidate], to next: [IndexCandidate], option: IndexCandidate) throws -> Step? {
         var saving = 0.0
         var gainedMs = 0.0
         var gained = false
         var rose = false
+        var fragility: FragileEstimate?
         for statement in affected(by: option) {
             let before = try cost(statement, current)
-            let after: Double
+            let plan: PlanSummary
             do {
-                after = try cost(statement, next)
+                plan = try session.plan(statement, with: next)
             } catch let error as PostgresError {
                 rejected[option] = error.message
                 return nil
+            }
+            let after = plan.totalCost
+            if robustnessCheck, fragility == nil {
+                fragility = FragileEstimates.fragility(of: option, statement: statement, planWith: plan, costWithout: before)
             }
             saving += statement.weight * (before - after)
             if after <= before * (1 - Self.requiredGain) && before - after >= Self.minimumSavingPerCall {
@@ -185,7 +198,8 @@ final class IndexSelector {
             if after > (try cost(statement, [])) * (1 + Self.toleratedRise) { rose = true }
         }
         let relevant = workloadMs <= 0 || gainedMs >= Self.minimumTimeShare * workloadMs
-        return Step(saving: saving, failedGate: !gained ? .noGain : rose ? .rise : !relevant ? .negligibleTime : nil)
+        let gate: LeftOut.Gate? = !gained ? .noGain : rose ? .rise : fragility != nil ? .fragile : !relevant ? .negligibleTime : nil
+        return Step(saving: saving, failedGate: gate, fragility: gate == .fragile ? fragility : nil)
     }
 
     /// Drops chosen indexes that a later, wider or complementary choice made pointless: each kept

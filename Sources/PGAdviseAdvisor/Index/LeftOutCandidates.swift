@@ -17,7 +17,9 @@ extension IndexAdvisor {
                 definition: option.definition(), table: option.table.description, gate: verdict.gate.rawValue,
                 reason: reason(verdict, source: source), estimatedSaving: verdict.gate == .budget ? nil : verdict.saving,
                 writePenalty: verdict.writePenalty, writePenaltySource: source, sizeBytes: verdict.sizeDelta,
-                budgetLeftBytes: verdict.budgetLeft), verdict.saving))
+                budgetLeftBytes: verdict.budgetLeft, fragileEstimate: verdict.fragility),
+                // A fragile candidate is listed first: its estimate alone would have recommended it.
+                verdict.gate == .fragile ? .infinity : verdict.saving))
         }
         for (option, message) in selector.rejected {
             out.append((RejectedCandidate(definition: option.definition(), table: option.table.description, gate: "not costable",
@@ -44,6 +46,8 @@ extension IndexAdvisor {
                 + "cost units per call cheaper with it"
         case .rise:
             return "makes a statement more than \(Int(IndexSelector.toleratedRise * 100))% dearer than today's plan"
+        case .fragile:
+            return verdict.fragility.map(FragileEstimates.reason) ?? "its gain rests on a fragile row estimate"
         case .negligibleTime:
             return "the statements it speeds up take under \(IndexSelector.minimumTimeShare * 100)% of the workload's time"
         }
