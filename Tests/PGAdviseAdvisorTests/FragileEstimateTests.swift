@@ -42,9 +42,16 @@ struct FragileEstimateTests {
 
     @Test func theJoinKeyIndexFedByACorrelatedFilterIsWithheldWithItsReason() throws {
         let advice = try advise([Self.join])
-        #expect(!advice.recommendations.contains { $0.table == "public.lineitem" })
+        // Nothing else gains enough: the filter on orders is a fifth of the statement's cost.
+        #expect(advice.recommendations.isEmpty)
         let fragile = advice.rejected.filter { $0.gate == "fragile estimate" }
-        #expect(fragile.map(\.definition) == ["CREATE INDEX ON public.lineitem (l_orderkey)"])
+        // The key and its wider forms all probe the index once per order: all rest on the same estimate.
+        #expect(fragile.map(\.definition) == [
+            "CREATE INDEX ON public.lineitem (l_orderkey)",
+            "CREATE INDEX ON public.lineitem (l_orderkey) INCLUDE (l_qty, l_suppkey)",
+            "CREATE INDEX ON public.lineitem (l_orderkey, l_qty)",
+            "CREATE INDEX ON public.lineitem (l_orderkey, l_qty, l_suppkey)",
+        ])
         let rejected = try #require(fragile.first)
         let figures = try #require(rejected.fragileEstimate)
         #expect(figures.fingerprint == Self.join.fingerprint)
@@ -78,7 +85,9 @@ struct FragileEstimateTests {
             statement("SELECT sum(l.l_qty) FROM supplier s JOIN lineitem l ON l.l_suppkey = s.s_id WHERE s.s_name = $1", calls: 2_000),
         ])
         #expect(advice.recommendations.map(\.ddl) == [
-            "CREATE INDEX CONCURRENTLY tickets_assignee_idx ON public.tickets (assignee)",
+            "CREATE INDEX CONCURRENTLY lineitem_l_suppkey_l_qty_idx ON public.lineitem (l_suppkey, l_qty)",
+            "CREATE INDEX CONCURRENTLY supplier_s_name_s_id_idx ON public.supplier (s_name, s_id)",
+            "CREATE INDEX CONCURRENTLY tickets_assignee_incl_idx ON public.tickets (assignee) INCLUDE (id, subject)",
         ])
         #expect(!advice.rejected.contains { $0.gate == "fragile estimate" })
     }
