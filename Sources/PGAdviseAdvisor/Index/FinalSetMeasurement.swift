@@ -69,24 +69,32 @@ extension IndexAdvisor {
     /// set measured.
     func measureFinalSetWithdrawingRegressions(_ advice: inout IndexAdvice, statements: [CostedStatement]) throws {
         guard let first = try measureFinalSet(advice.recommendations, statements: statements) else { return }
-        let regressed = first.regressions.filter { !$0.indexesUsed.isEmpty }
-        let culprits = Set(regressed.flatMap(\.indexesUsed))
-        guard !culprits.isEmpty else {
+        let reasons = Self.setWithdrawals(first, runs: options.measureRuns)
+        guard !reasons.isEmpty else {
             advice.finalSet = first
             return
         }
-        for rec in advice.recommendations where culprits.contains(rec.name) {
-            let evidence = regressed.filter { $0.indexesUsed.contains(rec.name) }.map { s in
-                "\(s.fingerprint) \(String(format: "%.3f", s.measured.beforeMs)) ms -> \(String(format: "%.3f", s.measured.afterMs)) ms"
-            }
-            advice.withdrawn.append(WithdrawnRecommendation(recommendation: rec, reason:
-                "measured together with the rest of the set, a plan that uses it was slower: \(evidence.joined(separator: ", ")) "
-                + "(median of \(options.measureRuns) runs); withdrawn, and the rest of the set measured again without it"))
+        for rec in advice.recommendations {
+            if let reason = reasons[rec.name] { advice.withdrawn.append(WithdrawnRecommendation(recommendation: rec, reason: reason)) }
         }
-        advice.recommendations.removeAll { culprits.contains($0.name) }
+        advice.recommendations.removeAll { reasons[$0.name] != nil }
         var final = try measureFinalSet(advice.recommendations, statements: statements) ?? first
-        final.withdrawn = culprits.sorted()
+        final.withdrawn = reasons.keys.sorted()
         advice.finalSet = final
+    }
+
+    /// The indexes of `set` that a regressed plan uses, each with the reason a DBA reads.
+    static func setWithdrawals(_ set: SetMeasurement, runs: Int) -> [String: String] {
+        var evidence: [String: [String]] = [:]
+        for s in set.regressions {
+            let figures = "\(s.fingerprint) \(String(format: "%.3f", s.measured.beforeMs)) ms -> "
+                + "\(String(format: "%.3f", s.measured.afterMs)) ms"
+            for name in s.indexesUsed { evidence[name, default: []].append(figures) }
+        }
+        return evidence.mapValues {
+            "measured together with the rest of the set, a plan that uses it was slower: \($0.joined(separator: ", ")) "
+                + "(median of \(runs) runs); withdrawn, and the rest of the set measured again without it"
+        }
     }
 
     /// The statements on the recommended indexes' tables that can run (one per fingerprint, with
