@@ -45,13 +45,8 @@ struct FragileEstimateTests {
         // Nothing else gains enough: the filter on orders is a fifth of the statement's cost.
         #expect(advice.recommendations.isEmpty)
         let fragile = advice.rejected.filter { $0.gate == "fragile estimate" }
-        // The key and its wider forms all probe the index once per order: all rest on the same estimate.
-        #expect(fragile.map(\.definition) == [
-            "CREATE INDEX ON public.lineitem (l_orderkey)",
-            "CREATE INDEX ON public.lineitem (l_orderkey) INCLUDE (l_qty, l_suppkey)",
-            "CREATE INDEX ON public.lineitem (l_orderkey, l_qty)",
-            "CREATE INDEX ON public.lineitem (l_orderkey, l_qty, l_suppkey)",
-        ])
+        // Its wider forms probe the same loop; the narrowest stands for them.
+        #expect(fragile.map(\.definition) == ["CREATE INDEX ON public.lineitem (l_orderkey)"])
         let rejected = try #require(fragile.first)
         let figures = try #require(rejected.fragileEstimate)
         #expect(figures.fingerprint == Self.join.fingerprint)
