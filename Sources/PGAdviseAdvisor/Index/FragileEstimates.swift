@@ -57,18 +57,17 @@ enum FragileEstimates {
         return text.components(separatedBy: " AND ").count
     }
 
-    /// The figures that make `candidate` fragile on `statement`: the plan with it probes it from an
-    /// outer side whose estimate is fragile, and with that side `underestimateFactor` times larger
-    /// the plan costs more than the plan without it. Nil when the gain survives.
-    static func fragility(of candidate: IndexCandidate, statement: CostedStatement, planWith: PlanSummary,
-                          costWithout: Double) -> FragileEstimate? {
+    /// `statement`'s cost with `candidate` once the outer sides of the nested loops that probe it
+    /// from a fragile estimate return `underestimateFactor` times the rows planned. Nil when no such
+    /// loop probes it: the plan's cost does not rest on a fragile estimate.
+    static func underestimated(_ candidate: IndexCandidate, statement: CostedStatement, planWith: PlanSummary,
+                               costWithout: Double) -> FragileEstimate? {
         let probes = planWith.probes.filter { $0.candidate == candidate && $0.outerEstimateIsFragile }
         guard let main = probes.max(by: { $0.outerRows * $0.costPerProbe < $1.outerRows * $1.costPerProbe }) else { return nil }
         // The loops' own cost grows with their outer rows; what feeds them and what they feed is
         // left as planned, in both plans, so the comparison errs only by the loops' own growth.
         let added = probes.reduce(0.0) { $0 + (underestimateFactor - 1) * $1.outerRows * $1.costPerProbe }
         let stressed = planWith.totalCost + added
-        guard stressed > costWithout else { return nil }
         return FragileEstimate(fingerprint: statement.query.fingerprint, outerRows: main.outerRows, outerTables: main.outerTables,
                                outerIsJoin: main.outerIsJoin, costPerProbe: main.costPerProbe, errorFactor: underestimateFactor,
                                costWithout: costWithout, costWith: planWith.totalCost, costWithUnderestimate: stressed)

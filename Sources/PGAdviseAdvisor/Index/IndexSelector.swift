@@ -173,7 +173,8 @@ final class IndexSelector {
         var gainedMs = 0.0
         var gained = false
         var rose = false
-        var fragility: FragileEstimate?
+        // The same under an underestimated outer side of each nested loop probing the option.
+        var robust = Robustness()
         for statement in affected(by: option) {
             let before = try cost(statement, current)
             let plan: PlanSummary
@@ -184,13 +185,14 @@ final class IndexSelector {
                 return nil
             }
             let after = plan.totalCost
-            if robustnessCheck, fragility == nil {
-                fragility = FragileEstimates.fragility(of: option, statement: statement, planWith: plan, costWithout: before)
-            }
             saving += statement.weight * (before - after)
-            if after <= before * (1 - Self.requiredGain) && before - after >= Self.minimumSavingPerCall {
+            if Self.gains(before: before, after: after) {
                 gained = true
                 gainedMs += statement.query.totalMs
+            }
+            if robustnessCheck {
+                robust.add(FragileEstimates.underestimated(option, statement: statement, planWith: plan, costWithout: before),
+                           weight: statement.weight, before: before, after: after)
             }
             // A rise is judged against today's plan (no new index), not against the search's
             // intermediate set: widening an index may cost one statement a little of what an
@@ -198,8 +200,38 @@ final class IndexSelector {
             if after > (try cost(statement, [])) * (1 + Self.toleratedRise) { rose = true }
         }
         let relevant = workloadMs <= 0 || gainedMs >= Self.minimumTimeShare * workloadMs
-        let gate: LeftOut.Gate? = !gained ? .noGain : rose ? .rise : fragility != nil ? .fragile : !relevant ? .negligibleTime : nil
-        return Step(saving: saving, failedGate: gate, fragility: gate == .fragile ? fragility : nil)
+        let gate: LeftOut.Gate? = !gained ? .noGain : rose ? .rise : !robust.survives ? .fragile : !relevant ? .negligibleTime : nil
+        return Step(saving: saving, failedGate: gate, fragility: gate == .fragile ? robust.worst : nil)
+    }
+
+    /// At least `requiredGain` cheaper, and by `minimumSavingPerCall`.
+    static func gains(before: Double, after: Double) -> Bool {
+        after <= before * (1 - requiredGain) && before - after >= minimumSavingPerCall
+    }
+
+    /// The gain of an option recomputed with the statements whose plans probe it from a fragile
+    /// estimate costed under the underestimate (`FragileEstimates`). It survives when some statement
+    /// still gains and the call-weighted saving stays positive: an index whose gain on one statement
+    /// is robust (a correlated subquery probed once per row of a plain scan) is not given up for
+    /// another statement's fragile loop, which its figures then report.
+    struct Robustness {
+        private var saving = 0.0
+        private var gained = false
+        private var fragileFound = false
+        /// The statement the underestimate hurts most, for the reason.
+        private(set) var worst: FragileEstimate?
+
+        mutating func add(_ underestimate: FragileEstimate?, weight: Double, before: Double, after: Double) {
+            let stressed = underestimate?.costWithUnderestimate ?? after
+            saving += weight * (before - stressed)
+            if IndexSelector.gains(before: before, after: stressed) { gained = true }
+            guard let underestimate else { return }
+            fragileFound = true
+            let rise = { (f: FragileEstimate) in f.costWithUnderestimate - f.costWithout }
+            if worst.map({ rise(underestimate) > rise($0) }) ?? true { worst = underestimate }
+        }
+
+        var survives: Bool { !fragileFound || (gained && saving > 0) }
     }
 
     /// Drops chosen indexes that a later, wider or complementary choice made pointless: each kept
