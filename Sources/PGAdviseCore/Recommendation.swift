@@ -272,8 +272,9 @@ public struct FragileEstimate: Codable, Sendable, Equatable {
     /// The planner's cost of one probe of the index.
     public var costPerProbe: Double
     public var errorFactor: Double
-    /// The statement's estimated cost without the index, with it, and with it once the outer side
-    /// returns `errorFactor` times the rows.
+    /// The statement's cost with the index as estimated; with it, and without it, once the outer
+    /// side of every nested loop probing an index from such an estimate returns `errorFactor` times
+    /// the rows (the same underestimate for both plans).
     public var costWithout: Double
     public var costWith: Double
     public var costWithUnderestimate: Double

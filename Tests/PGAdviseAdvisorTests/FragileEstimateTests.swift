@@ -64,6 +64,20 @@ struct FragileEstimateTests {
         #expect(json.contains("\"fragileEstimate\" : {") && json.contains("\"errorFactor\" : 10"))
     }
 
+    /// The join key also serves a frequent lookup by order, whose gain does not rest on any estimate
+    /// of rows: the index is kept, and the join's fragile plan is said on it.
+    @Test func anIndexWithARobustGainElsewhereIsKeptWithTheFragileStatementNoted() throws {
+        let advice = try advise([Self.join, statement("SELECT sum(l_qty) FROM lineitem WHERE l_orderkey = $1", calls: 50_000)])
+        #expect(!advice.rejected.contains { $0.gate == "fragile estimate" })
+        #expect(advice.recommendations.map(\.ddl) == [
+            "CREATE INDEX CONCURRENTLY lineitem_l_orderkey_l_qty_l_suppkey_idx ON public.lineitem (l_orderkey, l_qty, l_suppkey)",
+            "CREATE INDEX CONCURRENTLY orders_o_priority_o_status_idx ON public.orders (o_priority, o_status)",
+        ])
+        let rec = try #require(advice.recommendations.first { $0.table == "public.lineitem" })
+        #expect(rec.notes.filter { $0.hasPrefix("Kept for its gain elsewhere, which survives the check; but its gain on statement "
+                                               + "\(Self.join.fingerprint) depends on the planner's estimate of 125 rows") }.count == 1)
+    }
+
     @Test func underMeasureTheFragileCandidateIsMeasuredInstead() throws {
         let advice = try advise([Self.join], measure: true)
         #expect(!advice.rejected.contains { $0.gate == "fragile estimate" })

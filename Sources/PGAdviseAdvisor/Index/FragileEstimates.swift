@@ -57,20 +57,27 @@ enum FragileEstimates {
         return text.components(separatedBy: " AND ").count
     }
 
-    /// `statement`'s cost with `candidate` once the outer sides of the nested loops that probe it
-    /// from a fragile estimate return `underestimateFactor` times the rows planned. Nil when no such
-    /// loop probes it: the plan's cost does not rest on a fragile estimate.
+    /// A plan's cost once the outer side of each of its nested loops probing an index from a fragile
+    /// estimate returns `underestimateFactor` times the rows planned. Only the loops' own cost grows
+    /// (outer rows times the cost of a probe); what feeds them and what they feed is left as planned.
+    /// Every such loop counts, on an existing index too, so that two plans compare under the same
+    /// underestimate: a loop both share adds the same to both.
+    static func underestimatedCost(_ plan: PlanSummary) -> Double {
+        plan.probes.filter(\.outerEstimateIsFragile)
+            .reduce(plan.totalCost) { $0 + (underestimateFactor - 1) * $1.outerRows * $1.costPerProbe }
+    }
+
+    /// `statement`'s costs with and without `candidate` under the underestimate, when the plan with
+    /// it probes it from a fragile estimate. Nil when no such loop probes it: its gain does not
+    /// rest on a fragile estimate.
     static func underestimated(_ candidate: IndexCandidate, statement: CostedStatement, planWith: PlanSummary,
-                               costWithout: Double) -> FragileEstimate? {
+                               planWithout: PlanSummary) -> FragileEstimate? {
         let probes = planWith.probes.filter { $0.candidate == candidate && $0.outerEstimateIsFragile }
         guard let main = probes.max(by: { $0.outerRows * $0.costPerProbe < $1.outerRows * $1.costPerProbe }) else { return nil }
-        // The loops' own cost grows with their outer rows; what feeds them and what they feed is
-        // left as planned, in both plans, so the comparison errs only by the loops' own growth.
-        let added = probes.reduce(0.0) { $0 + (underestimateFactor - 1) * $1.outerRows * $1.costPerProbe }
-        let stressed = planWith.totalCost + added
         return FragileEstimate(fingerprint: statement.query.fingerprint, outerRows: main.outerRows, outerTables: main.outerTables,
                                outerIsJoin: main.outerIsJoin, costPerProbe: main.costPerProbe, errorFactor: underestimateFactor,
-                               costWithout: costWithout, costWith: planWith.totalCost, costWithUnderestimate: stressed)
+                               costWithout: underestimatedCost(planWithout), costWith: planWith.totalCost,
+                               costWithUnderestimate: underestimatedCost(planWith))
     }
 
     /// The reason a DBA reads.
@@ -82,7 +89,7 @@ enum FragileEstimates {
         return "its gain on statement \(fragile.fingerprint) depends on the planner's estimate of \(rows) rows from \(source), "
             + "each probing the index once (a nested loop); if that estimate is \(factor)x too low, as such estimates often "
             + "are, the plan with the index costs \(cost(fragile.costWithUnderestimate)) against \(cost(fragile.costWithout)) "
-            + "without it (\(cost(fragile.costWith)) as estimated). Run with --measure to decide"
+            + "without it (\(cost(fragile.costWith)) as estimated with it). Run with --measure to decide"
     }
 
     private static func listed(_ tables: [String]) -> String {
@@ -91,5 +98,23 @@ enum FragileEstimates {
 
     private static func cost(_ value: Double) -> String {
         Int64(value.rounded()).formatted(.number.locale(Locale(identifier: "en_US")))
+    }
+}
+
+extension IndexAdvisor {
+    /// For a kept index whose gain survived the check as a whole: each statement whose own plan
+    /// with it would cost more than without it under the underestimate, said on the recommendation,
+    /// since after CREATE INDEX the planner may choose that plan.
+    func fragileEstimateNotes(for index: IndexCandidate, chosen: [IndexCandidate], selector: IndexSelector) throws -> [String] {
+        let without = chosen.filter { $0 != index }
+        var notes: [String] = []
+        for statement in selector.affected(by: index) {
+            let plan = try selector.session.plan(statement, with: chosen)
+            guard let fragile = FragileEstimates.underestimated(index, statement: statement, planWith: plan,
+                                                                planWithout: try selector.session.plan(statement, with: without)),
+                  fragile.costWithUnderestimate > fragile.costWithout else { continue }
+            notes.append("Kept for its gain elsewhere, which survives the check; but " + FragileEstimates.reason(fragile) + ".")
+        }
+        return notes
     }
 }

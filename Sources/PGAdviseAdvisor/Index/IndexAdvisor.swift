@@ -237,7 +237,9 @@ public final class IndexAdvisor {
         var used = chosen.reduce(Int64(0)) { $0 + estimatedSize($1) }
         var names = Set(catalog.tables.flatMap { $0.indexes.map(\.name) })
         for index in chosen {
-            recommendations.append(try recommendation(for: index, chosen: chosen, selector: selector, names: &names))
+            var rec = try recommendation(for: index, chosen: chosen, selector: selector, names: &names)
+            if selector.robustnessCheck { rec.notes += try fragileEstimateNotes(for: index, chosen: chosen, selector: selector) }
+            recommendations.append(rec)
         }
         for candidate in inverted where options.strategy == .extend && !excluded.contains(candidate) {
             let size = estimatedSize(candidate)

@@ -176,7 +176,8 @@ final class IndexSelector {
         // The same under an underestimated outer side of each nested loop probing the option.
         var robust = Robustness()
         for statement in affected(by: option) {
-            let before = try cost(statement, current)
+            let planBefore = try session.plan(statement, with: current)
+            let before = planBefore.totalCost
             let plan: PlanSummary
             do {
                 plan = try session.plan(statement, with: next)
@@ -191,7 +192,7 @@ final class IndexSelector {
                 gainedMs += statement.query.totalMs
             }
             if robustnessCheck {
-                robust.add(FragileEstimates.underestimated(option, statement: statement, planWith: plan, costWithout: before),
+                robust.add(FragileEstimates.underestimated(option, statement: statement, planWith: plan, planWithout: planBefore),
                            weight: statement.weight, before: before, after: after)
             }
             // A rise is judged against today's plan (no new index), not against the search's
@@ -222,9 +223,10 @@ final class IndexSelector {
         private(set) var worst: FragileEstimate?
 
         mutating func add(_ underestimate: FragileEstimate?, weight: Double, before: Double, after: Double) {
-            let stressed = underestimate?.costWithUnderestimate ?? after
-            saving += weight * (before - stressed)
-            if IndexSelector.gains(before: before, after: stressed) { gained = true }
+            // Without a fragile loop probing the option, the statement's gain is as estimated.
+            let (without, with) = underestimate.map { ($0.costWithout, $0.costWithUnderestimate) } ?? (before, after)
+            saving += weight * (without - with)
+            if IndexSelector.gains(before: without, after: with) { gained = true }
             guard let underestimate else { return }
             fragileFound = true
             let rise = { (f: FragileEstimate) in f.costWithUnderestimate - f.costWithout }
