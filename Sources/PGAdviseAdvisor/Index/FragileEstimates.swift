@@ -20,15 +20,16 @@ public struct IndexProbe: Sendable, Equatable {
 
 /// The robustness check on an index's estimated gain. PostgreSQL estimates a join's rows, and a
 /// filter of several conditions, by multiplying selectivities as if independent; Leis et al.,
-/// "How Good Are Query Optimizers, Really?" (VLDB 2015), measured on the Join Order Benchmark that
-/// these estimates are mostly underestimates, off by 10x and more from a few joins on, that the
-/// slowest plans are nested loops chosen on such underestimates, and that adding foreign-key
-/// indexes (which make those nested loops possible) made more queries slow. A nested loop's cost
-/// grows with its outer rows while the hash join it replaces barely changes, so a gain that rests
-/// on such a loop is kept only when it survives the outer side returning more rows than planned.
+/// "How Good Are Query Optimizers, Really?" (VLDB 2015), found on the Join Order Benchmark that
+/// these estimates are mostly underestimates whose error grows with the number of joins, and that
+/// with primary-key indexes only and nested-loop joins disabled most queries ran close to their
+/// plans under true cardinalities: the costly mistakes are nested loops chosen on underestimates.
+/// A nested loop's cost grows with its outer rows while the hash join it replaces barely changes,
+/// so a gain that rests on such a loop is kept only when it survives the outer side returning
+/// more rows than planned.
 enum FragileEstimates {
-    /// How many times too low the outer row estimate is assumed to be: one order of magnitude, the
-    /// error Leis et al. (§3.2, Figure 3) found routine for PostgreSQL once a query joins a few tables.
+    /// How many times too low the outer row estimate is assumed to be: one order of magnitude, an
+    /// error Leis et al. found routine for PostgreSQL's estimates of queries joining a few tables.
     static let underestimateFactor = 10.0
 
     static let joinNodeTypes: Set<String> = ["Nested Loop", "Hash Join", "Merge Join"]
