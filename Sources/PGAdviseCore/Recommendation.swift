@@ -231,7 +231,7 @@ public struct RejectedCandidate: Codable, Sendable, Equatable {
     public var definition: String
     public var table: String
     /// `budget`, `write penalty`, `small saving`, `no statement gains`, `raises a statement`,
-    /// `negligible time` or `not costable`.
+    /// `fragile estimate`, `negligible time` or `not costable`.
     public var gate: String
     /// The gate in a sentence, with its figures.
     public var reason: String
@@ -245,12 +245,45 @@ public struct RejectedCandidate: Codable, Sendable, Equatable {
     public var sizeBytes: Int64
     /// The budget not yet used by the chosen indexes when it was weighed.
     public var budgetLeftBytes: Int64
+    /// For the `fragile estimate` gate: the row estimate its gain rests on, and the figures.
+    public var fragileEstimate: FragileEstimate?
 
     public init(definition: String, table: String, gate: String, reason: String, estimatedSaving: Double? = nil,
-                writePenalty: Double? = nil, writePenaltySource: String? = nil, sizeBytes: Int64, budgetLeftBytes: Int64) {
+                writePenalty: Double? = nil, writePenaltySource: String? = nil, sizeBytes: Int64, budgetLeftBytes: Int64,
+                fragileEstimate: FragileEstimate? = nil) {
         self.definition = definition; self.table = table; self.gate = gate; self.reason = reason
         self.estimatedSaving = estimatedSaving; self.writePenalty = writePenalty
         self.writePenaltySource = writePenaltySource; self.sizeBytes = sizeBytes; self.budgetLeftBytes = budgetLeftBytes
+        self.fragileEstimate = fragileEstimate
+    }
+}
+
+/// An index whose estimated gain rests on the planner's row estimate of a nested loop's outer side
+/// (a join, or a filter whose selectivities are multiplied), and does not survive that estimate
+/// being `errorFactor` times too low.
+public struct FragileEstimate: Codable, Sendable, Equatable {
+    public var fingerprint: String
+    /// The rows the planner expects from the outer side, each of which probes the index once.
+    public var outerRows: Double
+    /// The tables the outer side reads.
+    public var outerTables: [String]
+    /// True when the outer side is a join; false when it is a filter of several conditions.
+    public var outerIsJoin: Bool
+    /// The planner's cost of one probe of the index.
+    public var costPerProbe: Double
+    public var errorFactor: Double
+    /// The statement's cost with the index as estimated; with it, and without it, once the outer
+    /// side of every nested loop probing an index from such an estimate returns `errorFactor` times
+    /// the rows (the same underestimate for both plans).
+    public var costWithout: Double
+    public var costWith: Double
+    public var costWithUnderestimate: Double
+
+    public init(fingerprint: String, outerRows: Double, outerTables: [String], outerIsJoin: Bool, costPerProbe: Double,
+                errorFactor: Double, costWithout: Double, costWith: Double, costWithUnderestimate: Double) {
+        self.fingerprint = fingerprint; self.outerRows = outerRows; self.outerTables = outerTables
+        self.outerIsJoin = outerIsJoin; self.costPerProbe = costPerProbe; self.errorFactor = errorFactor
+        self.costWithout = costWithout; self.costWith = costWith; self.costWithUnderestimate = costWithUnderestimate
     }
 }
 
@@ -297,7 +330,7 @@ public struct SetStatementMeasurement: Codable, Sendable, Equatable {
     public var measured: StatementMeasurement
     /// The recommended indexes its plan used once they were all built.
     public var indexesUsed: [String]
-    /// Slower by 10% and 0.1 ms or more with the set.
+    /// Slower with the set beyond run-to-run noise (the rule of the single-index verdicts).
     public var regression: Bool
 
     public init(fingerprint: String, text: String, calls: Int, measured: StatementMeasurement, indexesUsed: [String], regression: Bool) {
@@ -317,11 +350,15 @@ public struct SetMeasurement: Codable, Sendable, Equatable {
     public var afterMs: Double
     /// Statements on the set's tables that could not be run, with the reason.
     public var unmeasured: [String: String]
+    /// Indexes withdrawn because a statement regressed with the set measured together (the reason
+    /// is in the advice's `withdrawn`); the figures here are those of the set measured again without
+    /// them, or, when none was left, of the first measurement.
+    public var withdrawn: [String]
 
     public init(indexes: [String], statements: [SetStatementMeasurement], beforeMs: Double, afterMs: Double,
-                unmeasured: [String: String] = [:]) {
+                unmeasured: [String: String] = [:], withdrawn: [String] = []) {
         self.indexes = indexes; self.statements = statements; self.beforeMs = beforeMs; self.afterMs = afterMs
-        self.unmeasured = unmeasured
+        self.unmeasured = unmeasured; self.withdrawn = withdrawn
     }
 
     public var regressions: [SetStatementMeasurement] { statements.filter(\.regression) }

@@ -70,6 +70,10 @@ public enum IndexAdviceRenderer {
         for (fingerprint, reason) in set.unmeasured.sorted(by: { $0.key < $1.key }) {
             out.append(wrap("   Statement \(fingerprint) could not be run: \(reason)", width: width, indent: "   "))
         }
+        if !set.withdrawn.isEmpty {
+            out.append(wrap("   Withdrawn for a regression measured with the set, then the rest measured again: "
+                            + set.withdrawn.joined(separator: ", "), width: width, indent: "   "))
+        }
         return out
     }
 

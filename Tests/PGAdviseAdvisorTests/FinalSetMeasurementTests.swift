@@ -1,4 +1,4 @@
-import PGAdviseAdvisor
+@testable import PGAdviseAdvisor
 import PGAdviseCore
 import PGAdviseReport
 import PGAdviseSources
@@ -40,5 +40,37 @@ struct FinalSetMeasurementTests {
         #expect(IndexAdviceRenderer.text(advice).contains("Measured together (2 indexes built in one rolled-back transaction): "
                                                           + "2 statements changed plan"))
         #expect(try connection.query("SELECT indexname FROM pg_indexes WHERE tablename = 'tickets'").rows.count == 1)
+    }
+}
+
+/// What the final step withdraws: the indexes a plan that regressed with the set uses, nothing for
+/// a plan that got faster or a regression whose plan uses none of the set.
+@Suite struct FinalSetWithdrawalTests {
+    static func measured(_ fingerprint: String, _ beforeMs: Double, _ afterMs: Double, using: [String]) -> SetStatementMeasurement {
+        let m = StatementMeasurement(beforeMs: beforeMs, afterMs: afterMs, beforeBuffers: 100, afterBuffers: 100, runs: 5)
+        return SetStatementMeasurement(fingerprint: fingerprint, text: "SELECT 1", calls: 10, measured: m, indexesUsed: using,
+                                       regression: MeasurementVerdict.isRegression(m, thresholdMs: MeasurementVerdict.readRegressionMs))
+    }
+
+    @Test func theIndexesARegressedPlanUsesAreWithdrawn() {
+        let set = SetMeasurement(indexes: ["a_idx", "b_idx"], statements: [
+            Self.measured("q1", 100, 450, using: ["a_idx", "b_idx"]),
+            Self.measured("q2", 100, 20, using: ["b_idx"]),
+            Self.measured("q3", 10, 10.5, using: ["a_idx"]),
+            Self.measured("q4", 100, 300, using: []),
+        ], beforeMs: 3100, afterMs: 7800)
+        let reasons = IndexAdvisor.setWithdrawals(set, runs: 5)
+        #expect(reasons == [
+            "a_idx": "measured together with the rest of the set, a plan that uses it was slower: q1 100.000 ms -> 450.000 ms "
+                + "(median of 5 runs); withdrawn, and the rest of the set measured again without it",
+            "b_idx": "measured together with the rest of the set, a plan that uses it was slower: q1 100.000 ms -> 450.000 ms "
+                + "(median of 5 runs); withdrawn, and the rest of the set measured again without it",
+        ])
+    }
+
+    @Test func withinNoiseNothingIsWithdrawn() {
+        let set = SetMeasurement(indexes: ["a_idx"], statements: [Self.measured("q1", 0.2, 0.24, using: ["a_idx"])],
+                                 beforeMs: 2, afterMs: 2.4)
+        #expect(IndexAdvisor.setWithdrawals(set, runs: 5).isEmpty)
     }
 }

@@ -7,11 +7,6 @@ import PGAdviseSources
 /// on its tables is timed before and after, so that plans that use an index without a lower
 /// estimate, plans that change only in combination, and regressions of the combination show.
 extension MeasuredVerifier {
-    /// Slower by this share and by `regressionMs` with the set is a regression: below either, run-to-run
-    /// noise on a busy server (the same margins the single-index verdicts use for reads).
-    static let regressionShare = 0.1
-    static let regressionMs = 0.1
-
     func measureSet(_ indexes: [(candidate: IndexCandidate, name: String)],
                     statements: [(CostedStatement, [String])]) throws -> SetMeasurement {
         try connection.execute("BEGIN")
@@ -53,13 +48,14 @@ extension MeasuredVerifier {
             afterTotal += calls * after.ms
             // A plan that uses none of the set is the plan it had: what it measures is noise.
             guard !used.isEmpty || first.indexNames != after.indexNames else { continue }
-            let slower = after.ms >= first.ms * (1 + Self.regressionShare) && after.ms - first.ms >= Self.regressionMs
+            let m = StatementMeasurement(beforeMs: first.ms, afterMs: after.ms, beforeBuffers: first.buffers,
+                                         afterBuffers: after.buffers, runs: runs, parameters: values,
+                                         beforeCutOff: first.cutOff ? true : nil, afterCutOff: after.cutOff ? true : nil)
+            // Slower beyond run-to-run noise, by the rule the single-index verdicts apply to reads.
+            let slower = MeasurementVerdict.isRegression(m, thresholdMs: MeasurementVerdict.readRegressionMs)
             measured.append(SetStatementMeasurement(
                 fingerprint: statement.query.fingerprint, text: statement.displayText, calls: statement.query.calls,
-                measured: StatementMeasurement(beforeMs: first.ms, afterMs: after.ms, beforeBuffers: first.buffers,
-                                               afterBuffers: after.buffers, runs: runs, parameters: values,
-                                               beforeCutOff: first.cutOff ? true : nil, afterCutOff: after.cutOff ? true : nil),
-                indexesUsed: used.sorted(), regression: slower))
+                measured: m, indexesUsed: used.sorted(), regression: slower))
         }
         return SetMeasurement(indexes: indexes.map(\.name), statements: measured, beforeMs: beforeTotal, afterMs: afterTotal,
                               unmeasured: unmeasured)
@@ -67,6 +63,40 @@ extension MeasuredVerifier {
 }
 
 extension IndexAdvisor {
+    /// The final set measured together, acted on: a statement that regresses with it withdraws the
+    /// chosen indexes its slower plan uses (a plan that uses none of them changed for another reason
+    /// and withdraws nothing), and what is left is measured once more, so the set recommended is the
+    /// set measured.
+    func measureFinalSetWithdrawingRegressions(_ advice: inout IndexAdvice, statements: [CostedStatement]) throws {
+        guard let first = try measureFinalSet(advice.recommendations, statements: statements) else { return }
+        let reasons = Self.setWithdrawals(first, runs: options.measureRuns)
+        guard !reasons.isEmpty else {
+            advice.finalSet = first
+            return
+        }
+        for rec in advice.recommendations {
+            if let reason = reasons[rec.name] { advice.withdrawn.append(WithdrawnRecommendation(recommendation: rec, reason: reason)) }
+        }
+        advice.recommendations.removeAll { reasons[$0.name] != nil }
+        var final = try measureFinalSet(advice.recommendations, statements: statements) ?? first
+        final.withdrawn = reasons.keys.sorted()
+        advice.finalSet = final
+    }
+
+    /// The indexes of `set` that a regressed plan uses, each with the reason a DBA reads.
+    static func setWithdrawals(_ set: SetMeasurement, runs: Int) -> [String: String] {
+        var evidence: [String: [String]] = [:]
+        for s in set.regressions {
+            let figures = "\(s.fingerprint) \(String(format: "%.3f", s.measured.beforeMs)) ms -> "
+                + "\(String(format: "%.3f", s.measured.afterMs)) ms"
+            for name in s.indexesUsed { evidence[name, default: []].append(figures) }
+        }
+        return evidence.mapValues {
+            "measured together with the rest of the set, a plan that uses it was slower: \($0.joined(separator: ", ")) "
+                + "(median of \(runs) runs); withdrawn, and the rest of the set measured again without it"
+        }
+    }
+
     /// The statements on the recommended indexes' tables that can run (one per fingerprint, with
     /// representative values), timed without and with the whole set. Nil when nothing was recommended.
     func measureFinalSet(_ recommendations: [IndexRecommendation], statements: [CostedStatement]) throws -> SetMeasurement? {

@@ -117,8 +117,8 @@ public final class IndexAdvisor {
                                                   withdrawn: &advice.withdrawn)
         }
         advice.recommendations = recommendations
-        advice.redundant = redundantIndexes(for: recommendations)
-        if options.measure { advice.finalSet = try measureFinalSet(recommendations, statements: statements) }
+        if options.measure { try measureFinalSetWithdrawingRegressions(&advice, statements: statements) }
+        advice.redundant = redundantIndexes(for: advice.recommendations)
         return advice
     }
 
@@ -226,7 +226,7 @@ public final class IndexAdvisor {
         let selector = IndexSelector(session: session, statements: statements, fullCandidates: costable,
                                      size: { self.estimatedSize($0) },
                                      writeCost: { [writes] in writes.cost(of: $0, tables: [$1]) },
-                                     budget: budget, excluding: excluded)
+                                     budget: budget, robustnessCheck: !options.measure, excluding: excluded)
         let chosen = options.strategy == .extend ? try selector.select()
             : try DexterRuleBaseline(session: session, statements: statements, catalog: catalog).select()
         var notes: [String] = []
@@ -237,7 +237,9 @@ public final class IndexAdvisor {
         var used = chosen.reduce(Int64(0)) { $0 + estimatedSize($1) }
         var names = Set(catalog.tables.flatMap { $0.indexes.map(\.name) })
         for index in chosen {
-            recommendations.append(try recommendation(for: index, chosen: chosen, selector: selector, names: &names))
+            var rec = try recommendation(for: index, chosen: chosen, selector: selector, names: &names)
+            if selector.robustnessCheck { rec.notes += try fragileEstimateNotes(for: index, chosen: chosen, selector: selector) }
+            recommendations.append(rec)
         }
         for candidate in inverted where options.strategy == .extend && !excluded.contains(candidate) {
             let size = estimatedSize(candidate)

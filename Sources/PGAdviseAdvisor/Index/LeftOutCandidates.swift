@@ -10,22 +10,37 @@ extension IndexAdvisor {
 
     func leftOutCandidates(_ selector: IndexSelector, chosen: [IndexCandidate]) -> [RejectedCandidate] {
         var out: [(RejectedCandidate, Double)] = []
+        var fragile: [(option: IndexCandidate, rejected: RejectedCandidate)] = []
         for (option, verdict) in selector.leftOut {
             if chosen.contains(where: { option.isPrefix(of: $0) || option.hasSameKeys(as: $0) || $0 == option }) { continue }
             let source = verdict.gate == .writePenalty || verdict.writePenalty > 0 ? writePenaltySource(option, chosen: chosen) : nil
-            out.append((RejectedCandidate(
+            let rejected = RejectedCandidate(
                 definition: option.definition(), table: option.table.description, gate: verdict.gate.rawValue,
                 reason: reason(verdict, source: source), estimatedSaving: verdict.gate == .budget ? nil : verdict.saving,
                 writePenalty: verdict.writePenalty, writePenaltySource: source, sizeBytes: verdict.sizeDelta,
-                budgetLeftBytes: verdict.budgetLeft), verdict.saving))
+                budgetLeftBytes: verdict.budgetLeft, fragileEstimate: verdict.fragility)
+            if verdict.gate == .fragile { fragile.append((option, rejected)) } else { out.append((rejected, verdict.saving)) }
         }
         for (option, message) in selector.rejected {
             out.append((RejectedCandidate(definition: option.definition(), table: option.table.description, gate: "not costable",
                                           reason: "HypoPG or the planner rejected it: \(message)", sizeBytes: estimatedSize(option),
                                           budgetLeftBytes: budget), 0))
         }
-        return out.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0.definition < $1.0.definition }
+        return narrowestFragile(fragile) + out.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0.definition < $1.0.definition }
             .prefix(Self.leftOutListed).map(\.0)
+    }
+
+    /// Every fragile candidate is listed, first and outside the cap: its estimate alone would have
+    /// recommended it. Its wider forms probe the same nested loop: the narrowest of each table and
+    /// leading key stands for them.
+    private func narrowestFragile(_ fragile: [(option: IndexCandidate, rejected: RejectedCandidate)]) -> [RejectedCandidate] {
+        let byLeadingKey = Dictionary(grouping: fragile) { "\($0.option.table) \($0.option.keys.first?.sql ?? "")" }
+        return byLeadingKey.values.compactMap { forms in
+            forms.min { a, b in
+                let (widthA, widthB) = (a.option.keys.count + a.option.include.count, b.option.keys.count + b.option.include.count)
+                return widthA != widthB ? widthA < widthB : a.rejected.definition < b.rejected.definition
+            }?.rejected
+        }.sorted { $0.definition < $1.definition }
     }
 
     private func reason(_ verdict: IndexSelector.LeftOut, source: String?) -> String {
@@ -44,6 +59,8 @@ extension IndexAdvisor {
                 + "cost units per call cheaper with it"
         case .rise:
             return "makes a statement more than \(Int(IndexSelector.toleratedRise * 100))% dearer than today's plan"
+        case .fragile:
+            return verdict.fragility.map(FragileEstimates.reason) ?? "its gain rests on a fragile row estimate"
         case .negligibleTime:
             return "the statements it speeds up take under \(IndexSelector.minimumTimeShare * 100)% of the workload's time"
         }

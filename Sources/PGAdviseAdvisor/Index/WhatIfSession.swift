@@ -43,6 +43,8 @@ public struct PlanSummary: Sendable, Equatable {
     public var indexNames: Set<String>
     /// Tables read by a sequential scan.
     public var sequentialScans: Set<String>
+    /// Indexes probed once per outer row of a nested loop (for `FragileEstimates`).
+    public var probes: [IndexProbe] = []
 }
 
 /// A HypoPG what-if session: hypothetical indexes are private to this connection and vanish with it.
@@ -142,8 +144,14 @@ public final class WhatIfSession {
             let args = values.isEmpty ? "" : "(" + values.joined(separator: ", ") + ")"
             json = try connection.query("EXPLAIN (FORMAT JSON) EXECUTE \(Self.statementName)\(args)").rows.first?.first ?? nil
         }
-        guard let json, let summary = Self.summarize(explainJSON: json) else {
+        guard let json, var summary = Self.summarize(explainJSON: json) else {
             throw PGAdviseError(.database, "EXPLAIN returned no plan for statement \(statement.query.fingerprint)")
+        }
+        // HypoPG names a hypothetical index `<oid>name`; the oid says which candidate it stands for now.
+        let byPrefix = Dictionary(created.map { ("<\($0.value)>", $0.key) }, uniquingKeysWith: { a, _ in a })
+        for i in summary.probes.indices {
+            guard let end = summary.probes[i].indexName.firstIndex(of: ">") else { continue }
+            summary.probes[i].candidate = byPrefix[String(summary.probes[i].indexName[...end])]
         }
         return summary
     }
@@ -178,6 +186,7 @@ public final class WhatIfSession {
         guard let plan = try? ExplainParser.parse(explainJSON) else { return nil }
         let nodes = plan.root.allNodes
         return PlanSummary(totalCost: plan.root.totalCost, indexNames: Set(nodes.compactMap(\.indexName)),
-                           sequentialScans: Set(nodes.filter { $0.nodeType == "Seq Scan" }.compactMap(\.relationName)))
+                           sequentialScans: Set(nodes.filter { $0.nodeType == "Seq Scan" }.compactMap(\.relationName)),
+                           probes: FragileEstimates.probes(in: plan.root))
     }
 }
