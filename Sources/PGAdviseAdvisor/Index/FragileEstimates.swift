@@ -18,6 +18,28 @@ public struct IndexProbe: Sendable, Equatable {
     public var outerEstimateIsFragile: Bool
 }
 
+/// A Limit that stops an index scan once enough rows have passed its Filter: `ORDER BY created_at
+/// LIMIT 20` walking an index on created_at and filtering `customer_id = $1`. PostgreSQL charges the
+/// share of the scan it expects to read, the limit over the rows it expects to pass, which assumes
+/// those rows are spread evenly along the index order. They are not when the filtered column is
+/// correlated with the order, or its value is rarer than the statistics say; then the walk reads many
+/// times that share, up to the whole index ("LIMIT ... ORDER BY" plans that go wrong are a known
+/// planner weakness: the planner assumes the columns are independent, PostgreSQL docs, "Row
+/// Estimation Examples" and "Planner Statistics"). An index that serves the filter as well has no
+/// such risk.
+public struct OrderedWalk: Sendable, Equatable {
+    public var indexName: String
+    public var scanStartupCost: Double
+    public var scanTotalCost: Double
+    /// The share of the scan the planner charges the Limit for.
+    public var share: Double
+
+    /// What reading `factor` times the share adds to the plan, at most the whole scan.
+    func addedCost(readingTimes factor: Double) -> Double {
+        (min(1, factor * share) - share) * (scanTotalCost - scanStartupCost)
+    }
+}
+
 /// The robustness check on an index's estimated gain. PostgreSQL estimates a join's rows, and a
 /// filter of several conditions, by multiplying selectivities as if independent; Leis et al.,
 /// "How Good Are Query Optimizers, Really?" (VLDB 2015), found on the Join Order Benchmark that
@@ -59,13 +81,31 @@ enum FragileEstimates {
     }
 
     /// A plan's cost once the outer side of each of its nested loops probing an index from a fragile
-    /// estimate returns `underestimateFactor` times the rows planned. Only the loops' own cost grows
-    /// (outer rows times the cost of a probe); what feeds them and what they feed is left as planned.
-    /// Every such loop counts, on an existing index too, so that two plans compare under the same
-    /// underestimate: a loop both share adds the same to both.
+    /// estimate returns `underestimateFactor` times the rows planned, and each index walk stopped by
+    /// a Limit reads `underestimateFactor` times the share of the index planned (`OrderedWalk`).
+    /// Only those nodes' own cost grows; what feeds them and what they feed is left as planned.
+    /// Every such node counts, on an existing index too, so that two plans compare under the same
+    /// underestimate: a node both share adds the same to both.
     static func underestimatedCost(_ plan: PlanSummary) -> Double {
-        plan.probes.filter(\.outerEstimateIsFragile)
-            .reduce(plan.totalCost) { $0 + (underestimateFactor - 1) * $1.outerRows * $1.costPerProbe }
+        let loops = plan.probes.filter(\.outerEstimateIsFragile)
+            .reduce(0.0) { $0 + (underestimateFactor - 1) * $1.outerRows * $1.costPerProbe }
+        let walks = plan.walks.reduce(0.0) { $0 + $1.addedCost(readingTimes: underestimateFactor) }
+        return plan.totalCost + loops + walks
+    }
+
+    /// Every Limit directly over an index scan that filters rows out: the planner charges the share
+    /// of the scan it expects to read before the Limit has its rows.
+    static func walks(in root: PlanNode) -> [OrderedWalk] {
+        root.allNodes.compactMap { node -> OrderedWalk? in
+            guard node.nodeType == "Limit", let scan = node.children.first,
+                  ["Index Scan", "Index Only Scan"].contains(scan.nodeType), let index = scan.indexName,
+                  let filter = scan.filter, !filter.isEmpty else { return nil }
+            let span = scan.totalCost - scan.startupCost
+            guard span > 0 else { return nil }
+            let share = min(1, max(0, (node.totalCost - scan.startupCost) / span))
+            guard share < 1 else { return nil }
+            return OrderedWalk(indexName: index, scanStartupCost: scan.startupCost, scanTotalCost: scan.totalCost, share: share)
+        }
     }
 
     /// `statement`'s costs with and without `candidate` under the underestimate, when the plan with

@@ -122,11 +122,11 @@ final class IndexSelector {
                     continue
                 }
                 guard let step = try evaluate(from: chosen, to: next, option: option) else { continue }
-                let benefit = step.saving - penalty
-                trace("option \(option) saving \(Int(step.saving)) benefit \(Int(benefit)) size \(sizeDelta) gates \(step.passesGates)")
+                let benefit = step.robustSaving - penalty
+                trace("option \(option) saving \(Int(step.saving)) robust \(Int(step.robustSaving)) benefit \(Int(benefit)) size \(sizeDelta) gates \(step.passesGates)")
                 verdict.saving = step.saving
                 verdict.fragility = step.fragility
-                if let gate = step.failedGate ?? (benefit > floor ? nil : step.saving > floor ? .writePenalty : .smallSaving) {
+                if let gate = step.failedGate ?? (benefit > floor ? nil : step.robustSaving > floor ? .writePenalty : .smallSaving) {
                     verdict.gate = gate
                     leftOut[option] = verdict
                     continue
@@ -155,6 +155,10 @@ final class IndexSelector {
 
     struct Step {
         var saving: Double
+        /// The saving the search ranks and gates the step by: under the underestimate of
+        /// `FragileEstimates` when the robustness check is on, so that of two indexes serving a
+        /// statement the one whose plan does not rest on a fragile estimate is preferred.
+        var robustSaving: Double
         /// The first gate that does not hold, nil when all hold.
         var failedGate: LeftOut.Gate?
         var fragility: FragileEstimate?
@@ -193,7 +197,8 @@ final class IndexSelector {
             }
             if robustnessCheck {
                 robust.add(FragileEstimates.underestimated(option, statement: statement, planWith: plan, planWithout: planBefore),
-                           weight: statement.weight, before: before, after: after)
+                           weight: statement.weight, before: FragileEstimates.underestimatedCost(planBefore),
+                           after: FragileEstimates.underestimatedCost(plan))
             }
             // A rise is judged against today's plan (no new index), not against the search's
             // intermediate set: widening an index may cost one statement a little of what an
@@ -202,7 +207,8 @@ final class IndexSelector {
         }
         let relevant = workloadMs <= 0 || gainedMs >= Self.minimumTimeShare * workloadMs
         let gate: LeftOut.Gate? = !gained ? .noGain : rose ? .rise : !robust.survives ? .fragile : !relevant ? .negligibleTime : nil
-        return Step(saving: saving, failedGate: gate, fragility: gate == .fragile ? robust.worst : nil)
+        return Step(saving: saving, robustSaving: robustnessCheck ? robust.netSaving : saving, failedGate: gate,
+                    fragility: gate == .fragile ? robust.worst : nil)
     }
 
     /// At least `requiredGain` cheaper, and by `minimumSavingPerCall`.
@@ -227,9 +233,8 @@ final class IndexSelector {
         /// The statement the underestimate hurts most, for the reason.
         private(set) var worst: FragileEstimate?
 
-        mutating func add(_ underestimate: FragileEstimate?, weight: Double, before: Double, after: Double) {
-            // Without a fragile loop probing the option, the statement's gain is as estimated.
-            let (without, with) = underestimate.map { ($0.costWithout, $0.costWithUnderestimate) } ?? (before, after)
+        /// `before` and `after` are the statement's costs without and with the option under the underestimate.
+        mutating func add(_ underestimate: FragileEstimate?, weight: Double, before without: Double, after with: Double) {
             if with <= without { saving += weight * (without - with) } else { loss += weight * (with - without) }
             if IndexSelector.gains(before: without, after: with) { gained = true }
             guard let underestimate else { return }
@@ -239,6 +244,9 @@ final class IndexSelector {
         }
 
         var survives: Bool { !fragileFound || (gained && saving > FragileEstimates.underestimateFactor * loss) }
+
+        /// The call-weighted saving under the underestimate.
+        var netSaving: Double { saving - loss }
     }
 
     /// Drops chosen indexes that a later, wider or complementary choice made pointless: each kept
@@ -248,7 +256,7 @@ final class IndexSelector {
         for index in chosen.reversed() {
             let without = kept.filter { $0 != index }
             if let step = try evaluate(from: without, to: kept, option: index),
-               step.passesGates, step.saving > writePenalty(from: without, to: kept, table: index.table) { continue }
+               step.passesGates, step.robustSaving > writePenalty(from: without, to: kept, table: index.table) { continue }
             trace("pruned \(index)")
             kept = without
         }

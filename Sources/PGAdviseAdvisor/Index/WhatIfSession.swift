@@ -45,6 +45,8 @@ public struct PlanSummary: Sendable, Equatable {
     public var sequentialScans: Set<String>
     /// Indexes probed once per outer row of a nested loop (for `FragileEstimates`).
     public var probes: [IndexProbe] = []
+    /// Index scans stopped by a Limit once enough rows pass their Filter (for `FragileEstimates`).
+    public var walks: [OrderedWalk] = []
 }
 
 /// A HypoPG what-if session: hypothetical indexes are private to this connection and vanish with it.
@@ -187,6 +189,6 @@ public final class WhatIfSession {
         let nodes = plan.root.allNodes
         return PlanSummary(totalCost: plan.root.totalCost, indexNames: Set(nodes.compactMap(\.indexName)),
                            sequentialScans: Set(nodes.filter { $0.nodeType == "Seq Scan" }.compactMap(\.relationName)),
-                           probes: FragileEstimates.probes(in: plan.root))
+                           probes: FragileEstimates.probes(in: plan.root), walks: FragileEstimates.walks(in: plan.root))
     }
 }
