@@ -268,8 +268,10 @@ public final class LogAnalyzer {
         }
         let nPlusOne = nPlusOneBursts(fingerprintOfKey: fingerprintOfKey, normalizedOf: normalizedOf, zone: zone)
         let summary = summarize(all, queries: queries, statementsFound: statementsFound, nPlusOne: nPlusOne)
-        let slowest = queries.compactMap { $0.slowest }.filter { $0.durationMs != nil }
-            .sorted { ($0.durationMs ?? 0) > ($1.durationMs ?? 0) }.prefix(options.slowestCount)
+        // Indices, not copies of every sample: a log may hold hundreds of thousands of fingerprints.
+        let slowest = queries.indices.filter { queries[$0].slowest?.durationMs != nil }
+            .sorted { (queries[$0].slowest?.durationMs ?? 0) > (queries[$1].slowest?.durationMs ?? 0) }
+            .prefix(options.slowestCount).compactMap { queries[$0].slowest }
         var temp = all.maintenance.temp
         temp.byStatement = figures.tempStatements.sorted { ($0.totalBytes, $1.fingerprint) > ($1.totalBytes, $0.fingerprint) }
         var locks = all.maintenance.locks
@@ -358,7 +360,7 @@ public final class LogAnalyzer {
         summary.timedStatements = all.timedStatements
         summary.durationTotalMs = all.durationTotalMs
         summary.distinctQueries = queries.count
-        summary.unparsedQueries = queries.filter { !$0.parsed }.count
+        summary.unparsedQueries = queries.reduce(0) { $0 + ($1.parsed ? 0 : 1) }
         summary.firstTimestamp = formatWall(all.firstMs, zone: zone)
         summary.lastTimestamp = formatWall(all.lastMs, zone: zone)
         summary.lines = all.lines

@@ -23,16 +23,25 @@ final class KeyStats {
     var lastMs = -Double.infinity
     var breakdown = ContextCounts()
     var slowest: QuerySample?
-    var tempFiles = 0
-    var tempBytes: Int64 = 0
-    var tempMaxBytes: Int64 = 0
-    var lockWaits = 0
-    var planMs = -1.0
-    var plan: String?
-    var planCalls = 0
-    var planTotalMs = 0.0
+    /// Temporary files, lock waits and plans: allocated for the few statements that have any, since
+    /// every distinct statement of a log pays for what its KeyStats holds inline.
+    private var events: KeyEvents?
+    private var ensuredEvents: KeyEvents {
+        if let events { return events }
+        let created = KeyEvents()
+        events = created
+        return created
+    }
+    var tempFiles: Int { get { events?.tempFiles ?? 0 } set { ensuredEvents.tempFiles = newValue } }
+    var tempBytes: Int64 { get { events?.tempBytes ?? 0 } set { ensuredEvents.tempBytes = newValue } }
+    var tempMaxBytes: Int64 { get { events?.tempMaxBytes ?? 0 } set { ensuredEvents.tempMaxBytes = newValue } }
+    var lockWaits: Int { get { events?.lockWaits ?? 0 } set { ensuredEvents.lockWaits = newValue } }
+    var planMs: Double { get { events?.planMs ?? -1 } set { ensuredEvents.planMs = newValue } }
+    var plan: String? { get { events?.plan } set { ensuredEvents.plan = newValue } }
+    var planCalls: Int { get { events?.planCalls ?? 0 } set { ensuredEvents.planCalls = newValue } }
+    var planTotalMs: Double { get { events?.planTotalMs ?? 0 } set { ensuredEvents.planTotalMs = newValue } }
     /// Each plan insight's worst occurrence in this key's plans: at most one per rule, whatever the log's size.
-    var planInsights: [String: LogPlanInsight] = [:]
+    var planInsights: [String: LogPlanInsight] { events?.planInsights ?? [:] }
     /// Set once the key has left the pre-scan cache and its figures joined its fingerprint's aggregate.
     var fingerprint: String?
     var parsed = false
@@ -73,18 +82,21 @@ final class KeyStats {
         firstMs = min(firstMs, other.firstMs)
         lastMs = max(lastMs, other.lastMs)
         for (id, count) in other.breakdown.pairs { breakdown.add(id, count) }
-        tempFiles += other.tempFiles
-        tempBytes += other.tempBytes
-        tempMaxBytes = max(tempMaxBytes, other.tempMaxBytes)
-        lockWaits += other.lockWaits
-        if other.planMs > planMs { planMs = other.planMs; plan = other.plan }
-        planCalls += other.planCalls
-        planTotalMs += other.planTotalMs
-        for (rule, occurrence) in other.planInsights { record(occurrence, rule: rule) }
+        guard let theirs = other.events else { return }
+        let mine = ensuredEvents
+        mine.tempFiles += theirs.tempFiles
+        mine.tempBytes += theirs.tempBytes
+        mine.tempMaxBytes = max(mine.tempMaxBytes, theirs.tempMaxBytes)
+        mine.lockWaits += theirs.lockWaits
+        if theirs.planMs > mine.planMs { mine.planMs = theirs.planMs; mine.plan = theirs.plan }
+        mine.planCalls += theirs.planCalls
+        mine.planTotalMs += theirs.planTotalMs
+        for (rule, occurrence) in theirs.planInsights { record(occurrence, rule: rule) }
     }
 
     func record(_ occurrence: LogPlanInsight, rule: String) {
-        planInsights[rule] = planInsights[rule].map { $0.combined(with: occurrence) } ?? occurrence
+        let events = ensuredEvents
+        events.planInsights[rule] = events.planInsights[rule].map { $0.combined(with: occurrence) } ?? occurrence
     }
 
     /// This key becomes its fingerprint's aggregate: its texts give way to the normalized text (the
@@ -99,6 +111,19 @@ final class KeyStats {
         // A plan-only statement reports its text as its sample.
         if slowest != nil { representative = "" }
     }
+}
+
+/// What a few statements have besides their calls (see `KeyStats.events`).
+final class KeyEvents {
+    var tempFiles = 0
+    var tempBytes: Int64 = 0
+    var tempMaxBytes: Int64 = 0
+    var lockWaits = 0
+    var planMs = -1.0
+    var plan: String?
+    var planCalls = 0
+    var planTotalMs = 0.0
+    var planInsights: [String: LogPlanInsight] = [:]
 }
 
 /// Calls per context (database, user, application id). Nearly every fingerprint runs in one context,
