@@ -3,13 +3,17 @@
 texts are mostly distinct, as schema-per-tenant and partition-per-day applications write them:
   partitions  every statement names one of 2,000 tenant schemas and one of 100 daily partitions:
               200,000 distinct (schema, partition) texts, each seen STATEMENTS / 200,000 times
-  tenants     every statement names one of 20,000 tenant schemas, in one of three shapes
+  tenants     every statement names one of TENANTS (default 20,000) tenant schemas, in one of three shapes:
+              libpg_query keeps schema names, so 3 x TENANTS fingerprints
 Literal values vary on every line. Deterministic, so runs compare.
-  python3 generate_distinct.py partitions 1000000 > log"""
+  python3 generate_distinct.py partitions 1000000 > log
+  python3 generate_distinct.py tenants 1000000 40000 > log   # twice the fingerprints: the difference in
+                                                             # peak memory is the cost of 60,000 of them"""
 import random, sys, time
 
 mode = sys.argv[1]
 count = int(sys.argv[2]) if len(sys.argv) > 2 else 1_000_000
+tenants = int(sys.argv[3]) if len(sys.argv) > 3 else 20_000
 rng = random.Random(7)
 out = sys.stdout
 t0 = 1_700_000_000
@@ -29,7 +33,7 @@ for i in range(count):
         text = "SELECT count(*), sum(amount) FROM tenant_%04d.payments_2024%02d%02d WHERE account_id = %d;" % (
             tenant, 1 + day // 28, 1 + day % 28, v)
     else:
-        text = shapes[i % 3].format(s="tenant_%05d" % (i % 20_000), v=v)
+        text = shapes[i % 3].format(s="tenant_%05d" % (i % tenants), v=v)
     buf.append("%s [%d] LOG:  duration: %.3f ms  statement: %s\n" % (stamp, 30000 + i % 64, rng.random() ** 3 * 20, text))
     if len(buf) >= 10_000:
         out.write("".join(buf))

@@ -17,15 +17,21 @@ public struct LogsPipeline {
     public func run() throws -> LogReport {
         var options = options
         if options.planInsights == nil { options.planInsights = Self.planInsights }
-        let analyzer = LogAnalyzer(options: options)
-        for path in paths { try analyzer.add(path: path) }
-        var report = try analyzer.report()
+        var report = try Self.read(paths, options: options)
         let planFindings = (report.planInsights ?? []).flatMap { $0.insights.map(\.finding) }
         // The connection rules judge the log's sessions as they judge pool's and scan's observations.
         let sessionFindings = report.sessions.sessionCounters.map { applyConnectionRules(PoolObservation(sessionsInWindow: $0)) } ?? []
         report.findings = (report.findings + RuleEngine.check(bursts: report.nPlusOne ?? []) + Self.queryRuleFindings(report)
             + planFindings + sessionFindings).sortedByImpact()
         return report
+    }
+
+    /// The logs' report. The analyzer (every fingerprint's running figures) is gone when this returns,
+    /// before the rules run: peak memory holds one form of each fingerprint, not both.
+    private static func read(_ paths: [String], options: LogAnalysisOptions) throws -> LogReport {
+        let analyzer = LogAnalyzer(options: options)
+        for path in paths { try analyzer.add(path: path) }
+        return try analyzer.report()
     }
 
     /// `pgadvise explain`'s insights on one logged plan (text or JSON, `Query Text:` included). A plan
@@ -37,10 +43,17 @@ public struct LogsPipeline {
 
     /// The query rules on every fingerprint the logs hold, pointed at the log line of its slowest run.
     static func queryRuleFindings(_ report: LogReport) -> [Finding] {
-        let byFingerprint = Dictionary(report.queries.map { ($0.fingerprint, $0) }, uniquingKeysWith: { a, _ in a })
-        return RuleEngine.check(workload: report.workload).map { finding in
+        let findings = RuleEngine.check(workload: report.workload)
+        // Only the fingerprints with a finding: a copy of every query would double peak memory on logs
+        // with many distinct fingerprints.
+        let wanted = Set(findings.compactMap { $0.file == nil ? $0.fingerprint : nil })
+        var slowestOf: [String: QuerySample] = [:]
+        for query in report.queries where wanted.contains(query.fingerprint) && slowestOf[query.fingerprint] == nil {
+            slowestOf[query.fingerprint] = query.slowest
+        }
+        return findings.map { finding in
             var finding = finding
-            if let fp = finding.fingerprint, let sample = byFingerprint[fp]?.slowest, finding.file == nil {
+            if let fp = finding.fingerprint, let sample = slowestOf[fp], finding.file == nil {
                 finding.file = sample.file
                 finding.line = sample.line
             }

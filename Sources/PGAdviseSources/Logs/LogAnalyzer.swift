@@ -242,6 +242,8 @@ public final class LogAnalyzer {
 
     // MARK: - Report
 
+    /// The report of everything added. Call it once: it hands each fingerprint's figures over to its
+    /// QueryStats and frees them as it goes, so that both forms are never held in full at once.
     public func report() throws -> LogReport {
         for (_, run) in openRuns { closeRun(run) }
         openRuns.removeAll()
@@ -253,14 +255,23 @@ public final class LogAnalyzer {
         guard statementsFound > 0 || all.recognisedRecords > 0 else { throw nothingRecognisedError(all) }
 
         let zone = all.zone
+        // Only the keys of N+1 bursts need their fingerprint; dropping the map releases the aggregates.
+        let burstKeys = Set(bursts.map(\.keyHash))
+        let fingerprintOfKey = all.aggregateOfEvictedKey.filter { burstKeys.contains($0.key) }.compactMapValues(\.fingerprint)
+        all.aggregateOfEvictedKey.removeAll()
         let figures = queryFigures(all)
         let queries = figures.queries
-        let normalizedOf = Dictionary(queries.map { ($0.fingerprint, $0.normalized) }, uniquingKeysWith: { a, _ in a })
-        let fingerprintOfKey = all.aggregateOfEvictedKey.compactMapValues(\.fingerprint)
+        let burstFingerprints = Set(fingerprintOfKey.values)
+        var normalizedOf: [String: String] = [:]
+        for q in queries where burstFingerprints.contains(q.fingerprint) && normalizedOf[q.fingerprint] == nil {
+            normalizedOf[q.fingerprint] = q.normalized
+        }
         let nPlusOne = nPlusOneBursts(fingerprintOfKey: fingerprintOfKey, normalizedOf: normalizedOf, zone: zone)
         let summary = summarize(all, queries: queries, statementsFound: statementsFound, nPlusOne: nPlusOne)
-        let slowest = queries.compactMap { $0.slowest }.filter { $0.durationMs != nil }
-            .sorted { ($0.durationMs ?? 0) > ($1.durationMs ?? 0) }.prefix(options.slowestCount)
+        // Indices, not copies of every sample: a log may hold hundreds of thousands of fingerprints.
+        let slowest = queries.indices.filter { queries[$0].slowest?.durationMs != nil }
+            .sorted { (queries[$0].slowest?.durationMs ?? 0) > (queries[$1].slowest?.durationMs ?? 0) }
+            .prefix(options.slowestCount).compactMap { queries[$0].slowest }
         var temp = all.maintenance.temp
         temp.byStatement = figures.tempStatements.sorted { ($0.totalBytes, $1.fingerprint) > ($1.totalBytes, $0.fingerprint) }
         var locks = all.maintenance.locks
@@ -285,20 +296,18 @@ public final class LogAnalyzer {
     /// Per fingerprint: its statement figures, its temporary files and lock waits, and its plans' insights.
     private func queryFigures(_ all: LogWorker)
         -> (queries: [QueryStats], tempStatements: [TempFileStatement], lockStatements: [LockWaitStatement], planInsights: [LogPlanInsights]) {
-        var byFingerprint: [String: (stats: KeyStats, parsed: Bool)] = [:]
-        for (fingerprint, k) in all.aggregates { byFingerprint[fingerprint] = (k, k.parsed) }
-        let order = byFingerprint.keys.sorted()
+        let order = all.aggregates.keys.sorted()
         let zone = all.zone
         var queries: [QueryStats] = []
+        queries.reserveCapacity(order.count)
         var tempStatements: [TempFileStatement] = []
         var lockStatements: [LockWaitStatement] = []
         var planInsights: [LogPlanInsights] = []
         for fp in order {
-            guard let (k, parsed) = byFingerprint[fp] else { continue }
-            let normalized: String
-            if parsed, case .success(let n) = PgQuery.normalize(k.representative) { normalized = n } else {
-                normalized = String(decoding: k.key, as: UTF8.self)
-            }
+            // Taken out of the worker: its figures are freed once this fingerprint's QueryStats is built.
+            guard let k = all.aggregates.removeValue(forKey: fp) else { continue }
+            let parsed = k.parsed
+            let normalized = k.normalized
             if k.tempFiles > 0 {
                 tempStatements.append(TempFileStatement(fingerprint: fp, normalized: normalized, count: k.tempFiles,
                                                         totalBytes: k.tempBytes, maxBytes: k.tempMaxBytes))
@@ -351,7 +360,7 @@ public final class LogAnalyzer {
         summary.timedStatements = all.timedStatements
         summary.durationTotalMs = all.durationTotalMs
         summary.distinctQueries = queries.count
-        summary.unparsedQueries = queries.filter { !$0.parsed }.count
+        summary.unparsedQueries = queries.reduce(0) { $0 + ($1.parsed ? 0 : 1) }
         summary.firstTimestamp = formatWall(all.firstMs, zone: zone)
         summary.lastTimestamp = formatWall(all.lastMs, zone: zone)
         summary.lines = all.lines
@@ -442,7 +451,7 @@ public final class LogAnalyzer {
 
     private func breakdown(_ k: KeyStats, _ all: LogWorker) -> [String: [String: Int]]? {
         var out: [String: [String: Int]] = [:]
-        for (id, count) in k.breakdown {
+        for (id, count) in k.breakdown.pairs {
             let c = all.contexts[Int(id)]
             if !c.database.isEmpty { out["database", default: [:]][c.database, default: 0] += count }
             if !c.user.isEmpty { out["user", default: [:]][c.user, default: 0] += count }

@@ -5,10 +5,14 @@ import PGAdviseSQL
 /// Everything known about one pre-scan key (see FastNormalizer). Several keys may later fold into one
 /// fingerprint; memory per key is constant whatever the log's size.
 final class KeyStats {
-    let key: [UInt8]
+    /// The pre-normalised text, while the key is in the pre-scan cache (emptied once it leaves).
+    private(set) var key: [UInt8]
     let hash: UInt64
-    /// The first statement seen with this key: what libpg_query fingerprints and normalizes.
-    let representative: String
+    /// The first statement seen with this key: what libpg_query fingerprints and normalizes. Emptied
+    /// once the key is an aggregate with a sample, which then needs only `normalized`.
+    private(set) var representative: String
+    /// libpg_query's normalized text, set when the key becomes its fingerprint's aggregate.
+    private(set) var normalized = ""
     var calls = 0
     var timedCalls = 0
     var totalMs = 0.0
@@ -17,18 +21,27 @@ final class KeyStats {
     var histogram = LatencyHistogram()
     var firstMs = Double.infinity
     var lastMs = -Double.infinity
-    var breakdown: [Int32: Int] = [:]
+    var breakdown = ContextCounts()
     var slowest: QuerySample?
-    var tempFiles = 0
-    var tempBytes: Int64 = 0
-    var tempMaxBytes: Int64 = 0
-    var lockWaits = 0
-    var planMs = -1.0
-    var plan: String?
-    var planCalls = 0
-    var planTotalMs = 0.0
+    /// Temporary files, lock waits and plans: allocated for the few statements that have any, since
+    /// every distinct statement of a log pays for what its KeyStats holds inline.
+    private var events: KeyEvents?
+    private var ensuredEvents: KeyEvents {
+        if let events { return events }
+        let created = KeyEvents()
+        events = created
+        return created
+    }
+    var tempFiles: Int { get { events?.tempFiles ?? 0 } set { ensuredEvents.tempFiles = newValue } }
+    var tempBytes: Int64 { get { events?.tempBytes ?? 0 } set { ensuredEvents.tempBytes = newValue } }
+    var tempMaxBytes: Int64 { get { events?.tempMaxBytes ?? 0 } set { ensuredEvents.tempMaxBytes = newValue } }
+    var lockWaits: Int { get { events?.lockWaits ?? 0 } set { ensuredEvents.lockWaits = newValue } }
+    var planMs: Double { get { events?.planMs ?? -1 } set { ensuredEvents.planMs = newValue } }
+    var plan: String? { get { events?.plan } set { ensuredEvents.plan = newValue } }
+    var planCalls: Int { get { events?.planCalls ?? 0 } set { ensuredEvents.planCalls = newValue } }
+    var planTotalMs: Double { get { events?.planTotalMs ?? 0 } set { ensuredEvents.planTotalMs = newValue } }
     /// Each plan insight's worst occurrence in this key's plans: at most one per rule, whatever the log's size.
-    var planInsights: [String: LogPlanInsight] = [:]
+    var planInsights: [String: LogPlanInsight] { events?.planInsights ?? [:] }
     /// Set once the key has left the pre-scan cache and its figures joined its fingerprint's aggregate.
     var fingerprint: String?
     var parsed = false
@@ -68,19 +81,69 @@ final class KeyStats {
         histogram.merge(other.histogram)
         firstMs = min(firstMs, other.firstMs)
         lastMs = max(lastMs, other.lastMs)
-        for (k, v) in other.breakdown { breakdown[k, default: 0] += v }
-        tempFiles += other.tempFiles
-        tempBytes += other.tempBytes
-        tempMaxBytes = max(tempMaxBytes, other.tempMaxBytes)
-        lockWaits += other.lockWaits
-        if other.planMs > planMs { planMs = other.planMs; plan = other.plan }
-        planCalls += other.planCalls
-        planTotalMs += other.planTotalMs
-        for (rule, occurrence) in other.planInsights { record(occurrence, rule: rule) }
+        for (id, count) in other.breakdown.pairs { breakdown.add(id, count) }
+        guard let theirs = other.events else { return }
+        let mine = ensuredEvents
+        mine.tempFiles += theirs.tempFiles
+        mine.tempBytes += theirs.tempBytes
+        mine.tempMaxBytes = max(mine.tempMaxBytes, theirs.tempMaxBytes)
+        mine.lockWaits += theirs.lockWaits
+        if theirs.planMs > mine.planMs { mine.planMs = theirs.planMs; mine.plan = theirs.plan }
+        mine.planCalls += theirs.planCalls
+        mine.planTotalMs += theirs.planTotalMs
+        for (rule, occurrence) in theirs.planInsights { record(occurrence, rule: rule) }
     }
 
     func record(_ occurrence: LogPlanInsight, rule: String) {
-        planInsights[rule] = planInsights[rule].map { $0.combined(with: occurrence) } ?? occurrence
+        let events = ensuredEvents
+        events.planInsights[rule] = events.planInsights[rule].map { $0.combined(with: occurrence) } ?? occurrence
+    }
+
+    /// This key becomes its fingerprint's aggregate: its texts give way to the normalized text (the
+    /// pre-normalised one when libpg_query cannot read it), which is all the report needs of them.
+    func becomeAggregate(fingerprint: String, parsed: Bool) {
+        self.fingerprint = fingerprint
+        self.parsed = parsed
+        if parsed, case .success(let n) = PgQuery.normalize(representative) { normalized = n } else {
+            normalized = String(decoding: key, as: UTF8.self)
+        }
+        key = []
+        // A plan-only statement reports its text as its sample.
+        if slowest != nil { representative = "" }
+    }
+}
+
+/// What a few statements have besides their calls (see `KeyStats.events`).
+final class KeyEvents {
+    var tempFiles = 0
+    var tempBytes: Int64 = 0
+    var tempMaxBytes: Int64 = 0
+    var lockWaits = 0
+    var planMs = -1.0
+    var plan: String?
+    var planCalls = 0
+    var planTotalMs = 0.0
+    var planInsights: [String: LogPlanInsight] = [:]
+}
+
+/// Calls per context (database, user, application id). Nearly every fingerprint runs in one context,
+/// so the first is kept inline and a dictionary is allocated only for a second one.
+struct ContextCounts {
+    private var firstID: Int32 = -1
+    private var firstCount = 0
+    private var others: [Int32: Int] = [:]
+
+    mutating func add(_ id: Int32, _ count: Int) {
+        if id == firstID || firstID < 0 {
+            firstID = id
+            firstCount += count
+        } else {
+            others[id, default: 0] += count
+        }
+    }
+
+    var pairs: [(id: Int32, count: Int)] {
+        firstID < 0 ? [] : [(firstID, firstCount)] + others.map { ($0.key, $0.value) }
     }
 }
 
@@ -328,7 +391,7 @@ final class LogWorker {
             if ms > k.lastMs { k.lastMs = ms }
         }
         let context = contextID(event)
-        k.breakdown[context, default: 0] += 1
+        k.breakdown.add(context, 1)
         var session: UInt64 = 0
         if !event.session.isEmpty {
             sawSession = true
@@ -438,8 +501,7 @@ final class LogWorker {
             k.mergedInto = aggregate
             return aggregate
         }
-        k.fingerprint = fingerprint
-        k.parsed = parsed
+        k.becomeAggregate(fingerprint: fingerprint, parsed: parsed)
         aggregates[fingerprint] = k
         return k
     }
@@ -618,8 +680,8 @@ final class LogWorker {
 
     /// Context ids are per worker; translate another worker's into ours.
     private func remapBreakdown(_ k: KeyStats, from other: LogWorker) -> KeyStats {
-        var remapped: [Int32: Int] = [:]
-        for (id, count) in k.breakdown {
+        var remapped = ContextCounts()
+        for (id, count) in k.breakdown.pairs {
             let c = other.contexts[Int(id)]
             var h = hashBytes(Array(c.database.utf8))
             h = h &* 31 &+ hashBytes(Array(c.user.utf8))
@@ -630,7 +692,7 @@ final class LogWorker {
                 contexts.append(c)
                 contextIndex[h] = mine
             }
-            remapped[mine, default: 0] += count
+            remapped.add(mine, count)
         }
         k.breakdown = remapped
         return k
