@@ -56,4 +56,29 @@ struct IndexesObservedValuesTests {
         ]))
         #expect(advice.recommendations.map(\.ddl) == ["CREATE INDEX CONCURRENTLY jobs_status_created_at_idx ON public.jobs (status, created_at)"])
     }
+
+    /// The same table and statement, known from a log whose bind values say which statuses were
+    /// passed (fixtures/logs/bind-values-skewed.log, captured from a real server): 30 executions
+    /// with 'failed', 10 with 'pending'. No pg_qualstats here.
+    @Test func theLoggedBindValuesAreCostedWithTheirWeights() throws {
+        let name = "pgadvise_indexes_logged_values"
+        let dsn = try TestDatabase.freshDatabase(name, setupSQL: Self.schema.replacingOccurrences(of: "CREATE EXTENSION pg_qualstats;\n", with: ""))
+        let admin = try TestDatabase.adminConnection(database: name)
+        try admin.execute("VACUUM ANALYZE jobs")
+        try admin.query("SELECT pg_stat_statements_reset(0, (SELECT oid FROM pg_database WHERE datname = current_database()), 0)")
+        let log = RepositoryPaths.fixture("logs/bind-values-skewed.log").path
+        let json = try runPGAdvise(["indexes", dsn, "--max-columns", "2", "--logs", log, "--format", "json"])
+        #expect(json.exitCode == 0, "\(json.stderr)")
+        let advice = try JSONDecoder().decode(IndexAdvice.self, from: Data(json.stdout.utf8))
+        #expect(advice.observedValues.map(\.values) == [ObservedParameterValues(parameter: 1, source: .log, values: [
+            ObservedValue(value: "failed", executions: 30), ObservedValue(value: "pending", executions: 10),
+        ])])
+        #expect(advice.recommendations.map(\.ddl) == ["CREATE INDEX CONCURRENTLY jobs_status_created_at_idx ON public.jobs (status, created_at)"])
+        let plans = advice.recommendations.first?.statements.compactMap(\.customPlan) ?? []
+        #expect(plans.sorted() == ["$1 = 'failed' (75% of executions (30 of 40), from the log's bind values)",
+                                   "$1 = 'pending' (25% of executions (10 of 40), from the log's bind values)"])
+        #expect(advice.notes.contains("Statement \(advice.observedValues.first?.fingerprint ?? "") was costed under custom plans for the "
+                                      + "values of $1 from the log's bind values, each weighing its share of the executions: "
+                                      + "'failed' 75%, 'pending' 25%."))
+    }
 }

@@ -329,6 +329,7 @@ public final class LogAnalyzer {
             if let plan = k.plan { sample?.plan = plan }
             if let f = sample?.file, let index = Int(f), index < files.count { sample?.file = files[index].path }
             q.slowest = sample
+            q.observedValues = k.boundValues.observed
             queries.append(q)
             if !k.planInsights.isEmpty {
                 planInsights.append(judgedPlans(k, fingerprint: fp, normalized: normalized, query: q))
