@@ -40,26 +40,7 @@ extension IndexAdvisor {
         var out = statements
         var guessed = 0
         for statement in statements where statement.parameterCount > 0 {
-            let skewed = skewedParameters(in: statement)
-            let picks: [(value: String, share: Double, label: String)]
-            let parameter: SkewedParameter
-            if let (found, values) = skewed.lazy.compactMap({ p in self.observed(p, in: statement).map { (p, $0) } }).first {
-                parameter = found
-                let total = Double(max(1, values.totalExecutions))
-                picks = values.values.map { v in
-                    (v.value, Double(v.executions) / total,
-                     String(format: "%.3g", Double(v.executions) / total * 100) + "% of executions (\(v.executions) of "
-                        + "\(values.totalExecutions)), from \(values.source.label)")
-                }
-                used.append(StatementObservedValues(fingerprint: statement.query.fingerprint, text: statement.displayText, values: values))
-            } else if statement.mode == .generic, let first = skewed.first {
-                parameter = first
-                let third = 1.0 / 3
-                picks = [(first.frequent.value, third, "frequent: " + String(format: "%.2g", first.frequent.share * 100) + "% of \(first.column), pg_stats"),
-                         (first.rare.value, third, "rare: " + String(format: "%.2g", first.rare.share * 100) + "% of \(first.column), pg_stats")]
-            } else {
-                continue
-            }
+            guard let (parameter, picks, observed) = valuePicks(for: statement) else { continue }
             var variants: [CostedStatement] = []
             for pick in picks {
                 guard let values = valuesWith(pick.value, for: parameter.number, in: statement) else { continue }
@@ -76,16 +57,13 @@ extension IndexAdvisor {
             // The statement's own plan stands for the calls no custom plan stands for.
             out[statement.id].share = max(0, 1 - variants.reduce(0) { $0 + $1.share })
             out += variants
-            if variants.allSatisfy({ $0.customPlan?.hasSuffix("pg_stats)") == true }) { guessed += 1 }
+            if let observed {
+                used.append(StatementObservedValues(fingerprint: statement.query.fingerprint, text: statement.displayText, values: observed))
+                notes.append(Self.observedValuesNote(statement.query.fingerprint, observed))
+            } else {
+                guessed += 1
+            }
             trace("skewed \(statement.query.fingerprint): \(variants.compactMap(\.customPlan))")
-        }
-        for use in used {
-            notes.append("Statement \(use.fingerprint) was costed under custom plans for the values of $\(use.values.parameter)"
-                         + (use.values.column.map { " (\($0))" } ?? "") + " from \(use.values.source.label), each weighing its "
-                         + "share of the executions: " + use.values.values.map { v in
-                             "'\(v.value)' " + String(format: "%.3g", Double(v.executions) / Double(max(1, use.values.totalExecutions)) * 100) + "%"
-                         }.joined(separator: ", ")
-                         + (use.values.otherExecutions > 0 ? ", other values \(use.values.otherExecutions) executions (generic plan)" : "") + ".")
         }
         if guessed > 0 {
             let qualstats = try qualstatsInstalled()
@@ -98,6 +76,41 @@ extension IndexAdvisor {
                               + "each was: it would let these plans be weighted by real use."))
         }
         return out
+    }
+
+    typealias ValuePick = (value: String, share: Double, label: String)
+
+    /// The skewed parameter a statement is costed apart for, the values and the share of the calls
+    /// each stands for, and the observed values they come from (nil: the pg_stats guess). Observed
+    /// values are used for any skewed parameter that has them; the pg_stats guess only for a generic
+    /// plan (a logged sample's own values already are a real call's).
+    private func valuePicks(for statement: CostedStatement) -> (SkewedParameter, [ValuePick], ObservedParameterValues?)? {
+        let skewed = skewedParameters(in: statement)
+        if let (parameter, values) = skewed.lazy.compactMap({ p in self.observed(p, in: statement).map { (p, $0) } }).first {
+            let total = values.totalExecutions
+            let picks = values.values.map { v -> ValuePick in
+                let share = Double(v.executions) / Double(max(1, total))
+                return (v.value, share, Self.percent(share) + " of executions (\(v.executions) of \(total)), from \(values.source.label)")
+            }
+            return (parameter, picks, values)
+        }
+        guard statement.mode == .generic, let first = skewed.first else { return nil }
+        let third = 1.0 / 3
+        return (first, [
+            (first.frequent.value, third, "frequent: " + String(format: "%.2g", first.frequent.share * 100) + "% of \(first.column), pg_stats"),
+            (first.rare.value, third, "rare: " + String(format: "%.2g", first.rare.share * 100) + "% of \(first.column), pg_stats"),
+        ], nil)
+    }
+
+    static func percent(_ share: Double) -> String { String(format: "%.3g", share * 100) + "%" }
+
+    /// The report's line on the observed values a statement was costed with, and their weights.
+    static func observedValuesNote(_ fingerprint: String, _ observed: ObservedParameterValues) -> String {
+        let total = Double(max(1, observed.totalExecutions))
+        return "Statement \(fingerprint) was costed under custom plans for the values of $\(observed.parameter)"
+            + (observed.column.map { " (\($0))" } ?? "") + " from \(observed.source.label), each weighing its share of the "
+            + "executions: " + observed.values.map { "'\($0.value)' " + percent(Double($0.executions) / total) }.joined(separator: ", ")
+            + (observed.otherExecutions > 0 ? ", other values \(observed.otherExecutions) executions (generic plan)" : "") + "."
     }
 
     /// The values observed for a skewed parameter: by its number, else (pg_qualstats matched by
