@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL 15 for tests, demos and benchmarks: a new data directory under /tmp, a free
-# port on 127.0.0.1, pg_stat_statements and auto_explain preloaded, fast and unsafe settings
+# port on 127.0.0.1, pg_stat_statements, auto_explain and pg_qualstats preloaded, fast and unsafe settings
 # (fsync off) because nothing here needs to survive. Source this file, then:
 #   pg_temp_start [extra postgresql.conf lines...]   # sets PGTEMP_DSN, PGTEMP_PORT, PGTEMP_DIR
 #   pg_temp_stop
@@ -56,7 +56,10 @@ pg_temp_start() {
     echo "port = $PGTEMP_PORT"
     echo "listen_addresses = '127.0.0.1'"
     echo "unix_socket_directories = '$PGTEMP_DIR'"
-    echo "shared_preload_libraries = 'pg_stat_statements,auto_explain'"
+    echo "shared_preload_libraries = 'pg_stat_statements,auto_explain,pg_qualstats'"
+    # Every execution sampled, so what pg_qualstats records in tests is deterministic (its default
+    # samples 1/max_connections of them).
+    echo "pg_qualstats.sample_rate = 1"
     echo "pg_stat_statements.track = all"
     echo "max_connections = 200"
     echo "fsync = off"

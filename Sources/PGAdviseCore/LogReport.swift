@@ -24,6 +24,9 @@ public struct LogReport: Codable, Sendable {
     public var latencyDistribution: LatencyDistribution?
     /// The plan insights on the auto_explain plans of each fingerprint (present when the log holds plans).
     public var planInsights: [LogPlanInsights]?
+    /// Statements that statement_timeout cancelled, one per fingerprint, most cancelled first (present
+    /// when the log holds such cancellations). `errors` groups them all under their one message.
+    public var cancelledStatements: [CancelledLogStatement]?
 
     public init(schemaVersion: Int, summary: LogSummary, queries: [QueryStats], findings: [Finding],
                 slowestStatements: [QuerySample], errors: [LogErrorGroup], tempFiles: TempFileSummary,
@@ -154,6 +157,21 @@ public struct LogErrorGroup: Codable, Sendable, Equatable {
                 firstSeen: String?, file: String?, line: Int?) {
         self.severity = severity; self.sqlstate = sqlstate; self.message = message; self.count = count
         self.statement = statement; self.firstSeen = firstSeen; self.file = file; self.line = line
+    }
+}
+
+/// A statement cancelled by statement_timeout (SQLSTATE 57014, "canceling statement due to
+/// statement timeout"): it never finished, so no duration line times it.
+public struct CancelledLogStatement: Codable, Sendable, Equatable {
+    /// Empty when libpg_query cannot parse the statement (then it is told apart by its text).
+    public var fingerprint: String
+    public var normalized: String
+    /// The first cancelled execution's text, with its real literals.
+    public var sample: String
+    public var count: Int
+
+    public init(fingerprint: String, normalized: String, sample: String, count: Int) {
+        self.fingerprint = fingerprint; self.normalized = normalized; self.sample = sample; self.count = count
     }
 }
 

@@ -364,6 +364,18 @@ public struct SetMeasurement: Codable, Sendable, Equatable {
     public var regressions: [SetStatementMeasurement] { statements.filter(\.regression) }
 }
 
+/// The values one statement was costed with because they were seen in use (pg_qualstats, a log's
+/// bind values): each under its own custom plan, weighing its share of the executions.
+public struct StatementObservedValues: Codable, Sendable, Equatable {
+    public var fingerprint: String
+    public var text: String
+    public var values: ObservedParameterValues
+
+    public init(fingerprint: String, text: String, values: ObservedParameterValues) {
+        self.fingerprint = fingerprint; self.text = text; self.values = values
+    }
+}
+
 /// Everything `pgadvise indexes` reports.
 public struct IndexAdvice: Codable, Sendable, Equatable {
     public var schemaVersion: Int
@@ -388,6 +400,8 @@ public struct IndexAdvice: Codable, Sendable, Equatable {
     public var cancelled: [CancelledStatement]
     /// `--measure`'s final step: the recommended set built together. Nil without --measure.
     public var finalSet: SetMeasurement?
+    /// The parameter values seen in use that statements were costed with, and their weights.
+    public var observedValues: [StatementObservedValues] = []
 
     public init(schemaVersion: Int = 1, recommendations: [IndexRecommendation] = [],
                 withdrawn: [WithdrawnRecommendation] = [], redundant: [RedundantIndex] = [],

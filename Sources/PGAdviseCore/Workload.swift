@@ -61,6 +61,9 @@ public struct QueryStats: Codable, Sendable {
     public var breakdown: [String: [String: Int]]?
     /// The slowest execution seen, with its literal values.
     public var slowest: QuerySample?
+    /// The values its parameters were actually run with, and how many executions used each (logged
+    /// bind values, or pg_qualstats' constants). Nil when no source saw them.
+    public var observedValues: [ObservedParameterValues]?
 
     public init(fingerprint: String, normalized: String, parsed: Bool = true, calls: Int, totalMs: Double,
                 minMs: Double? = nil, maxMs: Double? = nil, meanMs: Double? = nil, stddevMs: Double? = nil,
@@ -122,7 +125,59 @@ public struct Workload: Codable, Sendable {
             if (q.slowest?.durationMs ?? -1) > (mine.slowest?.durationMs ?? -1) || mine.slowest == nil {
                 mine.slowest = q.slowest ?? mine.slowest
             }
+            if mine.observedValues == nil { mine.observedValues = q.observedValues }
             queries[i] = mine
         }
     }
+}
+
+
+/// Where observed parameter values come from.
+public enum ObservedValueSource: String, Codable, Sendable, Equatable {
+    /// Bind values logged with the statement (`DETAIL:  parameters: $1 = '...'`).
+    case log
+    /// Constants pg_qualstats recorded for the statement's quals.
+    case pgQualstats = "pg_qualstats"
+
+    /// As a reader sees it: "from pg_qualstats", "from the log's bind values".
+    public var label: String { self == .log ? "the log's bind values" : "pg_qualstats" }
+}
+
+/// One value a parameter was run with, and how many executions used it.
+public struct ObservedValue: Codable, Sendable, Equatable {
+    public var value: String
+    public var executions: Int
+
+    public init(value: String, executions: Int) { self.value = value; self.executions = executions }
+}
+
+/// The values one parameter (`$n`) of a statement was actually run with, most used first.
+public struct ObservedParameterValues: Codable, Sendable, Equatable {
+    public var parameter: Int
+    /// The column it is compared with, when the source says (pg_qualstats does).
+    public var column: String?
+    public var source: ObservedValueSource
+    /// The most used values, at most `maxKept`.
+    public var values: [ObservedValue]
+    /// Executions that used a value not kept.
+    public var otherExecutions: Int
+
+    /// Values kept per parameter: enough for the few values that carry most calls on a skewed column,
+    /// few enough that costing each under its own custom plan stays cheap.
+    public static let maxKept = 5
+
+    public init(parameter: Int, column: String? = nil, source: ObservedValueSource, values: [ObservedValue], otherExecutions: Int = 0) {
+        self.parameter = parameter; self.column = column; self.source = source
+        self.values = values; self.otherExecutions = otherExecutions
+    }
+
+    /// From counts of every value seen: the `maxKept` most used (ties by value, so runs agree), the rest summed.
+    public init(parameter: Int, column: String? = nil, source: ObservedValueSource, counts: [String: Int]) {
+        let sorted = counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+        self.init(parameter: parameter, column: column, source: source,
+                  values: sorted.prefix(Self.maxKept).map { ObservedValue(value: $0.key, executions: $0.value) },
+                  otherExecutions: sorted.dropFirst(Self.maxKept).reduce(0) { $0 + $1.value })
+    }
+
+    public var totalExecutions: Int { values.reduce(otherExecutions) { $0 + $1.executions } }
 }

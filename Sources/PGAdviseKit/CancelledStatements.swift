@@ -9,11 +9,6 @@ import PGAdviseSources
 /// pg_stat_statements.track_planning on, as rows planned but never executed. Each cancellation is
 /// counted at the timeout, a lower bound on the time the statement would have taken.
 struct CancelledStatements {
-    /// SQLSTATE query_canceled, and the message that says the statement timeout was the cause (a
-    /// user's cancel request has the same SQLSTATE and says nothing about the statement's time).
-    static let queryCanceled = "57014"
-    static let timeoutMessage = "canceling statement due to statement timeout"
-
     let connection: PostgresConnection
 
     /// The time a cancellation is counted at, and where it comes from: the statement_timeout this
@@ -28,14 +23,10 @@ struct CancelledStatements {
                                 + "execution (%.0f ms), which the timeout is at least", longest))
     }
 
-    /// Cancellations by statement timeout in the log, one per statement text (real literals).
-    static func fromLog(_ errors: [LogErrorGroup]) -> [(text: String, count: Int)] {
-        errors.compactMap { group in
-            // Without %e in log_line_prefix a stderr log carries no SQLSTATE; the message alone says it.
-            guard (group.sqlstate ?? queryCanceled) == queryCanceled, group.message.contains(timeoutMessage),
-                  let text = group.statement else { return nil }
-            return (text, group.count)
-        }
+    /// Cancellations by statement timeout in the log, one per statement (its fingerprint), with the
+    /// first cancelled execution's text (real literals) and how many were cancelled.
+    static func fromLog(_ report: LogReport) -> [(text: String, count: Int)] {
+        (report.cancelledStatements ?? []).map { ($0.sample, $0.count) }
     }
 
     /// pg_stat_statements rows of this database planned but never executed (track_planning on).

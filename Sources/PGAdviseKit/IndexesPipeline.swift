@@ -31,7 +31,7 @@ public struct IndexesPipeline {
             // Without pg_stat_statements' window the log's own span is the window its counts cover,
             // which table write counters are scaled to.
             if workload.windowSeconds == nil { workload.windowSeconds = logged.windowSeconds }
-            cancelledInLog = CancelledStatements.fromLog(report.errors)
+            cancelledInLog = CancelledStatements.fromLog(report)
         }
         var notes: [String] = []
         let cancelled = try CancelledStatements(connection: connection).add(to: &workload, logged: cancelledInLog, catalog: catalog,

@@ -28,6 +28,9 @@ public struct QueryShape: Sendable {
     /// defined. Its SELECT is in `blocks` and is checked like any query; its rows fill the relation
     /// rather than go to a client. Nil for every other statement.
     public var definedRelation: RelationRef? = nil
+    /// For `COPY table FROM ...` (a utility statement): the table it loads, which gains a row (and an
+    /// entry in each index) per row copied. Nil for every other statement, COPY ... TO included.
+    public var copyTarget: RelationRef? = nil
 
     /// The distinct columns `assignments` set, in order.
     public var assignedColumns: [String] {

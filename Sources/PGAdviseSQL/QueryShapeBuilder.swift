@@ -120,6 +120,8 @@ struct ShapeBuilder {
                   let select = body["query"]?["SelectStmt"] else { break }
             shape.definedRelation = relationRef(defined)
             _ = selectBlock(select, context: .top, parent: nil, location: relative(selectLocation(select)))
+        case "CopyStmt":
+            if body["is_from"]?.bool == true, let relation = body["relation"] { shape.copyTarget = relationRef(relation) }
         case "IndexStmt":
             if let relation = body["relation"] {
                 shape.indexCreation = IndexCreation(table: relationRef(relation), name: body["idxname"]?.string,

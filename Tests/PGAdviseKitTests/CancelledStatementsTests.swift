@@ -19,6 +19,9 @@ struct CancelledStatementsTests {
             CREATE EXTENSION hypopg;
             CREATE TABLE events (id int PRIMARY KEY, grp int NOT NULL, val int NOT NULL);
             INSERT INTO events SELECT g, g % 40000, g % 997 FROM generate_series(1, 200000) g;
+            -- Every row sampled (300 x the target): the distinct-key estimates that decide between
+            -- (grp) and (grp) INCLUDE (val) are the same on every run.
+            ALTER TABLE events ALTER COLUMN grp SET STATISTICS 1000, ALTER COLUMN val SET STATISTICS 1000;
             ANALYZE events;
             ALTER DATABASE \(database) SET statement_timeout = '200ms';
             """)
@@ -59,5 +62,32 @@ struct CancelledStatementsTests {
         #expect(advice.cancelled.map(\.cancellations) == [1])
         #expect(advice.cancelled.first?.text == Self.slow)
         #expect(advice.recommendations.map(\.ddl) == ["CREATE INDEX CONCURRENTLY events_grp_idx ON public.events (grp)"])
+    }
+
+    /// Two different statements cancelled (fixtures/logs/statement-timeout-cancelled.log, from a real
+    /// server with statement_timeout = 5ms): each is counted, not only the error message's one sample.
+    @Test func differentCancelledStatementsAreCountedOneByOne() throws {
+        let name = "pgadvise_kit_cancelled_two"
+        let dsn = try TestDatabase.freshDatabase(name, setupSQL: """
+            CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
+            CREATE EXTENSION hypopg;
+            CREATE TABLE jobs (id int PRIMARY KEY, status text NOT NULL, created_at timestamptz NOT NULL, payload text NOT NULL);
+            INSERT INTO jobs SELECT i, CASE WHEN i % 50 = 0 THEN 'pending' ELSE 'done' END,
+                timestamptz '2026-01-01' + i * interval '1 minute', 'job ' || i FROM generate_series(1, 100000) i;
+            ANALYZE jobs;
+            ALTER DATABASE \(name) SET statement_timeout = '5ms';
+            """)
+        let admin = try TestDatabase.adminConnection(database: name)
+        try admin.query("SELECT pg_stat_statements_reset(0, (SELECT oid FROM pg_database WHERE datname = current_database()), 0)")
+        let connection = try PostgresConnection(conninfo: dsn, options: SessionOptions())
+        let log = RepositoryPaths.fixture("logs/statement-timeout-cancelled.log").path
+        let advice = try IndexesPipeline(connection: connection, options: IndexAdvisorOptions(maxColumns: 1), logs: [log]).run()
+        #expect(advice.cancelled.map(\.text) == [
+            "SELECT status, count(*) FROM jobs WHERE created_at > $1 GROUP BY status;",
+            "SELECT id, payload FROM jobs WHERE payload LIKE $1 ORDER BY created_at DESC LIMIT $2;",
+        ])
+        #expect(advice.cancelled.map(\.cancellations) == [2, 1])
+        #expect(advice.cancelled.map(\.countedMs) == [5, 5])
+        #expect(advice.cancelled.map(\.source) == ["log", "log"])
     }
 }

@@ -39,4 +39,32 @@ struct IndexesBulkLoadTests {
         // about a tenth of 300,000 row-by-row entries.
         #expect(load.estimatedCost > 20_000 && load.estimatedCost < 40_000)
     }
+
+    /// The same load by COPY ... FROM (server-side, from a program, as a superuser may): pg_stat_statements
+    /// records it as a utility statement whose rows are the rows copied.
+    @Test func aCopyIntoTheTableIsABulkLoadToo() throws {
+        let dsn = try TestDatabase.freshDatabase(Self.database, setupSQL: """
+            CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
+            CREATE EXTENSION hypopg;
+            CREATE TABLE shipments (id int PRIMARY KEY, tracking_code int NOT NULL, note text NOT NULL);
+            """)
+        let admin = try TestDatabase.adminConnection(database: Self.database)
+        try admin.query("SELECT pg_stat_statements_reset(0, (SELECT oid FROM pg_database WHERE datname = current_database()), 0)")
+        let copy = #"COPY shipments FROM PROGRAM 'seq 300000 | awk ''{ print $1 "," $1 % 150000 ",shipment " $1 }''' (FORMAT csv)"#
+        try admin.execute(copy)
+        try admin.execute("ANALYZE shipments")
+        for code in 1...20 {
+            try admin.query("SELECT id, note FROM shipments WHERE tracking_code = $1", [String(code * 7)])
+        }
+        let connection = try PostgresConnection(conninfo: dsn, options: SessionOptions())
+        let advice = try IndexesPipeline(connection: connection, options: IndexAdvisorOptions(maxColumns: 1)).run()
+        #expect(advice.recommendations.map(\.ddl) == ["CREATE INDEX CONCURRENTLY shipments_tracking_code_idx ON public.shipments (tracking_code)"])
+        #expect(advice.bulkLoads.map(\.text) == [copy])
+        #expect(advice.bulkLoads.map(\.rows) == [300_000])
+        #expect(advice.bulkLoads.map(\.calls) == [1])
+        let load = try #require(advice.recommendations.first?.writeOverhead?.statements.first)
+        #expect(load.bulkLoad == true)
+        #expect(load.rows == 300_000)
+        #expect(load.estimatedCost > 20_000 && load.estimatedCost < 40_000)
+    }
 }

@@ -160,7 +160,7 @@ struct PostgresCollectorTests {
         #expect(info.versionNumber / 10000 == 15)
         #expect(info.database == Self.database)
         #expect(info.isSuperuser && info.canReadAllStats)
-        #expect(info.preloadedLibraries == ["pg_stat_statements", "auto_explain"])
+        #expect(info.preloadedLibraries == ["pg_stat_statements", "auto_explain", "pg_qualstats"])
         #expect(info.setting("shared_buffers")?.display == "256MB")
         #expect(info.setting("max_connections")?.setting == "200")
         #expect(info.extensions["plpgsql"] != nil)

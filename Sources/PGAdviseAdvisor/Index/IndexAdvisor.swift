@@ -93,9 +93,11 @@ public final class IndexAdvisor {
             BulkLoad(fingerprint: $0.query.fingerprint, text: $0.displayText, table: $0.table.description,
                      calls: $0.query.calls, rows: $0.rows)
         }
-        let generic = try costedStatements(workload, session: session, skipped: &advice.skipped, inferred: &advice.notes)
+        var generic = try costedStatements(workload, session: session, skipped: &advice.skipped, inferred: &advice.notes)
         advice.statementsAnalyzed = generic.count
-        let statements = advice.hypopg ? try withSkewedValuePlans(generic, session: session, notes: &advice.notes) : generic
+        generic = try withQualstatsValues(generic, notes: &advice.notes)
+        let statements = advice.hypopg ? try withSkewedValuePlans(generic, session: session, notes: &advice.notes,
+                                                                  observed: &advice.observedValues) : generic
         guard !statements.isEmpty else {
             advice.notes.append("No statement of the workload reads a table of this database with a WHERE, JOIN or ORDER BY "
                                 + "that an index could serve.")
@@ -436,18 +438,18 @@ public final class IndexAdvisor {
                                 names: inout Set<String>) throws -> IndexRecommendation {
         let without = chosen.filter { $0 != index }
         var served: [ServedStatement] = []
-        for statement in selector.affected(by: index) {
+        // A statement costed under custom plans too is listed once per plan, weighing its share of the calls.
+        var weights: [Double] = []
+        for statement in selector.affected(by: index) where statement.share > 0 {
             let before = try selector.cost(statement, without)
             let after = try selector.cost(statement, chosen)
             guard after < before * 0.99 else { continue }
             served.append(ServedStatement(fingerprint: statement.query.fingerprint, text: statement.displayText,
                                           calls: statement.query.calls, estimatedCostBefore: before, estimatedCostAfter: after,
                                           customPlan: statement.customPlan))
+            weights.append(statement.weight)
         }
         let name = uniqueName(index, names: &names)
-        // A statement costed under custom plans too is listed once per plan: its calls are shared.
-        let plans = Dictionary(served.map { ($0.fingerprint, 1.0) }, uniquingKeysWith: +)
-        let weights = served.map { Double(max(1, $0.calls)) / (plans[$0.fingerprint] ?? 1) }
         return IndexRecommendation(
             ddl: index.definition(name: name, concurrently: true), name: name, kind: index.kind,
             table: index.table.description, method: index.method, columns: index.keys.map(\.sql), include: index.include,

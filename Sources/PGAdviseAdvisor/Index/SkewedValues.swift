@@ -11,9 +11,11 @@ import PGAdviseSources
 /// equality parameter on a skewed column is also costed under custom plans (PostgreSQL's own
 /// choice for the first executions of a prepared statement, and whenever they pay) for a frequent
 /// and a rare value from pg_stats: the most common value, and a value of the histogram (not a most
-/// common one) or else the least common one. Which values the application passes is unknown, so
-/// the generic plan and the two custom plans share the statement's calls equally: the worst case
-/// weighs as a risk without being taken for the only case.
+/// common one) or else the least common one. When the values the application passes were seen
+/// (pg_qualstats, a log's bind values: `QueryStats.observedValues`), those are costed instead, each
+/// weighing its share of the executions. When they are unknown, the generic plan and the two custom
+/// plans share the statement's calls equally: the worst case weighs as a risk without being taken
+/// for the only case.
 extension IndexAdvisor {
     /// A column is skewed when its most common value is at least this many times as frequent as
     /// the rare value: an order of magnitude in the row estimate is where plan choices flip (the
@@ -27,49 +29,110 @@ extension IndexAdvisor {
         var rare: (value: String, share: Double)
     }
 
-    /// The statements plus, for each generic one with an equality parameter on a skewed column, its
-    /// two custom plans (ids continue after the last statement); notes for the reader.
-    func withSkewedValuePlans(_ statements: [CostedStatement], session: WhatIfSession, notes: inout [String]) throws -> [CostedStatement] {
+    /// The statements plus, for each one with an equality parameter on a skewed column, its custom
+    /// plans (ids continue after the last statement); notes for the reader; the observed values used.
+    /// Values seen in use (pg_qualstats, a log's bind values) each get a custom plan weighing their
+    /// share of the executions, and the statement's own plan keeps the share of the values not
+    /// costed apart. Without them, a frequent and a rare value from pg_stats and the generic plan
+    /// share the calls equally.
+    func withSkewedValuePlans(_ statements: [CostedStatement], session: WhatIfSession, notes: inout [String],
+                              observed used: inout [StatementObservedValues]) throws -> [CostedStatement] {
         var out = statements
-        var costed = 0
-        for statement in statements where statement.mode == .generic && statement.parameterCount > 0 {
-            guard let skewed = skewedParameter(in: statement) else { continue }
+        var guessed = 0
+        for statement in statements where statement.parameterCount > 0 {
+            guard let (parameter, picks, observed) = valuePicks(for: statement) else { continue }
             var variants: [CostedStatement] = []
-            for (label, pick) in [("frequent", skewed.frequent), ("rare", skewed.rare)] {
-                guard let values = representativeValues(for: statement, catalog: catalog, known: [skewed.number: pick.value]) else { continue }
+            for pick in picks {
+                guard let values = valuesWith(pick.value, for: parameter.number, in: statement) else { continue }
                 var variant = statement
                 variant.id = out.count + variants.count
                 variant.mode = .boundValues(values.map { Optional($0) })
-                variant.customPlan = "$\(skewed.number) = '\(pick.value)' (\(label): "
-                    + String(format: "%.2g", pick.share * 100) + "% of \(skewed.column), pg_stats)"
+                variant.share = pick.share
+                variant.customPlan = "$\(parameter.number) = '\(pick.value)' (\(pick.label))"
                 // A value the server cannot plan (a type the statistics print differently) is left out.
                 guard (try? session.plan(variant, with: [])) != nil else { continue }
                 variants.append(variant)
             }
             guard !variants.isEmpty else { continue }
-            let share = 1 / Double(variants.count + 1)
-            out[statement.id].share = share
-            for var variant in variants {
-                variant.share = share
-                out.append(variant)
+            // The statement's own plan stands for the calls no custom plan stands for.
+            out[statement.id].share = max(0, 1 - variants.reduce(0) { $0 + $1.share })
+            out += variants
+            if let observed {
+                used.append(StatementObservedValues(fingerprint: statement.query.fingerprint, text: statement.displayText, values: observed))
+                notes.append(Self.observedValuesNote(statement.query.fingerprint, observed))
+            } else {
+                guessed += 1
             }
-            costed += 1
             trace("skewed \(statement.query.fingerprint): \(variants.compactMap(\.customPlan))")
         }
-        if costed > 0 {
-            let qualstats = !(try connection.query("SELECT 1 FROM pg_extension WHERE extname = 'pg_qualstats'").isEmpty)
-            notes.append("\(costed) statement\(costed == 1 ? "" : "s") with a parameter on a skewed column "
-                         + "\(costed == 1 ? "was" : "were") also costed under custom plans for a frequent and a rare value from "
+        if guessed > 0 {
+            let qualstats = try qualstatsInstalled()
+            notes.append("\(guessed) statement\(guessed == 1 ? "" : "s") with a parameter on a skewed column "
+                         + "\(guessed == 1 ? "was" : "were") also costed under custom plans for a frequent and a rare value from "
                          + "pg_stats, each weighing a third of its calls, since which values the application passes is unknown. "
-                         + (qualstats ? "pg_qualstats is installed, but its constants are not read yet."
+                         + (qualstats ? "pg_qualstats is installed but recorded no constant for "
+                                        + "\(guessed == 1 ? "it" : "them") (its sample_rate may skip them, or they ran before it was loaded)."
                             : "pg_qualstats (not installed here) records the constants queries really use and how selective "
                               + "each was: it would let these plans be weighted by real use."))
         }
         return out
     }
 
-    /// The first `column = $n` of the statement whose column is skewed, with its frequent and rare values.
-    func skewedParameter(in statement: CostedStatement) -> SkewedParameter? {
+    typealias ValuePick = (value: String, share: Double, label: String)
+
+    /// The skewed parameter a statement is costed apart for, the values and the share of the calls
+    /// each stands for, and the observed values they come from (nil: the pg_stats guess). Observed
+    /// values are used for any skewed parameter that has them; the pg_stats guess only for a generic
+    /// plan (a logged sample's own values already are a real call's).
+    private func valuePicks(for statement: CostedStatement) -> (SkewedParameter, [ValuePick], ObservedParameterValues?)? {
+        let skewed = skewedParameters(in: statement)
+        if let (parameter, values) = skewed.lazy.compactMap({ p in self.observed(p, in: statement).map { (p, $0) } }).first {
+            let total = values.totalExecutions
+            let picks = values.values.map { v -> ValuePick in
+                let share = Double(v.executions) / Double(max(1, total))
+                return (v.value, share, Self.percent(share) + " of executions (\(v.executions) of \(total)), from \(values.source.label)")
+            }
+            return (parameter, picks, values)
+        }
+        guard statement.mode == .generic, let first = skewed.first else { return nil }
+        let third = 1.0 / 3
+        return (first, [
+            (first.frequent.value, third, "frequent: " + String(format: "%.2g", first.frequent.share * 100) + "% of \(first.column), pg_stats"),
+            (first.rare.value, third, "rare: " + String(format: "%.2g", first.rare.share * 100) + "% of \(first.column), pg_stats"),
+        ], nil)
+    }
+
+    static func percent(_ share: Double) -> String { String(format: "%.3g", share * 100) + "%" }
+
+    /// The report's line on the observed values a statement was costed with, and their weights.
+    static func observedValuesNote(_ fingerprint: String, _ observed: ObservedParameterValues) -> String {
+        let total = Double(max(1, observed.totalExecutions))
+        return "Statement \(fingerprint) was costed under custom plans for the values of $\(observed.parameter)"
+            + (observed.column.map { " (\($0))" } ?? "") + " from \(observed.source.label), each weighing its share of the "
+            + "executions: " + observed.values.map { "'\($0.value)' " + percent(Double($0.executions) / total) }.joined(separator: ", ")
+            + (observed.otherExecutions > 0 ? ", other values \(observed.otherExecutions) executions (generic plan)" : "") + "."
+    }
+
+    /// The values observed for a skewed parameter: by its number, else (pg_qualstats matched by
+    /// column) by its column.
+    private func observed(_ parameter: SkewedParameter, in statement: CostedStatement) -> ObservedParameterValues? {
+        statement.query.observedValues?.first { $0.parameter == parameter.number && !$0.values.isEmpty }
+    }
+
+    /// Every parameter's value for a custom plan with `value` as `$number`: the statement's own bound
+    /// values when it has them, else representative ones.
+    private func valuesWith(_ value: String, for number: Int, in statement: CostedStatement) -> [String]? {
+        if case .boundValues(let bound) = statement.mode, number <= bound.count {
+            var values = bound.map { $0 ?? "" }
+            values[number - 1] = value
+            return values
+        }
+        return representativeValues(for: statement, catalog: catalog, known: [number: value])
+    }
+
+    /// Each `column = $n` of the statement whose column is skewed, with its frequent and rare values.
+    func skewedParameters(in statement: CostedStatement) -> [SkewedParameter] {
+        var out: [SkewedParameter] = []
         for block in statement.shape.blocks {
             for p in block.predicates where p.comparison == .equal {
                 guard case .parameter(let n) = p.value else { continue }
@@ -77,10 +140,10 @@ extension IndexAdvisor {
                     ?? (block.relations.count == 1 ? block.relations.first : nil)
                 guard let relation, let table = catalog.table(relation.name), let stats = table.column(p.column.name)?.stats,
                       let (frequent, rare) = Self.frequentAndRare(stats, rows: table.rowEstimate ?? 0) else { continue }
-                return SkewedParameter(number: n, column: p.column.name, frequent: frequent, rare: rare)
+                out.append(SkewedParameter(number: n, column: p.column.name, frequent: frequent, rare: rare))
             }
         }
-        return nil
+        return out
     }
 
     /// The most common value and a rare one (a histogram value, which is less common than every

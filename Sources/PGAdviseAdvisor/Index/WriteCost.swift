@@ -12,13 +12,15 @@ struct TableWrite {
     /// Lower-cased columns an UPDATE (or MERGE's, or ON CONFLICT's, UPDATE) assigns.
     var assigned: Set<String>
 
-    var kind: StatementKind { shape.kind }
+    /// A `COPY ... FROM` appends rows as an INSERT does.
+    var kind: StatementKind { shape.copyTarget == nil ? shape.kind : .insert }
     var displayText: String { statementInsidePrepare(query.normalized) }
 
-    /// An INSERT that writes at least this many rows per call is a bulk load (`INSERT ... SELECT`, a
-    /// large multi-row VALUES), not an application's row-at-a-time writes: OLTP statements write one
-    /// or a few rows per call, and PostgreSQL's "Populating a Database" advice (load, then create the
-    /// indexes) is about exactly such loads.
+    /// An INSERT or COPY ... FROM that writes at least this many rows per call is a bulk load
+    /// (`INSERT ... SELECT`, a large multi-row VALUES, a COPY of a file), not an application's
+    /// row-at-a-time writes: OLTP statements write one or a few rows per call, and PostgreSQL's
+    /// "Populating a Database" advice (use COPY, load, then create the indexes) is about exactly
+    /// such loads. A COPY of a few rows per call (micro-batches) is a steady write rate like any.
     static let bulkRowsPerCall: Int64 = 10_000
 
     var isBulkLoad: Bool { kind == .insert && rows / Int64(max(1, query.calls)) >= Self.bulkRowsPerCall }
@@ -77,8 +79,8 @@ struct WriteCostModel {
         self.catalog = catalog
         for query in workload.queries where query.parsed {
             guard let shape = buildShape(statementInsidePrepare(query.normalized)),
-                  [.insert, .update, .delete, .merge].contains(shape.kind),
-                  let target = shape.target, let table = catalog.table(target.name) else { continue }
+                  [.insert, .update, .delete, .merge].contains(shape.kind) || shape.copyTarget != nil,
+                  let target = shape.target ?? shape.copyTarget, let table = catalog.table(target.name) else { continue }
             writes[table.name, default: []].append(TableWrite(
                 query: query, shape: shape, table: table.name, rows: query.rows ?? Int64(query.calls),
                 assigned: Set(shape.assignedColumns.map { $0.lowercased() }), tableRows: table.rowEstimate ?? 0))

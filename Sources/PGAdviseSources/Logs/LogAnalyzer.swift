@@ -283,6 +283,7 @@ public final class LogAnalyzer {
                                checkpoints: all.maintenance.checkpoints, autovacuum: autovacuumSummary(all), sessions: sessions,
                                pgbouncer: all.pgbouncer.summary(zone: zone))
         report.nPlusOne = nPlusOne
+        report.cancelledStatements = cancelledStatements(all)
         report.timeline = timeline(all.timeline.minutes, zone: zone)
         if all.timedStatements > 0 { report.latencyDistribution = all.timeline.latency }
         if !figures.planInsights.isEmpty {
@@ -338,6 +339,7 @@ public final class LogAnalyzer {
             if let plan = k.plan { sample?.plan = plan }
             if let f = sample?.file, let index = Int(f), index < files.count { sample?.file = files[index].path }
             q.slowest = sample
+            q.observedValues = k.boundValues.observed
             queries.append(q)
             if !k.planInsights.isEmpty {
                 planInsights.append(judgedPlans(k, fingerprint: fp, normalized: normalized, query: q))
@@ -395,6 +397,15 @@ public final class LogAnalyzer {
         }
         errors.sort { ($0.count, $1.file ?? "", $1.line ?? 0) > ($1.count, $0.file ?? "", $0.line ?? 0) }
         return errors
+    }
+
+    /// Nil when nothing was cancelled, so reports of logs without cancellations are unchanged.
+    private func cancelledStatements(_ all: LogWorker) -> [CancelledLogStatement]? {
+        guard !all.errors.cancellations.isEmpty else { return nil }
+        return all.errors.cancellations.map { key, c in
+            let normalized = (try? PgQuery.normalize(c.sample).get()) ?? c.sample
+            return CancelledLogStatement(fingerprint: key == c.sample ? "" : key, normalized: normalized, sample: c.sample, count: c.count)
+        }.sorted { ($0.count, $1.fingerprint, $1.sample) > ($1.count, $0.fingerprint, $0.sample) }
     }
 
     private func autovacuumSummary(_ all: LogWorker) -> AutovacuumSummary {

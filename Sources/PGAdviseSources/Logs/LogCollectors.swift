@@ -1,5 +1,6 @@
 import Foundation
 import PGAdviseCore
+import PGAdviseSQL
 
 // What a LogWorker collects besides statements and N+1 runs: one value type per kind of event, each
 // able to merge with another core's. The worker routes each event to them.
@@ -13,12 +14,32 @@ struct ErrorGroupDraft {
     var firstMs: Double
     var file: Int
     var line: Int
+    /// A cancellation by statement_timeout: its statements are also counted one by one.
+    var statementTimeout = false
+}
+
+/// One statement's cancellations by statement_timeout: the first one's text and position, and how many.
+struct CancellationDraft {
+    var sample: String
+    var count: Int
+    var file: Int
+    var line: Int
 }
 
 /// ERROR, FATAL and PANIC messages grouped by SQLSTATE, severity and message shape.
 struct ErrorCollector {
     var groups: [String: ErrorGroupDraft] = [:]
     var count = 0
+    /// Cancellations by statement_timeout per statement fingerprint (its text when it does not parse):
+    /// one error group holds every statement cancelled, yet each is a statement that never finished.
+    var cancellations: [String: CancellationDraft] = [:]
+    /// The line of the error being read, for the cancellation its STATEMENT line completes.
+    private var lastError: (file: Int, line: Int) = (0, 0)
+
+    /// SQLSTATE query_canceled, and the message that says the statement timeout was the cause (a
+    /// user's cancel request has the same SQLSTATE and says nothing about the statement's time).
+    static let queryCanceled = "57014"
+    static let timeoutMessage = "canceling statement due to statement timeout"
 
     /// Counts the error; returns its group, to which a following STATEMENT line belongs.
     mutating func record(_ event: LogEvent, ms: Double?, file: Int) -> String {
@@ -31,11 +52,32 @@ struct ErrorCollector {
                                             count: 0, statement: nil, firstMs: ms ?? .infinity, file: file, line: event.line)
         }
         groups[group]?.count += 1
+        // Without %e in log_line_prefix a stderr log carries no SQLSTATE; the message alone says it.
+        if (sqlstate ?? Self.queryCanceled) == Self.queryCanceled, message.contains(Self.timeoutMessage) {
+            groups[group]?.statementTimeout = true
+        }
+        lastError = (file, event.line)
         return group
     }
 
     mutating func attachStatement(_ text: ByteSlice, to group: String) {
-        if groups[group]?.statement == nil { groups[group]?.statement = text.messageString }
+        guard let draft = groups[group] else { return }
+        let statement = text.messageString
+        if draft.statement == nil { groups[group]?.statement = statement }
+        guard draft.statementTimeout else { return }
+        let key: String
+        if case .success(let fingerprint) = PgQuery.fingerprint(statement) { key = fingerprint } else { key = statement }
+        add(CancellationDraft(sample: statement, count: 1, file: lastError.file, line: lastError.line), key: key)
+    }
+
+    /// The earliest cancellation's text stays the sample, whichever core read it.
+    private mutating func add(_ cancellation: CancellationDraft, key: String) {
+        guard var mine = cancellations[key] else { cancellations[key] = cancellation; return }
+        mine.count += cancellation.count
+        if (cancellation.file, cancellation.line) < (mine.file, mine.line) {
+            (mine.sample, mine.file, mine.line) = (cancellation.sample, cancellation.file, cancellation.line)
+        }
+        cancellations[key] = mine
     }
 
     mutating func merge(_ other: ErrorCollector) {
@@ -49,6 +91,7 @@ struct ErrorCollector {
             }
             groups[g] = mine
         }
+        for (key, cancellation) in other.cancellations { add(cancellation, key: key) }
     }
 }
 

@@ -23,6 +23,9 @@ final class KeyStats {
     var lastMs = -Double.infinity
     var breakdown = ContextCounts()
     var slowest: QuerySample?
+    /// How many logged executions bound each value, per parameter (`$1` first). Inline: empty, it is
+    /// two empty arrays, and it is written on every execution that has bind values.
+    var boundValues = BoundValueCounts()
     /// Temporary files, lock waits and plans: allocated for the few statements that have any, since
     /// every distinct statement of a log pays for what its KeyStats holds inline.
     private var events: KeyEvents?
@@ -79,6 +82,7 @@ final class KeyStats {
             slowest = other.slowest
         }
         histogram.merge(other.histogram)
+        boundValues.merge(other.boundValues)
         firstMs = min(firstMs, other.firstMs)
         lastMs = max(lastMs, other.lastMs)
         for (id, count) in other.breakdown.pairs { breakdown.add(id, count) }
@@ -566,6 +570,7 @@ final class LogWorker {
             guard text.hasPrefix("parameters: ") else { return }
             let values = parseParameters(text.dropFirst(12))
             if newSlowest { k.slowest?.parameters = values }
+            k.current.boundValues.record(values)
             if session != 0 {
                 sessionRuns.parameters(values, hash: hashBytes(UnsafeRawBufferPointer(text.buffer)), session: session, key: keyHash)
             }
@@ -848,4 +853,48 @@ func formatWall(_ ms: Double, zone: String?) -> String? {
     let text = String(format: "%04d-%02d-%02d %02d:%02d:%02d.%03d", y, m, d, rem / 3_600_000, rem / 60_000 % 60,
                       rem / 1000 % 60, rem % 1000)
     return zone.map { text + " " + $0 } ?? text
+}
+
+/// The bind values a statement's logged executions used, counted per parameter, in constant memory
+/// per statement whatever the log's size: the first `distinctLimit` values of each parameter are
+/// counted, later new ones only as "other". The values that carry most executions of a skewed
+/// column (a status, a few large accounts) recur from the start, so they are among the first seen.
+struct BoundValueCounts {
+    static let distinctLimit = 64
+    /// Parameters counted per statement: the equality keys worth costing apart come first in
+    /// practice, and a bulk VALUES list of hundreds of parameters must not cost memory per parameter.
+    static let parameterLimit = 16
+
+    private(set) var counts: [[String: Int]] = []
+    private(set) var other: [Int] = []
+
+    mutating func record(_ values: [String]) {
+        for (i, value) in values.prefix(Self.parameterLimit).enumerated() { add(value, executions: 1, parameter: i) }
+    }
+
+    mutating func merge(_ other: BoundValueCounts) {
+        for (i, values) in other.counts.enumerated() {
+            for (value, n) in values { add(value, executions: n, parameter: i) }
+            self.other[i] += other.other[i]
+        }
+    }
+
+    private mutating func add(_ value: String, executions: Int, parameter i: Int) {
+        while counts.count <= i { counts.append([:]); other.append(0) }
+        if counts[i][value] != nil || counts[i].count < Self.distinctLimit {
+            counts[i][value, default: 0] += executions
+        } else {
+            other[i] += executions
+        }
+    }
+
+    /// As the shared model's observed values, most used first; nil when nothing was bound.
+    var observed: [ObservedParameterValues]? {
+        guard !counts.isEmpty else { return nil }
+        return counts.enumerated().map { i, values in
+            var observed = ObservedParameterValues(parameter: i + 1, source: .log, counts: values)
+            observed.otherExecutions += other[i]
+            return observed
+        }
+    }
 }
