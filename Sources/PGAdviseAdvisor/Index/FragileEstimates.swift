@@ -27,16 +27,33 @@ public struct IndexProbe: Sendable, Equatable {
 /// planner weakness: the planner assumes the columns are independent, PostgreSQL docs, "Row
 /// Estimation Examples" and "Planner Statistics"). An index that serves the filter as well has no
 /// such risk.
+///
+/// The share also hides a second error: the whole scan's cost charges each heap page once however
+/// many of its rows the scan returns (its page estimate assumes the pages stay cached), so a short
+/// walk is charged a share of those pages while it reads about one heap page per row it walks. A
+/// plain index scan that walks the whole table's index (no Index Cond) is therefore costed, under
+/// the underestimate, at least one random page read per row walked.
 public struct OrderedWalk: Sendable, Equatable {
     public var indexName: String
+    /// The table the scan reads, and whether it reads the heap (an Index Scan, not an Index Only
+    /// Scan) from the start of the index (no Index Cond).
+    public var relation: String?
+    public var walksWholeHeapIndex: Bool
     public var scanStartupCost: Double
     public var scanTotalCost: Double
     /// The share of the scan the planner charges the Limit for.
     public var share: Double
+    /// Rows the Limit expects the walk to read, filtered out or not (the share of the table's rows),
+    /// when `walksWholeHeapIndex`; set by the session, which knows the table's size.
+    public var rowsWalked: Double?
 
-    /// What reading `factor` times the share adds to the plan, at most the whole scan.
-    func addedCost(readingTimes factor: Double) -> Double {
-        (min(1, factor * share) - share) * (scanTotalCost - scanStartupCost)
+    /// What reading `factor` times the share adds to the plan, with at least `randomPageCost` per
+    /// row walked, at most the whole scan.
+    func addedCost(readingTimes factor: Double, randomPageCost: Double) -> Double {
+        let span = scanTotalCost - scanStartupCost
+        let planned = share * span
+        let underestimated = max(factor * planned, (rowsWalked ?? 0) * randomPageCost)
+        return max(0, min(span, underestimated) - planned)
     }
 }
 
@@ -89,7 +106,7 @@ enum FragileEstimates {
     static func underestimatedCost(_ plan: PlanSummary) -> Double {
         let loops = plan.probes.filter(\.outerEstimateIsFragile)
             .reduce(0.0) { $0 + (underestimateFactor - 1) * $1.outerRows * $1.costPerProbe }
-        let walks = plan.walks.reduce(0.0) { $0 + $1.addedCost(readingTimes: underestimateFactor) }
+        let walks = plan.walks.reduce(0.0) { $0 + $1.addedCost(readingTimes: underestimateFactor, randomPageCost: plan.randomPageCost) }
         return plan.totalCost + loops + walks
     }
 
@@ -104,7 +121,9 @@ enum FragileEstimates {
             guard span > 0 else { return nil }
             let share = min(1, max(0, (node.totalCost - scan.startupCost) / span))
             guard share < 1 else { return nil }
-            return OrderedWalk(indexName: index, scanStartupCost: scan.startupCost, scanTotalCost: scan.totalCost, share: share)
+            return OrderedWalk(indexName: index, relation: scan.relationName,
+                               walksWholeHeapIndex: scan.nodeType == "Index Scan" && (scan.indexCond ?? "").isEmpty,
+                               scanStartupCost: scan.startupCost, scanTotalCost: scan.totalCost, share: share)
         }
     }
 

@@ -85,7 +85,7 @@ public final class IndexAdvisor {
                                 + "being built it blocked writes to its table. --measure is meant for a staging copy.")
         }
         advice.hypopg = try ensureHypoPG(notes: &advice.notes)
-        let session = WhatIfSession(connection: connection)
+        let session = WhatIfSession(connection: connection, tableRows: { [catalog] in catalog.table(QualifiedName($0))?.rowEstimate })
         if advice.hypopg { try session.reset() }
 
         try countWrites(workload, notes: &advice.notes)
@@ -225,10 +225,17 @@ public final class IndexAdvisor {
     private func selectRecommendations(statements: [CostedStatement], costable: [IndexCandidate], inverted: [IndexCandidate],
                                        origin: [IndexCandidate: [Int]], session: WhatIfSession,
                                        excluding excluded: Set<IndexCandidate>) throws -> Selection {
+        // HypoPG cannot cost GIN, so the inverted proposals cannot compete in the search; they serve
+        // statements (containment, overlap, full text) that no B-tree can, and are small next to the
+        // B-trees, so their bytes are set aside before the search rather than left to what remains;
+        // at most half the budget, so that large ones (full text over a big table) cannot starve the
+        // indexes whose gain is estimated.
+        let reserved = options.strategy == .extend
+            ? inverted.filter { !excluded.contains($0) }.reduce(Int64(0)) { $0 + estimatedSize($1) } : 0
         let selector = IndexSelector(session: session, statements: statements, fullCandidates: costable,
                                      size: { self.estimatedSize($0) },
                                      writeCost: { [writes] in writes.cost(of: $0, tables: [$1]) },
-                                     budget: budget, robustnessCheck: !options.measure, excluding: excluded)
+                                     budget: budget - min(reserved, budget / 2), robustnessCheck: !options.measure, excluding: excluded)
         let chosen = options.strategy == .extend ? try selector.select()
             : try DexterRuleBaseline(session: session, statements: statements, catalog: catalog).select()
         var notes: [String] = []

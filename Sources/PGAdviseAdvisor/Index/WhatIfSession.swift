@@ -47,6 +47,8 @@ public struct PlanSummary: Sendable, Equatable {
     public var probes: [IndexProbe] = []
     /// Index scans stopped by a Limit once enough rows pass their Filter (for `FragileEstimates`).
     public var walks: [OrderedWalk] = []
+    /// The server's random_page_cost, the planner's price of a heap page read out of order.
+    public var randomPageCost = 4.0
 }
 
 /// A HypoPG what-if session: hypothetical indexes are private to this connection and vanish with it.
@@ -61,9 +63,18 @@ public final class WhatIfSession {
     public private(set) var explainCount = 0
     static let statementName = "pgadvise_whatif"
 
-    public init(connection: PostgresConnection) {
+    /// Rows of a table by its name as EXPLAIN prints it (pg_class.reltuples), for `OrderedWalk`.
+    private let tableRows: (String) -> Double?
+
+    public init(connection: PostgresConnection, tableRows: @escaping (String) -> Double? = { _ in nil }) {
         self.connection = connection
+        self.tableRows = tableRows
     }
+
+    private lazy var randomPageCost: Double = {
+        let value = try? connection.query("SELECT current_setting('random_page_cost')::float8 AS cost").records.first?.double("cost")
+        return (value ?? nil) ?? 4.0
+    }()
 
     /// Clears hypothetical indexes (ours only: HypoPG keeps them per session).
     public func reset() throws {
@@ -154,6 +165,10 @@ public final class WhatIfSession {
         for i in summary.probes.indices {
             guard let end = summary.probes[i].indexName.firstIndex(of: ">") else { continue }
             summary.probes[i].candidate = byPrefix[String(summary.probes[i].indexName[...end])]
+        }
+        summary.randomPageCost = randomPageCost
+        for i in summary.walks.indices where summary.walks[i].walksWholeHeapIndex {
+            summary.walks[i].rowsWalked = summary.walks[i].relation.flatMap(tableRows).map { $0 * summary.walks[i].share }
         }
         return summary
     }
