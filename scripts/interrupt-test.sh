@@ -5,6 +5,7 @@
 #                                        # FAILURE_COUNT (default 10) server restarts and as many
 #                                        # pg_terminate_backend calls
 #   INTERRUPT_COUNT=5 FAILURE_COUNT=2 scripts/interrupt-test.sh    # what CI runs (from the Swift tests)
+#   INTERRUPT_COMMANDS="pool explain" scripts/interrupt-test.sh    # only these commands
 #
 # Commands: `indexes --measure` (index build and timed runs), `indexes` (HypoPG), `scan`, `snapshot`,
 # `pool --measure --script` (a load run whose statements write, each in a rolled-back transaction) and
@@ -70,7 +71,8 @@ done
 printf '%s\n' "UPDATE public.orders SET total = total + 1 WHERE customer_id = 4242" \
   "INSERT INTO public.orders (customer_id, status, total) VALUES (1, 'new', 1)" >"$WORK/pool-script.sql"
 
-COMMANDS=(measure hypopg scan snapshot pool explain)
+# INTERRUPT_COMMANDS="pool explain" limits a run to some of them.
+read -ra COMMANDS <<<"${INTERRUPT_COMMANDS:-measure hypopg scan snapshot pool explain}"
 run_command() {  # run_command NAME: starts it in the background, sets PID
   case "$1" in
     measure) "$BIN" indexes "$DSN" --measure --measure-runs 3 >"$WORK/out" 2>"$WORK/err" & ;;
