@@ -175,9 +175,9 @@ public struct CatalogCollector {
         """
 
     /// The counters of pg_stat_all_tables, read with its functions on our relations alone: the view
-    /// groups every relation of the database (TOAST tables included) with its indexes before the
-    /// join, which took seconds on 20,000 tables. `idx_scan` and `idx_tup_fetch` sum the table's
-    /// indexes as the view does (NULL for a table without one).
+    /// groups every relation of the database (TOAST tables included) with its indexes, a sort that
+    /// spilled to disk on 20,000 tables. `idx_scan` and `idx_tup_fetch` sum the table's indexes as
+    /// the view does (NULL for a table without one).
     static let tablesSQL = relationsCTE + """
         , index_usage AS (
             SELECT i.indrelid, sum(pg_stat_get_numscans(i.indexrelid))::bigint AS idx_scan,
@@ -214,9 +214,10 @@ public struct CatalogCollector {
     /// prints it ('' for a column), the DESC bit of `indoption`, and the operator class when it is
     /// not the type's default (the last two for key columns only, as `indoption` and `indclass` hold).
     /// The positions of every index are unnested and joined to pg_attribute and pg_opclass in one
-    /// pass, and `pg_get_indexdef(oid, k, true)` runs for expression keys alone: per-index subqueries
-    /// and a call per key took half a minute on 100,000 indexes. `idx_scan` is pg_stat_all_indexes',
-    /// which has no row (NULL) for the index of a partitioned table.
+    /// pass, and `pg_get_indexdef(oid, k, true)` runs for expression keys alone (four subqueries per
+    /// index and a call per key were a third of the server's CPU on 100,000 indexes; the rest is the
+    /// one `pg_get_indexdef` and `pg_relation_size` per index that `definition` and `size` need).
+    /// `idx_scan` is pg_stat_all_indexes', which has no row (NULL) for a partitioned table's index.
     static let indexesSQL = relationsCTE + """
         , idx AS (
             SELECT i.indexrelid, r.relkind FROM pg_index i JOIN rels r ON r.oid = i.indrelid
