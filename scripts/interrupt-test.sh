@@ -5,17 +5,19 @@
 #                                        # FAILURE_COUNT (default 10) server restarts and as many
 #                                        # pg_terminate_backend calls
 #   INTERRUPT_COUNT=5 FAILURE_COUNT=2 scripts/interrupt-test.sh    # what CI runs (from the Swift tests)
+#   INTERRUPT_COMMANDS="pool explain" scripts/interrupt-test.sh    # only these commands
 #
 # Commands: `indexes --measure` (index build and timed runs), `indexes` (HypoPG), `scan`, `snapshot`,
-# each started against a seeded database on a throwaway server of its own (scripts/pg-temp.sh), then
+# `pool --measure --script` (a load run whose statements write, each in a rolled-back transaction) and
+# `explain --sql ... --allow-writes` (EXPLAIN ANALYZE of an UPDATE, rolled back), each started against a seeded database on a throwaway server of its own (scripts/pg-temp.sh), then
 # hit after a random delay between 0 and 110% of its own uninterrupted run time.
 # After every signal:
 #   - the exit code is 130 (SIGINT) or 143 (SIGTERM) with one line on stderr saying what was rolled
 #     back, or 0 when the command had already finished;
 #   - no session with application_name pgadvise is left (HypoPG entries and prepared statements
 #     live in the session, so they went with it);
-#   - no index was added or lost (pg_indexes before and after), no transaction is idle and open,
-#     no prepared transaction exists;
+#   - no index was added or lost (pg_indexes before and after), the rows of public.orders are those
+#     of before (count and sums), no transaction is idle and open, no prepared transaction exists;
 #   - the history store passes PRAGMA integrity_check and holds a new snapshot only when the
 #     command exited 0, and every snapshot has its statements.
 # After every restart (pg_ctl restart -m fast) or pg_terminate_backend: the same checks, with exit 3
@@ -65,13 +67,22 @@ for i in $(seq 1 20); do
   sql "SELECT count(*) FROM public.orders WHERE customer_id = $i; SELECT sum(total) FROM public.orders WHERE status = 'paid' AND customer_id = $((i + 100));" >/dev/null || exit 2
 done
 
-COMMANDS=(measure hypopg scan snapshot)
+# The load run's statements: an UPDATE of a few hundred rows and an INSERT, both rolled back.
+printf '%s\n' "UPDATE public.orders SET total = total + 1 WHERE customer_id = 4242" \
+  "INSERT INTO public.orders (customer_id, status, total) VALUES (1, 'new', 1)" >"$WORK/pool-script.sql"
+
+# INTERRUPT_COMMANDS="pool explain" limits a run to some of them.
+read -ra COMMANDS <<<"${INTERRUPT_COMMANDS:-measure hypopg scan snapshot pool explain}"
 run_command() {  # run_command NAME: starts it in the background, sets PID
   case "$1" in
     measure) "$BIN" indexes "$DSN" --measure --measure-runs 3 >"$WORK/out" 2>"$WORK/err" & ;;
     hypopg) "$BIN" indexes "$DSN" >"$WORK/out" 2>"$WORK/err" & ;;
     scan) "$BIN" scan "$DSN" --format json >"$WORK/out" 2>"$WORK/err" & ;;
     snapshot) "$BIN" snapshot "$DSN" --store "$STORE" >"$WORK/out" 2>"$WORK/err" & ;;
+    pool) "$BIN" pool "$DSN" --measure --script "$WORK/pool-script.sql" --cores 1 --max-clients 2 --duration 0.5 \
+            --step-duration 1 --warmup 0.2 --format json >"$WORK/out" 2>"$WORK/err" & ;;
+    explain) "$BIN" explain "$DSN" --sql "UPDATE public.orders SET total = total + 1 WHERE status = 'paid'" --allow-writes \
+               --format json >"$WORK/out" 2>"$WORK/err" & ;;
   esac
   PID=$!
   wait_for_handlers "$PID"
@@ -90,6 +101,8 @@ wait_for_handlers() {
   done
 }
 
+# What --script and --allow-writes runs would change if their transactions were not rolled back.
+orders_now() { sql "SELECT count(*) || ' rows, total ' || sum(total) || ', customers ' || sum(customer_id) FROM public.orders"; }
 indexes_now() { sql "SELECT string_agg(schemaname || '.' || indexname, ',' ORDER BY 1) FROM pg_indexes WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"; }
 snapshots_now() { [ -f "$STORE" ] && sqlite3 "$STORE" "SELECT count(*) FROM snapshot" 2>/dev/null || echo 0; }
 
@@ -102,6 +115,7 @@ for name in "${COMMANDS[@]}"; do
   echo "calibration: $name takes ${DURATION_MS[$name]} ms" >&2
 done
 BASELINE_INDEXES=$(indexes_now)
+BASELINE_ORDERS=$(orders_now)
 
 fail() { echo "FAIL [$1]: $2" >&2; FAILURES=$((FAILURES + 1)); }
 
@@ -120,6 +134,7 @@ check_leftovers() {
   [ "$idle" = "0" ] || fail "$what" "$idle transaction(s) left open"
   [ "$(sql "SELECT count(*) FROM pg_prepared_xacts")" = "0" ] || fail "$what" "a prepared transaction was left"
   [ "$(indexes_now)" = "$BASELINE_INDEXES" ] || fail "$what" "indexes changed: $(indexes_now)"
+  [ "$(orders_now)" = "$BASELINE_ORDERS" ] || fail "$what" "public.orders changed: $BASELINE_ORDERS -> $(orders_now)"
   if [ -f "$STORE" ]; then
     local integrity orphans after
     integrity=$(sqlite3 "$STORE" "PRAGMA integrity_check" 2>&1)
@@ -131,11 +146,12 @@ check_leftovers() {
   fi
 }
 
-# stderr must be exactly one line matching $2.
+# stderr must be exactly one line matching $2, besides the warning --allow-writes prints before it starts.
 check_one_line() {
   local what="$1" pattern="$2" lines
-  lines=$(wc -l <"$WORK/err")
-  if [ "$lines" -ne 1 ] || ! grep -Eq "$pattern" "$WORK/err"; then
+  grep -v '^pgadvise: warning: --allow-writes' "$WORK/err" >"$WORK/err.lines"
+  lines=$(wc -l <"$WORK/err.lines")
+  if [ "$lines" -ne 1 ] || ! grep -Eq "$pattern" "$WORK/err.lines"; then
     fail "$what" "expected one line matching /$pattern/ on stderr, got $lines: $(head -c 600 "$WORK/err")"
   fi
 }
@@ -157,7 +173,7 @@ interrupt_once() {  # interrupt_once SIGNAL EXPECTED_CODE RUN_NUMBER
   elif [ "$rc" -eq "$expected" ]; then
     check_one_line "$what" "^pgadvise: interrupted \\(SIG$signal\\): (rolled back .+; nothing was left on the server|cancelled the running statement; nothing was written|nothing was written)$"
     local landed
-    landed=$(sed -E 's/^pgadvise: interrupted \([A-Z]+\): //; s/ of pgadvise_[a-z0-9_]+ / of <index> /; s/index pgadvise_[a-z0-9_]+ /index <index> /; s/before building pgadvise_[a-z0-9_]+/before building <index>/; s/stored in [^)]*/stored in <store>/' "$WORK/err")
+    landed=$(sed -E 's/^pgadvise: interrupted \([A-Z]+\): //; s/ of pgadvise_[a-z0-9_]+ / of <index> /; s/index pgadvise_[a-z0-9_]+ /index <index> /; s/before building pgadvise_[a-z0-9_]+/before building <index>/; s/stored in [^)]*/stored in <store>/' "$WORK/err.lines")
     TALLY["$name: $landed"]=$(( ${TALLY["$name: $landed"]:-0} + 1 ))
   else
     fail "$what" "exit $rc, expected $expected or 0: $(head -c 600 "$WORK/err")"

@@ -94,6 +94,8 @@ extension ExplainPipeline {
         let options = writes ? "ANALYZE, BUFFERS, SETTINGS, WAL, FORMAT JSON" : "ANALYZE, BUFFERS, SETTINGS, FORMAT JSON"
         try connection.execute(allowWrites ? "BEGIN READ WRITE" : "BEGIN READ ONLY")
         defer { _ = try? connection.execute("ROLLBACK") }
+        let statementWrites = writes ? Interruption.shared.begin("the writes of the statement under EXPLAIN ANALYZE") : nil
+        defer { if let statementWrites { Interruption.shared.end(statementWrites) } }
         let json: String?
         do {
             json = try connection.query("EXPLAIN (\(options)) \(statementBody(sql))").rows.first?.first ?? nil

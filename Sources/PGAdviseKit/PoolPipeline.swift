@@ -137,6 +137,9 @@ public struct PoolPipeline {
         }
         var loadSession = session
         loadSession.readOnly = options.script == nil
+        // A --script statement runs between BEGIN and ROLLBACK: an interruption says so.
+        let scriptWrites = options.script == nil ? nil : Interruption.shared.begin("the --script statements' transactions of the load run")
+        defer { if let scriptWrites { Interruption.shared.end(scriptWrites) } }
         let generator = LoadGenerator(conninfo: conninfo, options: loadSession, statements: statements, stop: stop)
         var levels: [LoadLevel] = []
         for clients in LoadCurve.levels(upTo: maxClients) {

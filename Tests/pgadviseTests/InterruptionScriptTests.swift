@@ -3,7 +3,8 @@ import PGAdviseTestSupport
 import Testing
 
 /// Runs scripts/interrupt-test.sh with a small count: SIGINT and SIGTERM at random points of
-/// `indexes --measure`, `indexes`, `scan` and `snapshot`, then server restarts and
+/// `indexes --measure`, `indexes`, `scan`, `snapshot`, `pool --measure --script` and
+/// `explain --sql ... --allow-writes`, then server restarts and
 /// pg_terminate_backend under them, each followed by checks that nothing was left on the server or
 /// in the history store. The script starts a throwaway server of its own (restarting the shared
 /// test server would break the other suites); INTERRUPT_COUNT and FAILURE_COUNT raise the counts.
