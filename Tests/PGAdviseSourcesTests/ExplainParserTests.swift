@@ -58,7 +58,10 @@ import Testing
         let logged = "2024-05-01 10:00:00 UTC [42] LOG:  duration: 0.071 ms  plan:\n\tQuery Text: SELECT *\n\t  FROM t\n\tLIMIT 10\n"
             + raw.split(separator: "\n").filter { !$0.hasPrefix("Planning") && !$0.hasPrefix("Execution") }.map { "\t" + $0 }.joined(separator: "\n")
         let indented = raw.split(separator: "\n").map { "      " + $0 }.joined(separator: "\n")
-        for text in [raw, quoted, logged, indented, "                QUERY PLAN\n---------------\n" + raw.split(separator: "\n").map { " " + $0 }.joined(separator: "\n") + "\n(5 rows)\n"] {
+        // Copied on Windows: "\r\n" is one Character, so a split on "\n" once left it all one line.
+        let crlf = raw.split(separator: "\n").joined(separator: "\r\n") + "\r\n"
+        #expect(try ExplainParser.parse(crlf).executionTimeMs == 0.071)
+        for text in [raw, quoted, logged, indented, crlf, "                QUERY PLAN\n---------------\n" + raw.split(separator: "\n").map { " " + $0 }.joined(separator: "\n") + "\n(5 rows)\n"] {
             let plan = try ExplainParser.parse(text)
             let scan = try #require(plan.root.children.first, "\(text)")
             #expect(scan.indexName == "Orders Idx" && scan.relationName == "Order \"Lines\"" && scan.alias == "ol", "\(text)")
