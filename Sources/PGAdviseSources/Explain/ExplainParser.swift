@@ -32,6 +32,16 @@ public enum ExplainParser {
         }
     }
 
+    /// Plan levels read at most, in either format. Every reader of a plan (the tree's assembly, the
+    /// analysis, the rules, the renderers) recurses once per level, and a text plan 1,500 levels deep
+    /// (6.8 MB) overflowed the stack (signal 11); in a debug build the JSON reader alone takes 8.6 kB a
+    /// level, so 500 levels keep it within half of the main thread's 8 MB.
+    static let deepestLevel = 500
+
+    static func tooDeep(where place: String) -> PGAdviseError {
+        PGAdviseError(.input, "\(place): the plan nests deeper than \(deepestLevel) levels, more than pgadvise reads")
+    }
+
     /// The first plan in `text`.
     public static func parse(_ text: String) throws -> Plan {
         guard let first = try parseAll(text).first else { throw PGAdviseError(.input, "the EXPLAIN output holds no plan") }

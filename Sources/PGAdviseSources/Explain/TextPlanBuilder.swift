@@ -66,6 +66,7 @@ struct TextPlanBuilder {
             let what = nodes.isEmpty ? "before any plan node" : "after the plan's summary lines"
             throw PGAdviseError(.input, "line \(lineNumber): a plan node `->` \(what): the plan is cut, mixed with other text, or its indentation was changed")
         }
+        guard stack.count < ExplainParser.deepestLevel else { throw ExplainParser.tooDeep(where: "line \(lineNumber)") }
         let name = content.dropFirst(2).drop { $0 == " " }
         var node = try ExplainTextParser.node(from: name, lineNumber: lineNumber)
         if let label = pendingLabel, label.column < column {
