@@ -97,13 +97,6 @@ func createIndexDDL(_ node: PlanNode, columns: [String]) -> String? {
 /// Rows as a count a person reads: `12,345`.
 func rowCount(_ value: Double) -> String { formatCount(wholeNumber(value)) }
 
-/// A plan's figure as a whole number for a message. EXPLAIN input may hold any digits (FuzzExplain
-/// found `rows=2000111...` with 120 digits), which `Int(_:)` traps on: beyond Int's range it saturates.
-func wholeNumber(_ value: Double) -> Int {
-    guard !value.isNaN else { return 0 }
-    return Int(exactly: value.rounded()) ?? (value > 0 ? Int.max : Int.min)
-}
-
 
 /// Memory for `work_mem`, rounded up to a power of two one would set: `4MB`, `64MB`, `1GB`.
 func workMemSetting(kilobytes: Double) -> String {
