@@ -37,7 +37,7 @@ seed() {  # seed TARGET DIR: the fixtures each target reads, cut to the largest 
     local target=$1 dir=$2 n=0
     case "$target" in
         FuzzLogs)
-            # Control byte (see FuzzLogs.swift): detected format; blocks of 1 byte, 17 bytes, 16 MB.
+            # Control byte (see FuzzLogs.swift): detected format; blocks of 1 byte (at most 64 blocks), 128 bytes, the whole input.
             for f in "$fixtures"/logs/*.log "$fixtures"/logs/*.csv "$fixtures"/logs/*.json; do
                 for control in 00 18 38 80; do
                     { printf "\\x$control"; head -c 8192 "$f"; } > "$dir/seed-$((n += 1))"

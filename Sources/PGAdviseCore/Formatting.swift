@@ -29,7 +29,7 @@ public func formatBytes(_ bytes: Int64) -> String {
 
 /// Thousands separators for counts: `1,234,567`.
 public func formatCount(_ n: Int) -> String {
-    let digits = String(abs(n))
+    let digits = String(n.magnitude)
     var out = ""
     for (i, ch) in digits.enumerated() {
         if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
@@ -43,4 +43,12 @@ public func formatPercent(_ fraction: Double) -> String {
     if fraction > 0 && fraction < 0.001 { return String(format: "%.3f%%", fraction * 100) }
     if fraction < 0.1 { return String(format: "%.1f%%", fraction * 100) }
     return String(format: "%.0f%%", fraction * 100)
+}
+
+/// A figure read from input (a plan's rows, costs, kB) as a whole number for a message. Input may
+/// hold any digits (FuzzExplain found actual rows of 124 digits), which `Int(_:)` traps on: beyond
+/// Int's range it saturates.
+public func wholeNumber(_ value: Double) -> Int {
+    guard !value.isNaN else { return 0 }
+    return Int(exactly: value.rounded()) ?? (value > 0 ? Int.max : Int.min)
 }

@@ -18,18 +18,18 @@ struct NodeFigures {
         exclusive = m.exclusiveTimeMs.map { formatDuration(ms: $0) } ?? "-"
         inclusive = m.inclusiveTimeMs.map { formatDuration(ms: $0) } ?? "-"
         share = m.shareOfExecution.map { String(format: "%.0f%%", $0 * 100) } ?? "-"
-        let estimated = formatCount(Int(node.planRows.rounded()))
+        let estimated = formatCount(wholeNumber(node.planRows))
         if node.executed == false {
             rows = "never executed"
         } else {
-            rows = node.actualRows.map { "\(formatCount(Int($0.rounded()))) of \(estimated)" } ?? "est. \(estimated)"
+            rows = node.actualRows.map { "\(formatCount(wholeNumber($0))) of \(estimated)" } ?? "est. \(estimated)"
         }
         if let f = m.estimateFactor, f >= 2 {
             factor = String(format: f >= 100 ? "%.0fx" : "%.1fx", f) + (m.estimateDirection == "under" ? " under" : " over")
         } else {
             factor = m.estimateFactor == nil ? "-" : "ok"
         }
-        loops = node.actualLoops.map { formatCount(Int($0.rounded())) } ?? "-"
+        loops = node.actualLoops.map { formatCount(wholeNumber($0)) } ?? "-"
         if let blocks = m.exclusiveBlocks {
             var parts: [String] = []
             if blocks.sharedHit > 0 { parts.append("hit \(formatCount(Int(blocks.sharedHit)))") }

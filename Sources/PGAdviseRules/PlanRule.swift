@@ -95,12 +95,13 @@ func createIndexDDL(_ node: PlanNode, columns: [String]) -> String? {
 }
 
 /// Rows as a count a person reads: `12,345`.
-func rowCount(_ value: Double) -> String { formatCount(Int(value.rounded())) }
+func rowCount(_ value: Double) -> String { formatCount(wholeNumber(value)) }
 
 
 /// Memory for `work_mem`, rounded up to a power of two one would set: `4MB`, `64MB`, `1GB`.
 func workMemSetting(kilobytes: Double) -> String {
-    let mb = max(1, Int((kilobytes / 1024).rounded(.up)))
+    // At most 1 PB: past it the doubling below would overflow.
+    let mb = min(max(1, wholeNumber((kilobytes / 1024).rounded(.up))), 1 << 30)
     var setting = 1
     while setting < mb { setting *= 2 }
     return setting >= 1024 && setting % 1024 == 0 ? "\(setting / 1024)GB" : "\(setting)MB"

@@ -8,6 +8,16 @@ import Testing
 /// each non-triggering one stays silent, and a triggering example inside a comment or a string
 /// literal does not fire.
 @Suite struct RuleExamplesTests {
+    /// Found by Benchmarks/fuzz (FuzzExplain): 124 digits of actual rows trapped where the
+    /// misestimate's message turned them into an Int.
+    @Test func aRowCountBeyondIntIsWrittenNotTrappedOn() throws {
+        let rows = "2" + String(repeating: "1", count: 123)
+        let plan = try ExplainParser.parse("Seq Scan on t  (cost=0.00..55.00 rows=2000 width=68) (actual time=0.01..0.02 rows=\(rows) loops=1)")
+        let findings = PlanRuleEngine.check(AnalyzedPlan(plan)).findings
+        let misestimate = try #require(findings.first { $0.rule == "row-misestimate" })
+        #expect(misestimate.message.hasPrefix("Seq Scan on t returned 9,223,372,036,854,775,807 rows per loop where the planner expected 2,000"))
+    }
+
     static let checkedRules: [RegisteredRule] = ruleRegistry.filter {
         switch $0 {
         case .query, .catalog, .plan: return true

@@ -20,6 +20,32 @@ import Testing
         #expect(node.plannedPartitions == Int64.min && node.planWidth == Int.max && node.workersPlanned == Int.min && node.sharedHitBlocks == Int64.max)
     }
 
+    /// A text plan 1,500 levels deep (6.8 MB) overflowed the stack (signal 11) in the recursive
+    /// readers of the tree, and a JSON one 990 deep did in a debug build: past 500 levels, text or
+    /// JSON, a plan is refused like any unreadable input.
+    @Test func aPlanNestedBeyondFiveHundredLevelsIsRefused() throws {
+        func text(_ levels: Int) -> String {
+            (0..<levels).map { level in
+                (level == 0 ? "" : String(repeating: " ", count: 6 * level - 4) + "->  ") + "Nested Loop  (cost=0.00..1.00 rows=1 width=4)"
+            }.joined(separator: "\n")
+        }
+        func json(_ levels: Int) -> String {
+            "[{\"Plan\": " + String(repeating: #"{"Node Type": "Nested Loop", "Plans": ["#, count: levels - 1)
+                + #"{"Node Type": "Seq Scan", "Relation Name": "t"}"# + String(repeating: "]}", count: levels - 1) + "}]"
+        }
+        let tooDeepText = try #require(throws: PGAdviseError.self) { try ExplainParser.parseAll(text(501)) }
+        #expect(tooDeepText.kind == .input)
+        #expect(tooDeepText.message == "line 501: the plan nests deeper than 500 levels, more than pgadvise reads")
+        let tooDeepJSON = try #require(throws: PGAdviseError.self) { try ExplainParser.parseAll(json(990)) }
+        #expect(tooDeepJSON.message == "EXPLAIN JSON: the plan nests deeper than 500 levels, more than pgadvise reads")
+        for plan in [try ExplainParser.parse(text(500)), try ExplainParser.parse(json(500))] {
+            var node = plan.root
+            var depth = 1
+            while let child = node.children.first { node = child; depth += 1 }
+            #expect(depth == 500)
+        }
+    }
+
     @Test func readsPsqlWrappedTextWithItsFiguresAndSummary() throws {
         let plan = try ExplainParser.parse(try Self.fixture("disk-spill.txt"))
         let sort = try #require(plan.root.allNodes.first { $0.nodeType == "Sort" })
@@ -58,7 +84,10 @@ import Testing
         let logged = "2024-05-01 10:00:00 UTC [42] LOG:  duration: 0.071 ms  plan:\n\tQuery Text: SELECT *\n\t  FROM t\n\tLIMIT 10\n"
             + raw.split(separator: "\n").filter { !$0.hasPrefix("Planning") && !$0.hasPrefix("Execution") }.map { "\t" + $0 }.joined(separator: "\n")
         let indented = raw.split(separator: "\n").map { "      " + $0 }.joined(separator: "\n")
-        for text in [raw, quoted, logged, indented, "                QUERY PLAN\n---------------\n" + raw.split(separator: "\n").map { " " + $0 }.joined(separator: "\n") + "\n(5 rows)\n"] {
+        // Copied on Windows: "\r\n" is one Character, so a split on "\n" once left it all one line.
+        let crlf = raw.split(separator: "\n").joined(separator: "\r\n") + "\r\n"
+        #expect(try ExplainParser.parse(crlf).executionTimeMs == 0.071)
+        for text in [raw, quoted, logged, indented, crlf, "                QUERY PLAN\n---------------\n" + raw.split(separator: "\n").map { " " + $0 }.joined(separator: "\n") + "\n(5 rows)\n"] {
             let plan = try ExplainParser.parse(text)
             let scan = try #require(plan.root.children.first, "\(text)")
             #expect(scan.indexName == "Orders Idx" && scan.relationName == "Order \"Lines\"" && scan.alias == "ol", "\(text)")

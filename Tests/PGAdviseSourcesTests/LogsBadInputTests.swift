@@ -50,6 +50,55 @@ import PGAdviseTestSupport
         #expect(cut.summary.statements <= 96)
     }
 
+    /// A statement of 20,000 continuation lines (a generated IN list, a pasted script) at the end of
+    /// what was read: finding where the block's last complete record starts once walked forward
+    /// over the rest of that record from each of its lines (14 s for these 145 kB in a debug build).
+    @Test func aStatementOfManyLinesIsCutInLinearTime() throws {
+        var data = Self.original
+        data.append(Data("2026-11-23 13:04:25.000 UTC [999] LOG:  duration: 3.000 ms  statement: SELECT 1\n".utf8))
+        data.append(Data(String(repeating: "\t, 1\n", count: 20_000).utf8))
+        let r = try Self.analyse(data)
+        #expect(r.summary.statements == 97)
+        #expect(r.summary.lines == 502 + 20_000)
+        #expect(r.summary.skippedLines == 0)
+        // The statement whole, its continuation lines without their tab; the slowest of its fingerprint.
+        let long = try #require(r.queries.first { $0.slowest?.text.hasPrefix("SELECT 1\n, 1\n") == true })
+        #expect(long.slowest?.text == "SELECT 1" + String(repeating: "\n, 1", count: 20_000))
+        #expect(long.slowest?.durationMs == 3)
+    }
+
+    /// Session times that `Double` reads but PostgreSQL never prints (an exponent, inf) are not
+    /// times; one of 20 digits is read but not placed on the time line. Each once trapped where the
+    /// session's start became an integer instant.
+    @Test(arguments: ["1e300:00:00.000", "inf:00:00.000", "99999999999999999999:00:00.000"])
+    func anImpossibleSessionTimeIsNotATrap(_ sessionTime: String) throws {
+        let log = """
+            2024-01-01 00:00:00.000 UTC [1] LOG:  disconnection: session time: \(sessionTime) user=a database=b host=c port=1
+            2024-01-01 00:00:01.000 UTC [1] LOG:  duration: 1.000 ms  statement: SELECT 1
+
+            """
+        let r = try Self.analyse(Data(log.utf8))
+        #expect(r.summary.statements == 1)
+        #expect(r.sessions.disconnections == 1)
+        #expect(r.sessions.peakConcurrentSessions == nil)
+        #expect(sessionTime.hasPrefix("9") ? r.sessions.maxSessionMs > 3e26 : r.sessions.maxSessionMs == 0)
+    }
+
+    /// `%n` is seconds since the epoch; 23 digits of them lie past year 9999, which no other
+    /// timestamp form reaches, and trapped where the instant became integer minutes.
+    @Test func anEpochTimestampPastYear9999IsNoTime() throws {
+        let log = """
+            1700000000.123 [12] LOG:  duration: 2.000 ms  statement: SELECT 1
+            99999999999999999999999.123 [12] LOG:  duration: 1.000 ms  statement: SELECT 1
+
+            """
+        let r = try Self.analyse(Data(log.utf8)) { $0.prefix = "%n [%p] " }
+        #expect(r.summary.statements == 2)
+        #expect(r.summary.durationTotalMs == 3)
+        #expect(r.summary.firstTimestamp == "2023-11-14 22:13:20.123")
+        #expect(r.summary.lastTimestamp == "2023-11-14 22:13:20.123")
+    }
+
     @Test func unknownLinesAreCountedAsSkipped() throws {
         var data = Data("this is not a log line\n<garbage> 12345\n".utf8)
         data.append(Self.original)

@@ -7,6 +7,19 @@ import Testing
 @Suite struct ExplainCommandTests {
     static func plan(_ name: String) -> String { RepositoryPaths.fixture("plans/\(name)").path }
 
+    /// Found by Benchmarks/fuzz (FuzzExplain): actual rows of 124 digits trapped in the tree's
+    /// row column (Int(_:)) after the plan rules were fixed; the count saturates instead.
+    @Test func rowsBeyondIntAreShownNotTrappedOn() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("pgadvise-huge-rows-\(UUID().uuidString).txt")
+        let rows = "2" + String(repeating: "1", count: 123)
+        try "Seq Scan on t  (cost=0.00..55.00 rows=2000 width=68) (actual time=0.01..0.02 rows=\(rows) loops=1)\n"
+            .write(to: url, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let out = try runPGAdvise(["explain", url.path])
+        #expect(out.exitCode == 0, "\(out.stderr)")
+        #expect(out.stdout.contains("9,223,372,036,854,775,807 of 2,000"))
+    }
+
     @Test func printsTheTreeWithFiguresThenTheInsights() throws {
         let out = try runPGAdvise(["explain", Self.plan("index-filter.txt")])
         #expect(out.exitCode == 0, "\(out.stderr)")

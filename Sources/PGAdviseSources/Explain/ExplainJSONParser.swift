@@ -68,14 +68,15 @@ public enum ExplainJSONParser {
 
     /// One node. Members are read in one pass (a 50 MB plan has millions of them), each key routed
     /// to its field by the same table the text parser uses for its `Key: value` lines.
-    static func node(_ value: JSONValue) throws -> PlanNode {
+    static func node(_ value: JSONValue, level: Int = 0) throws -> PlanNode {
         guard value.kind == .object else { throw PGAdviseError(.input, "not an EXPLAIN JSON plan: a plan node is not an object") }
+        guard level < ExplainParser.deepestLevel else { throw ExplainParser.tooDeep(where: "EXPLAIN JSON") }
         var node = PlanNode(nodeType: "")
         var sawType = false
         for (key, member) in value.objectPairs ?? [] {
             switch key {
             case "Node Type": node.nodeType = member.string ?? ""; sawType = true
-            case "Plans": node.children = try (member.array ?? []).map(self.node)
+            case "Plans": node.children = try (member.array ?? []).map { try self.node($0, level: level + 1) }
             // Per-worker timing only (VERBOSE); sort or hash details per worker are not kept.
             case "Workers":
                 let timed = (member.array ?? []).filter { $0["Actual Loops"] != nil }.map(worker)

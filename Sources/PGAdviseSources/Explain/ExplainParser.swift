@@ -32,6 +32,16 @@ public enum ExplainParser {
         }
     }
 
+    /// Plan levels read at most, in either format. Every reader of a plan (the tree's assembly, the
+    /// analysis, the rules, the renderers) recurses once per level, and a text plan 1,500 levels deep
+    /// (6.8 MB) overflowed the stack (signal 11); in a debug build the JSON reader alone takes 8.6 kB a
+    /// level, so 500 levels keep it within half of the main thread's 8 MB.
+    static let deepestLevel = 500
+
+    static func tooDeep(where place: String) -> PGAdviseError {
+        PGAdviseError(.input, "\(place): the plan nests deeper than \(deepestLevel) levels, more than pgadvise reads")
+    }
+
     /// The first plan in `text`.
     public static func parse(_ text: String) throws -> Plan {
         guard let first = try parseAll(text).first else { throw PGAdviseError(.input, "the EXPLAIN output holds no plan") }
@@ -64,8 +74,10 @@ public enum ExplainParser {
     /// The lines of the plan without what psql, pgAdmin or a terminal added around them. Runs over
     /// every line of inputs of many MB, so it trims with Substring operations rather than Foundation.
     static func unwrap(_ text: String) -> [String] {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> Substring in
-            var s = line
+        // Split on the byte: a split on the Character "\n" never cut at "\r\n" (one Character), so a
+        // plan pasted with Windows line ends read as one line; and it cost a closure call per Character.
+        var lines = text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).map { bytes -> Substring in
+            var s = Substring(bytes)
             while let last = s.last, last.isWhitespace { s = s.dropLast() }
             return s
         }

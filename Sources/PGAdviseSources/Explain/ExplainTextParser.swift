@@ -10,7 +10,7 @@ enum ExplainTextParser {
     static func parseAll(_ lines: [String]) throws -> [Plan] {
         // With figures anywhere, only lines with figures start a plan, so a logged query's text
         // before its plan (`LIMIT 10` on a line of its own) cannot pass for a node.
-        let hasFigures = lines.contains { $0.contains("  (cost=") || $0.contains(" (actual ") }
+        let hasFigures = lines.contains { $0.containsBytes("  (cost=") || $0.containsBytes(" (actual ") }
         var builder = TextPlanBuilder(requireFigures: hasFigures)
         for (number, line) in lines.enumerated() {
             try builder.read(line, lineNumber: number + 1)
@@ -38,8 +38,8 @@ enum ExplainTextParser {
     static func looksLikeNode(_ content: Substring, requireFigures: Bool = false) -> Bool {
         var s = content
         if s.hasPrefix("->") { s = s.dropFirst(2).drop { $0 == " " } }
-        if s.contains("  (cost=") || s.contains(" (actual ") || s.hasSuffix("(never executed)") { return true }
-        return !requireFigures && nodeName(of: stripModifiers(s).rest) != nil && !s.contains(": ")
+        if s.containsBytes("  (cost=") || s.containsBytes(" (actual ") || s.hasSuffix("(never executed)") { return true }
+        return !requireFigures && nodeName(of: stripModifiers(s).rest) != nil && !s.containsBytes(": ")
     }
 
     static func stripModifiers(_ header: Substring) -> (rest: Substring, parallel: Bool, partial: String?) {
@@ -61,9 +61,9 @@ enum ExplainTextParser {
 
     /// One node line (without its arrow): the header's names, then the cost and actual groups.
     static func node(from content: Substring, lineNumber: Int) throws -> PlanNode {
-        let costRange = content.range(of: "  (cost=")
-        let actualRange = content.range(of: " (actual ")
-        let neverRange = content.range(of: " (never executed)")
+        let costRange = content.firstRange(ofBytes: "  (cost=")
+        let actualRange = content.firstRange(ofBytes: " (actual ")
+        let neverRange = content.firstRange(ofBytes: " (never executed)")
         let headerEnd = [costRange?.lowerBound, actualRange?.lowerBound, neverRange?.lowerBound].compactMap { $0 }.min() ?? content.endIndex
         var node = try header(content[..<headerEnd], lineNumber: lineNumber)
         if let costRange {
@@ -208,5 +208,39 @@ enum ExplainTextParser {
     /// `25kB` → 25.
     static func kilobytes(_ text: Substring) -> Int64? {
         Int64(text.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "kB", with: ""))
+    }
+}
+
+extension StringProtocol {
+    /// Where `needle` first occurs, compared byte for byte in UTF-8. Foundation's `range(of:)` and
+    /// `contains(_:)` bridge each line to an NSString first, and the standard library's generic
+    /// `firstRange(of:)` looks up type metadata per call: either was most of the time spent reading a
+    /// text plan. The needles are ASCII markers, so bytes say the same.
+    func firstRange(ofBytes needle: StaticString) -> Range<Index>? {
+        let count = needle.utf8CodeUnitCount
+        let found: Int?? = utf8.withContiguousStorageIfAvailable { haystack in
+            guard let base = haystack.baseAddress, count > 0 else { return nil }
+            // memchr to each candidate first byte, memcmp for the rest (Glibc does not export memmem).
+            var at = 0
+            while haystack.count - at >= count, let hit = memchr(base + at, Int32(needle.utf8Start.pointee), haystack.count - count + 1 - at) {
+                let offset = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                if memcmp(base + offset, needle.utf8Start, count) == 0 { return offset }
+                at = offset + 1
+            }
+            return nil
+        }
+        guard let offset = found ?? slowOffset(of: needle) else { return nil }
+        let start = utf8.index(utf8.startIndex, offsetBy: offset)
+        return start..<utf8.index(start, offsetBy: count)
+    }
+
+    func containsBytes(_ needle: StaticString) -> Bool { firstRange(ofBytes: needle) != nil }
+
+    /// For a string without contiguous UTF-8 (bridged from Objective-C, never on Linux).
+    private func slowOffset(of needle: StaticString) -> Int? {
+        let bytes = Array(UnsafeBufferPointer(start: needle.utf8Start, count: needle.utf8CodeUnitCount))
+        let haystack = Array(utf8)
+        guard haystack.count >= bytes.count else { return nil }
+        return (0...(haystack.count - bytes.count)).first { haystack[$0..<($0 + bytes.count)].elementsEqual(bytes) }
     }
 }

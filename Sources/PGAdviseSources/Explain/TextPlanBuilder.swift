@@ -66,6 +66,7 @@ struct TextPlanBuilder {
             let what = nodes.isEmpty ? "before any plan node" : "after the plan's summary lines"
             throw PGAdviseError(.input, "line \(lineNumber): a plan node `->` \(what): the plan is cut, mixed with other text, or its indentation was changed")
         }
+        guard stack.count < ExplainParser.deepestLevel else { throw ExplainParser.tooDeep(where: "line \(lineNumber)") }
         let name = content.dropFirst(2).drop { $0 == " " }
         var node = try ExplainTextParser.node(from: name, lineNumber: lineNumber)
         if let label = pendingLabel, label.column < column {
@@ -78,7 +79,7 @@ struct TextPlanBuilder {
     }
 
     private mutating func readDetail(_ content: Substring, column: Int, of index: Int) {
-        for label in ["InitPlan ", "SubPlan ", "CTE "] where content.hasPrefix(label) && !content.contains(": ") {
+        for label in ["InitPlan ", "SubPlan ", "CTE "] where content.hasPrefix(label) && !content.containsBytes(": ") {
             pendingLabel = (column, String(content))
             return
         }
@@ -120,7 +121,7 @@ struct TextPlanBuilder {
                 try startPlan(content, column: column, lineNumber: lineNumber)
             } else if content.hasPrefix("Query Text: ") {
                 queryText = String(content.dropFirst(12))
-            } else if content.contains("LOG:  ") {
+            } else if content.containsBytes("LOG:  ") {
                 // The next entry of a server log pasted with its auto_explain plans: this plan ends.
                 try finishPlan()
             } else {
@@ -187,7 +188,7 @@ struct TextPlanBuilder {
 /// `Key: value` → (key, value); a line without `: ` is all key.
 func splitProperty(_ content: Substring) -> (key: String, value: Substring) {
     if content.hasSuffix(":") { return (String(content.dropLast()), "") }
-    guard let range = content.range(of: ": ") else { return (String(content), "") }
+    guard let range = content.firstRange(ofBytes: ": ") else { return (String(content), "") }
     return (String(content[..<range.lowerBound]), content[range.upperBound...])
 }
 

@@ -232,9 +232,10 @@ struct SessionCollector {
                 summary.totalSessionMs += duration
                 summary.maxSessionMs = max(summary.maxSessionMs, duration)
                 durations.record(milliseconds: duration)
-                if let ms {
-                    concurrencyDeltas[Int64((ms - duration).rounded()), default: 0] += 1
-                    concurrencyDeltas[Int64(ms.rounded()), default: 0] -= 1
+                // A session of more than 292 million years has no integer start: not a session to count.
+                if let ms, let start = Int64(exactly: (ms - duration).rounded()), let end = Int64(exactly: ms.rounded()) {
+                    concurrencyDeltas[start, default: 0] += 1
+                    concurrencyDeltas[end, default: 0] -= 1
                 }
             }
         } else {

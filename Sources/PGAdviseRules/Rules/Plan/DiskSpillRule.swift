@@ -48,7 +48,7 @@ public struct DiskSpillRule: PlanRule {
             return Violation(
                 message: message, evidence: what,
                 fix: "SET LOCAL work_mem = '\(workMemSetting(kilobytes: neededKB))';  -- in the statement's transaction",
-                nodeIndex: analyzed.index, details: ["neededKB": String(Int(neededKB.rounded(.up)))])
+                nodeIndex: analyzed.index, details: ["neededKB": String(wholeNumber(neededKB.rounded(.up)))])
         }
     }
 
@@ -63,11 +63,11 @@ public struct DiskSpillRule: PlanRule {
         }
         if let batches = node.hashBatches, batches > 1 {
             let memory = Double(node.peakMemoryUsageKB ?? 0)
-            return ("the hash table was split into \(batches) batches (\(Int(memory)) kB each in memory)", memory * Double(batches))
+            return ("the hash table was split into \(batches) batches (\(wholeNumber(memory.rounded(.towardZero))) kB each in memory)", memory * Double(batches))
         }
         if (node.hashAggBatches ?? 0) > 1 || (node.diskUsageKB ?? 0) > 0 {
             let disk = Double(node.diskUsageKB ?? 0), memory = Double(node.peakMemoryUsageKB ?? 0)
-            return ("the hash aggregate wrote \(Int(disk)) kB to disk in \(node.hashAggBatches ?? 1) batches", memory + disk)
+            return ("the hash aggregate wrote \(wholeNumber(disk.rounded(.towardZero))) kB to disk in \(node.hashAggBatches ?? 1) batches", memory + disk)
         }
         if let written = analyzed.metrics.exclusiveBlocks?.tempWritten, written > 0,
            ["Materialize", "CTE Scan", "WindowAgg", "Incremental Sort"].contains(node.nodeType) {

@@ -59,7 +59,7 @@ public struct JITOverheadRule: PlanRule {
             message: "JIT compilation took \(formatDuration(ms: jitMs)) of a \(formatDuration(ms: execution)) execution "
                 + "(\(formatPercent(jitMs / execution))): \(steps).",
             evidence: "JIT: \(jit.functions ?? 0) functions, total \(formatDuration(ms: jitMs))",
-            fix: "SET jit_above_cost = \(Int(max(plan.plan.root.totalCost * 10, 100_000)));  -- or SET jit = off for this workload",
+            fix: "SET jit_above_cost = \(wholeNumber(max(plan.plan.root.totalCost * 10, 100_000).rounded(.towardZero)));  -- or SET jit = off for this workload",
             nodeIndex: nil, details: ["timeAtStakeMs": String(jitMs)])]
     }
 }

@@ -53,7 +53,7 @@ public struct LossyBitmapRule: PlanRule {
             let setting = plan.plan.settings?["work_mem"].map { " (work_mem is \($0) here)" } ?? ""
             var message = "\(node.label) went lossy on \(rowCount(lossy)) of \(rowCount(exact + lossy)) heap pages\(setting)"
             message += rechecked > 0 ? " and rechecked them, throwing away \(rowCount(rechecked)) rows." : "; every row of those pages is rechecked."
-            return Violation(message: message, evidence: "Heap Blocks: exact=\(Int(exact)) lossy=\(Int(lossy))",
+            return Violation(message: message, evidence: "Heap Blocks: exact=\(wholeNumber(exact.rounded(.towardZero))) lossy=\(wholeNumber(lossy.rounded(.towardZero)))",
                              fix: "SET LOCAL work_mem = '\(workMemSetting(kilobytes: neededKB))';  -- in the statement's transaction",
                              nodeIndex: analyzed.index, details: ["lossyBlocks": rowCount(lossy), "exactBlocks": rowCount(exact)])
         }
