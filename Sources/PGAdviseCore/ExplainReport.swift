@@ -81,7 +81,7 @@ public struct PlanSide: Codable, Sendable, Equatable {
         self.source = source; analyzed = analysis.isAnalyzed; executionTimeMs = analysis.executionTimeMs
         planningTimeMs = analysis.plan.planningTimeMs; totalCost = root.totalCost
         sharedHitBlocks = root.sharedHitBlocks; sharedReadBlocks = root.sharedReadBlocks
-        tempBlocks = root.tempReadBlocks == nil && root.tempWrittenBlocks == nil ? nil : (root.tempReadBlocks ?? 0) + (root.tempWrittenBlocks ?? 0)
+        tempBlocks = root.tempReadBlocks == nil && root.tempWrittenBlocks == nil ? nil : saturatingSum(root.tempReadBlocks ?? 0, root.tempWrittenBlocks ?? 0)
         nodes = analysis.nodes.count; self.findings = findings
     }
 }

@@ -48,6 +48,18 @@ public func formatPercent(_ fraction: Double) -> String {
 /// A figure read from input (a plan's rows, costs, kB) as a whole number for a message. Input may
 /// hold any digits (FuzzExplain found actual rows of 124 digits), which `Int(_:)` traps on: beyond
 /// Int's range it saturates.
+/// `a + b`, held at Int64's range: block counters of a pasted plan can be anything.
+public func saturatingSum(_ a: Int64, _ b: Int64) -> Int64 {
+    let (sum, overflow) = a.addingReportingOverflow(b)
+    return overflow ? (b > 0 ? Int64.max : Int64.min) : sum
+}
+
+/// `a - b`, held at Int64's range.
+public func saturatingDifference(_ a: Int64, _ b: Int64) -> Int64 {
+    let (difference, overflow) = a.subtractingReportingOverflow(b)
+    return overflow ? (b < 0 ? Int64.max : Int64.min) : difference
+}
+
 public func wholeNumber(_ value: Double) -> Int {
     guard !value.isNaN else { return 0 }
     return Int(exactly: value.rounded()) ?? (value > 0 ? Int.max : Int.min)

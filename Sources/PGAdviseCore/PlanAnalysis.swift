@@ -142,7 +142,10 @@ public struct BlockCounts: Codable, Sendable, Equatable {
         tempRead = node.tempReadBlocks ?? 0; tempWritten = node.tempWrittenBlocks ?? 0
     }
 
-    public var total: Int64 { sharedHit + sharedRead + sharedDirtied + sharedWritten + localHit + localRead + tempRead + tempWritten }
+    /// Sums and differences are held at Int64's range: the counters of a pasted plan can be anything.
+    public var total: Int64 {
+        [sharedHit, sharedRead, sharedDirtied, sharedWritten, localHit, localRead, tempRead, tempWritten].reduce(0, saturatingSum)
+    }
 
     private func combined(_ other: BlockCounts, _ op: (Int64, Int64) -> Int64) -> BlockCounts {
         var out = BlockCounts()
@@ -153,8 +156,8 @@ public struct BlockCounts: Codable, Sendable, Equatable {
         return out
     }
 
-    public static func + (a: BlockCounts, b: BlockCounts) -> BlockCounts { a.combined(b, +) }
-    public static func - (a: BlockCounts, b: BlockCounts) -> BlockCounts { a.combined(b, -) }
+    public static func + (a: BlockCounts, b: BlockCounts) -> BlockCounts { a.combined(b, saturatingSum) }
+    public static func - (a: BlockCounts, b: BlockCounts) -> BlockCounts { a.combined(b, saturatingDifference) }
     /// A child's figures can exceed its parent's (an InitPlan's buffers, a CTE read twice).
     public var clampedAtZero: BlockCounts { combined(BlockCounts()) { a, _ in max(a, 0) } }
 }

@@ -34,7 +34,8 @@ struct NodeFigures {
             var parts: [String] = []
             if blocks.sharedHit > 0 { parts.append("hit \(formatCount(Int(blocks.sharedHit)))") }
             if blocks.sharedRead > 0 { parts.append("read \(formatCount(Int(blocks.sharedRead)))") }
-            if blocks.tempRead + blocks.tempWritten > 0 { parts.append("temp \(formatCount(Int(blocks.tempRead + blocks.tempWritten)))") }
+            let temp = saturatingSum(blocks.tempRead, blocks.tempWritten)
+            if temp > 0 { parts.append("temp \(formatCount(Int(temp)))") }
             buffers = parts.isEmpty ? "0" : parts.joined(separator: " ")
         } else {
             buffers = "-"

@@ -71,7 +71,7 @@ func scanQueriesTable(_ queries: [ScannedQuery]) -> TextTable {
     var table = TextTable(headers: ["Fingerprint", "Calls", "Total", "Mean", "Share", "Plan", "Statement"],
                           alignments: [.left, .right, .right, .right, .right, .left, .left])
     for q in queries {
-        let plan = q.plan.map { "cost \(formatCount(Int($0.root.totalCost.rounded())))" } ?? "-"
+        let plan = q.plan.map { "cost \(formatCount(wholeNumber($0.root.totalCost)))" } ?? "-"
         table.add([q.stats.fingerprint, formatCount(q.stats.calls), formatDuration(ms: q.stats.totalMs),
                    formatDuration(ms: q.stats.meanMs), String(format: "%.1f%%", q.shareOfTotalTime * 100), plan,
                    q.stats.normalized])

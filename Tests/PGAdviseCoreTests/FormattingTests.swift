@@ -24,3 +24,20 @@ import Testing
         #expect(formatPercent(0.00005) == "0.005%" && formatPercent(0.042) == "4.2%" && formatPercent(0.37) == "37%")
     }
 }
+
+/// Block counters of a pasted plan can be anything: their sums and differences saturate, never trap.
+@Test func blockCountersSaturateInsteadOfTrapping() {
+    var huge = BlockCounts()
+    huge.tempRead = Int64.max; huge.tempWritten = Int64.max; huge.sharedHit = Int64.min
+    // min + max + max, in the order the fields are summed: -1, then Int64.max - 1.
+    #expect(huge.total == Int64.max - 1)
+    #expect((huge + huge).tempRead == Int64.max)
+    #expect((huge - huge).sharedHit == 0)
+    var low = BlockCounts(); low.sharedHit = 1
+    #expect((huge - low).sharedHit == Int64.min)
+    #expect(saturatingSum(Int64.max, 1) == Int64.max)
+    #expect(saturatingSum(Int64.min, -1) == Int64.min)
+    #expect(saturatingDifference(Int64.min, 1) == Int64.min)
+    #expect(saturatingDifference(Int64.max, -1) == Int64.max)
+    #expect(saturatingDifference(5, 7) == -2)
+}
