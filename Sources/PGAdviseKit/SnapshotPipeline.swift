@@ -37,6 +37,9 @@ public struct SnapshotPipeline {
         switch source {
         case .statements(let connection, let maxStatements):
             snapshot = try collectStatements(connection, maxStatements: maxStatements, warnings: &warnings)
+            // A reading that carried on without an optional answer (a lost connection swallowed)
+            // is not a whole snapshot.
+            if let lost = connection.lostError { throw lost }
         case .logs(let paths, let server, let database):
             snapshot = try readLogs(paths, server: server, database: database)
         }
@@ -61,7 +64,7 @@ public struct SnapshotPipeline {
             warnings.append("\(collection.status.hiddenStatements) pg_stat_statements entries of other roles are hidden "
                 + "from this role and not stored: GRANT pg_read_all_stats to it")
         }
-        let identity = ServerIdentity.read(conn)
+        let identity = try ServerIdentity.read(conn)
         return HistorySnapshot(
             takenAt: takenAt ?? Date(), source: .pgStatStatements, server: identity.key, serverLabel: identity.label,
             database: conn.databaseName, statsReset: collection.status.statsReset,
@@ -92,9 +95,9 @@ public struct ServerIdentity: Equatable {
     public var key: String
     public var label: String
 
-    public static func read(_ conn: PostgresConnection) -> ServerIdentity {
+    public static func read(_ conn: PostgresConnection) throws -> ServerIdentity {
         let label = hostAndPort(conn.description)
-        guard let system = ServerInfoCollector(connection: conn).systemIdentity() else {
+        guard let system = try ServerInfoCollector(connection: conn).systemIdentity() else {
             return ServerIdentity(key: label, label: label)
         }
         return ServerIdentity(key: "system \(system.identifier)" + (system.standby ? " standby \(label)" : ""), label: label)

@@ -37,7 +37,7 @@ struct SnapshotReportPipelineTests {
         let last = try snapshot("2026-11-22T06:00:00Z")
 
         // The server is its system identifier (the test role may read it); the label is host and port.
-        let identity = ServerIdentity.read(connection)
+        let identity = try ServerIdentity.read(connection)
         #expect(identity.key.hasPrefix("system "))
         #expect(!identity.label.contains("@") && !identity.label.contains("/"))
         #expect(last.snapshot.server == identity.key)

@@ -107,6 +107,9 @@ public final class PostgresConnection {
     /// Set once the server went away (restart, pg_terminate_backend): every later statement fails
     /// with it at once, so a step that skips failures cannot carry on as if it had a session.
     private var lost: PGAdviseError?
+    /// Set once the server went away under this connection, even when the caller carried on
+    /// without the answer: what was read over it must not be stored as if whole.
+    public var lostError: PGAdviseError? { lost }
 
     /// Connects with a conninfo string or a `postgres://` URI (empty: libpq's `PG*` environment
     /// variables, `.pgpass` and defaults, as psql does), then applies the session options.

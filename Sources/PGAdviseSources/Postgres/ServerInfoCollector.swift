@@ -51,10 +51,19 @@ public struct ServerInfoCollector {
 
     /// The cluster's system identifier and whether this server is a standby; nil when the role may
     /// not call pg_control_system() (a monitoring role often may not).
-    public func systemIdentity() -> (identifier: String, standby: Bool)? {
-        let row = (try? connection.query(pgadviseStatementMarker + """
-            SELECT (SELECT system_identifier::text FROM pg_control_system()) AS id, pg_is_in_recovery() AS standby
-            """))?.records.first
+    /// Nil when the role may not read it; a lost connection is thrown, since what would be built
+    /// on the answer (a snapshot keyed by its server) must not be stored under a guess.
+    public func systemIdentity() throws -> (identifier: String, standby: Bool)? {
+        let row: Record?
+        do {
+            row = try connection.query(pgadviseStatementMarker + """
+                SELECT (SELECT system_identifier::text FROM pg_control_system()) AS id, pg_is_in_recovery() AS standby
+                """).records.first
+        } catch let error as PGAdviseError where error.kind == .connection {
+            throw error
+        } catch {
+            return nil
+        }
         guard let identifier = row?["id"] else { return nil }
         return (identifier, row?.bool("standby") ?? false)
     }
