@@ -54,6 +54,25 @@ struct CandidateGeneratorTests {
         #expect(out.candidates.first?.predicateRowShare == 0.01)
     }
 
+    /// An ORM sends the constant as a parameter: when pg_qualstats or the log saw one rare value fill
+    /// it in every execution, that value earns the partial index a literal would, and the plain index
+    /// stays a candidate for other values; when values share the calls, no partial index.
+    @Test func aRareValueThatFillsAParameterInEveryExecutionEarnsAPartialIndexToo() throws {
+        guard case .success(let shapes) = QueryShape.build(sql: "SELECT * FROM orders WHERE status = $1 ORDER BY created_at LIMIT 50"),
+              let shape = shapes.first else { Issue.record("does not parse"); return }
+        let generator = CandidateGenerator(catalog: ordersCatalog)
+        let always = ObservedParameterValues(parameter: 1, source: .pgQualstats,
+                                             values: [ObservedValue(value: "pending", executions: 10)])
+        #expect(definitions(generator.candidates(for: shape.resolved(with: ordersCatalog), observed: [always])) == [
+            "CREATE INDEX ON public.orders (status)",
+            "CREATE INDEX ON public.orders (status, created_at)",
+            "CREATE INDEX ON public.orders (created_at) WHERE status = 'pending'",
+        ])
+        let spread = ObservedParameterValues(parameter: 1, source: .pgQualstats,
+                                             values: [ObservedValue(value: "pending", executions: 7), ObservedValue(value: "shipped", executions: 3)])
+        #expect(generator.candidates(for: shape.resolved(with: ordersCatalog), observed: [spread]).candidates.allSatisfy { $0.predicate == nil })
+    }
+
     @Test func aCommonConstantEarnsNoPartialIndex() throws {
         let out = try candidates("SELECT * FROM orders WHERE status = 'shipped' ORDER BY created_at LIMIT 50")
         #expect(out.candidates.allSatisfy { $0.predicate == nil })

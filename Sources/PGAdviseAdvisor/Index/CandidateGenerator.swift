@@ -27,13 +27,17 @@ public struct CandidateGenerator {
         public var notes: [String] = []
     }
 
-    public func candidates(for shape: QueryShape) -> Output {
+    /// `observed`: the values the statement's parameters were run with (pg_qualstats, logged bind
+    /// values); a parameter that one value filled in every execution is, for a partial index, the
+    /// constant an ORM sends as a parameter.
+    public func candidates(for shape: QueryShape, observed: [ObservedParameterValues]? = nil) -> Output {
         var out = Output()
         guard [.select, .update, .delete].contains(shape.kind) else { return out }
+        let typical = Self.typicalValues(observed)
         for block in shape.blocks {
             for relation in block.relations {
                 guard let table = catalog.table(relation.name) else { continue }
-                collect(block: block, relation: relation, table: table, kind: shape.kind, into: &out)
+                collect(block: block, relation: relation, table: table, kind: shape.kind, typical: typical, into: &out)
             }
         }
         var seen = Set<IndexCandidate>()
@@ -58,7 +62,20 @@ public struct CandidateGenerator {
         var sortKeys: [CandidateKey]
     }
 
-    private func collect(block: QueryBlock, relation: RelationRef, table: Table, kind: StatementKind, into out: inout Output) {
+    /// The value that filled a parameter in every observed execution: a constant the application
+    /// sends as a parameter. When other values share the calls, one index on the column serves them
+    /// all, and a partial index for one of them would be a second index for the same statement.
+    static func typicalValues(_ observed: [ObservedParameterValues]?) -> [Int: String] {
+        var out: [Int: String] = [:]
+        for parameter in observed ?? [] where parameter.values.count == 1 && parameter.otherExecutions == 0 {
+            guard let only = parameter.values.first, only.executions > 0 else { continue }
+            out[parameter.parameter] = only.value
+        }
+        return out
+    }
+
+    private func collect(block: QueryBlock, relation: RelationRef, table: Table, kind: StatementKind, typical: [Int: String],
+                         into out: inout Output) {
         let keys = relationKeys(block: block, relation: relation, table: table)
         let equality = keys.equality, ranges = keys.ranges
         var plain = fullKeySets(keys, block: block, relation: relation, table: table)
@@ -85,8 +102,13 @@ public struct CandidateGenerator {
         }
         // A rare constant on a skewed column is served by a partial index; a B-tree led by that column
         // would mostly index the rows the statement never asks for.
-        let partial = partialCandidates(keys.predicates, table: table, equality: equality, ranges: ranges, sortKeys: keys.sortKeys)
-        let partialColumns = Set(partial.compactMap(\.partialColumn))
+        let partial = partialCandidates(keys.predicates, table: table, equality: equality, ranges: ranges, sortKeys: keys.sortKeys,
+                                        typical: typical)
+        // A parameter's typical value earns a partial index beside the plain ones, which serve its other values.
+        let parameterColumns = Set(keys.predicates.compactMap { p -> String? in
+            if case .parameter = p.value { return p.column.name } else { return nil }
+        })
+        let partialColumns = Set(partial.compactMap(\.partialColumn)).subtracting(parameterColumns)
         plain.removeAll { candidate in candidate.keys.first?.column.map(partialColumns.contains) ?? false }
         out.candidates += plain + brin + partial
 
@@ -266,13 +288,15 @@ public struct CandidateGenerator {
     }
 
     private func partialCandidates(_ predicates: [Predicate], table: Table, equality: [String], ranges: [String],
-                                   sortKeys: [CandidateKey]) -> [IndexCandidate] {
+                                   sortKeys: [CandidateKey], typical: [Int: String]) -> [IndexCandidate] {
         var out: [IndexCandidate] = []
         for p in predicates where !p.isWrapped {
             guard let stats = table.column(p.column.name)?.stats else { continue }
             let condition: String
             let share: Double
-            if p.comparison == .equal, case .constant(let constant) = p.value, let literal = sqlLiteral(constant) {
+            var value = p.value
+            if case .parameter(let n) = p.value, let typical = typical[n] { value = .constant(.string(typical)) }
+            if p.comparison == .equal, case .constant(let constant) = value, let literal = sqlLiteral(constant) {
                 guard let frequency = frequency(of: constant, in: stats), frequency <= partialMaximumFrequency else { continue }
                 condition = "\(quoteIdentifierIfNeeded(p.column.name)) = \(literal)"
                 share = frequency

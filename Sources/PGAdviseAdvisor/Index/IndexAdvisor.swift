@@ -132,7 +132,7 @@ public final class IndexAdvisor {
         var ordered: [IndexCandidate] = []
         let generator = CandidateGenerator(catalog: catalog, maxColumns: options.maxColumns)
         for statement in statements {
-            let output = generator.candidates(for: statement.shape)
+            let output = generator.candidates(for: statement.shape, observed: statement.query.observedValues)
             notes += output.notes.filter { !notes.contains($0) }
             for candidate in output.candidates where !isServedByExisting(candidate) {
                 if origin[candidate] == nil { ordered.append(candidate) }
