@@ -6,13 +6,10 @@
 #   bash Benchmarks/explain/run.sh [partitions] [path to the pgadvise binary]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-if ! command -v swift >/dev/null 2>&1; then export PATH="/opt/swift/usr/bin:$PATH"; fi
 partitions="${1:-40000}"
-bin="${2:-}"
-if [ -z "$bin" ]; then
-  swift build -c release --product pgadvise >&2
-  bin="$(swift build -c release --show-bin-path)/pgadvise"
-fi
+# shellcheck source=Benchmarks/release-binary.sh
+source Benchmarks/release-binary.sh
+bin="$(pgadvise_binary "${2:-}")"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 plan="$work/plan.json"

@@ -4,13 +4,10 @@
 #   bash Benchmarks/lint/run.sh [statements (default 100000)] [path to the pgadvise binary]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-if ! command -v swift >/dev/null 2>&1; then export PATH="/opt/swift/usr/bin:$PATH"; fi
 statements="${1:-100000}"
-bin="${2:-}"
-if [ -z "$bin" ]; then
-  swift build -c release --product pgadvise >&2
-  bin="$(swift build -c release --show-bin-path)/pgadvise"
-fi
+# shellcheck source=Benchmarks/release-binary.sh
+source Benchmarks/release-binary.sh
+bin="$(pgadvise_binary "${2:-}")"
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

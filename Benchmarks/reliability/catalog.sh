@@ -9,12 +9,9 @@
 # one on each partition): 5 indexes per table.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-if ! command -v swift >/dev/null 2>&1; then export PATH="/opt/swift/usr/bin:$PATH"; fi
-bin="${1:-}"
-if [ -z "$bin" ]; then
-  swift build -c release --product pgadvise >&2
-  bin="$(swift build -c release --show-bin-path)/pgadvise"
-fi
+# shellcheck source=Benchmarks/release-binary.sh
+source Benchmarks/release-binary.sh
+bin="$(pgadvise_binary "${1:-}")"
 TABLES="${TABLES:-20000}"
 PARTITIONED="${PARTITIONED:-$((TABLES / 200))}"
 PLAIN=$((TABLES - PARTITIONED * 11))
