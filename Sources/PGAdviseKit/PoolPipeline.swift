@@ -56,11 +56,15 @@ public struct PoolPipeline {
         }
     }
 
-    private func openConsole() throws -> (PgBouncerConsole, PgBouncerConsole.Reading)? {
+    /// The console and its first reading, and the server database its figures are kept to with
+    /// `currentDatabaseOnly`.
+    private func openConsole() throws -> (console: PgBouncerConsole, first: PgBouncerConsole.Reading, database: String?)? {
         guard let conninfo = options.pgbouncerConninfo else { return nil }
+        let database = options.currentDatabaseOnly
+            ? try connection.query(pgadviseStatementMarker + "SELECT current_database() AS name").records.first?["name"] : nil
         do {
             let console = try PgBouncerConsole(conninfo: conninfo)
-            return (console, try console.read())
+            return (console, try console.read(servingDatabase: database), database)
         } catch let error as PGAdviseError {
             throw PGAdviseError(error.kind, "--pgbouncer: \(error.message)")
         } catch let error as PostgresError {
@@ -86,8 +90,8 @@ public struct PoolPipeline {
         if let canceller { stop.unregister(canceller) }
         let serverVersion = (try? collector.settings().serverVersion) ?? ""
         var pgbouncer: PgBouncerObservation?
-        if let (bouncer, firstReading) = console {
-            pgbouncer = PgBouncerConsole.observation(first: firstReading, last: try bouncer.read())
+        if let console {
+            pgbouncer = PgBouncerConsole.observation(first: console.first, last: try console.console.read(servingDatabase: console.database))
         }
         if let cores = options.cores { observed.cores = cores; observed.coresSource = "--cores" }
         var levels: [LoadLevel] = []

@@ -29,23 +29,35 @@ public final class PgBouncerConsole {
         public var version: String?
     }
 
-    public func read() throws -> Reading {
+    /// One reading; with `servingDatabase`, only the pools and statistics of the PgBouncer
+    /// databases that lead to that server database (SHOW DATABASES maps each name to its dbname),
+    /// so a shared pooler's other applications do not count.
+    public func read(servingDatabase: String? = nil) throws -> Reading {
+        var sizes: [String: Int] = [:]
+        var names: Set<String> = []
+        for r in try connection.execute("SHOW DATABASES").records {
+            guard let name = r["name"], name != Self.adminDatabase else { continue }
+            let target = r["database"].flatMap { $0.isEmpty ? nil : $0 } ?? name
+            if let servingDatabase, target != servingDatabase { continue }
+            names.insert(name)
+            if let size = r.int("pool_size") { sizes[name] = Int(size) }
+        }
+        func counted(_ database: String?) -> Bool {
+            guard let database, database != Self.adminDatabase else { return false }
+            return servingDatabase == nil || names.contains(database)
+        }
         let pools = try connection.execute("SHOW POOLS").records.compactMap { r -> PgBouncerObservation.Pool? in
-            guard let db = r["database"], db != Self.adminDatabase else { return nil }
+            guard let db = r["database"], counted(db) else { return nil }
             let maxwait = Double(r.int("maxwait") ?? 0) * 1000 + Double(r.int("maxwait_us") ?? 0) / 1000
             return PgBouncerObservation.Pool(
                 database: db, user: r["user"] ?? "", clientsActive: Int(r.int("cl_active") ?? 0),
                 clientsWaiting: Int(r.int("cl_waiting") ?? 0), serversActive: Int(r.int("sv_active") ?? 0),
                 serversIdle: Int(r.int("sv_idle") ?? 0), maxWaitMs: maxwait, poolMode: r["pool_mode"] ?? "")
         }
-        let stats = try connection.execute("SHOW STATS").records.filter { $0["database"] != Self.adminDatabase }
+        let stats = try connection.execute("SHOW STATS").records.filter { counted($0["database"]) }
         var config: [String: String] = [:]
         for r in try connection.execute("SHOW CONFIG").records {
             if let key = r["key"] { config[key] = r["value"] ?? "" }
-        }
-        var sizes: [String: Int] = [:]
-        for r in try connection.execute("SHOW DATABASES").records where r["name"] != Self.adminDatabase {
-            if let name = r["name"], let size = r.int("pool_size") { sizes[name] = Int(size) }
         }
         let version = (try? connection.execute("SHOW VERSION"))?.rows.first?.first ?? nil
         let waits = stats.compactMap { $0.double("avg_wait_time") }

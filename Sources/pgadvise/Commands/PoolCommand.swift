@@ -39,7 +39,7 @@ struct PoolCommand: ParsableCommand {
     @Option(name: .long, help: "Conninfo of PgBouncer's admin console (dbname=pgbouncer), to read SHOW POOLS/STATS/CONFIG.")
     var pgbouncer: String?
 
-    @Flag(name: .long, help: "Observe only the sessions of the database connected to (default: the whole server).")
+    @Flag(name: .long, help: "Observe only the sessions of the database connected to, and with --pgbouncer only the pools that lead to it (default: the whole server and pooler).")
     var thisDatabase = false
 
     @Flag(name: .long, help: "Measure throughput and latency at increasing concurrency (load on the server: staging only).")
