@@ -61,6 +61,20 @@ struct IndexesObservedValuesTests {
         #expect(advice.recommendations.map(\.ddl) == ["CREATE INDEX CONCURRENTLY jobs_status_created_at_idx ON public.jobs (status, created_at)"])
     }
 
+    /// Measured with the value it was called with most ('failed'), not with a middle most-common value
+    /// of pg_stats: the figures are those of the calls the application makes. LIMIT's 20 is a
+    /// parameter too, which no source observes: it gets 10.
+    @Test func measureRunsTheStatementWithTheValueItWasCalledWithMost() throws {
+        let dsn = try Self.seeded.get()
+        let json = try runPGAdvise(["indexes", dsn, "--max-columns", "2", "--measure", "--measure-runs", "1", "--format", "json"])
+        #expect(json.exitCode == 0, "\(json.stderr)")
+        let advice = try JSONDecoder().decode(IndexAdvice.self, from: Data(json.stdout.utf8))
+        let rec = try #require(advice.recommendations.first)
+        #expect(rec.ddl == "CREATE INDEX CONCURRENTLY jobs_status_created_at_idx ON public.jobs (status, created_at)")
+        let measured = rec.statements.compactMap(\.measured)
+        #expect(!measured.isEmpty && measured.allSatisfy { $0.parameters == ["failed", "10"] }, "\(measured.map(\.parameters))")
+    }
+
     /// The same table and statement, known from a log whose bind values say which statuses were
     /// passed (fixtures/logs/bind-values-skewed.log, captured from a real server): 30 executions
     /// with 'failed', 10 with 'pending'. No pg_qualstats here.

@@ -197,8 +197,8 @@ final class IndexSelector {
             }
             if robustnessCheck {
                 robust.add(FragileEstimates.underestimated(option, statement: statement, planWith: plan, planWithout: planBefore),
-                           weight: statement.weight, before: FragileEstimates.underestimatedCost(planBefore),
-                           after: FragileEstimates.underestimatedCost(plan))
+                           weight: statement.weight, milliseconds: statement.query.totalMs,
+                           before: FragileEstimates.underestimatedCost(planBefore), after: FragileEstimates.underestimatedCost(plan))
             }
             // A rise is judged against today's plan (no new index), not against the search's
             // intermediate set: widening an index may cost one statement a little of what an
@@ -225,17 +225,33 @@ final class IndexSelector {
     /// is itself a lower bound: a loop's cost grows with the error, and errors beyond 10x are common
     /// in queries of several joins (on TPC-H SF1, `lineitem (l_suppkey)` kept on a summed gain made
     /// Q5 ten times slower: 2.6 s to 26.6 s).
+    ///
+    /// Saving and loss are weighed in each statement's real time, scaled by how much cheaper or
+    /// dearer its plan gets, when every statement the option touches was timed: estimated costs
+    /// are not comparable across statements when one estimate is pathological (TPC-H's Q20 without
+    /// an index: 1.9e9 cost units for a minute's run, which outweighed Q5's sevenfold loss).
     struct Robustness {
         private var saving = 0.0
         private var loss = 0.0
+        private var savingMs = 0.0
+        private var lossMs = 0.0
+        private var untimed = false
         private var gained = false
         private var fragileFound = false
         /// The statement the underestimate hurts most, for the reason.
         private(set) var worst: FragileEstimate?
 
-        /// `before` and `after` are the statement's costs without and with the option under the underestimate.
-        mutating func add(_ underestimate: FragileEstimate?, weight: Double, before without: Double, after with: Double) {
+        /// `before` and `after` are the statement's costs without and with the option under the
+        /// underestimate; `milliseconds` its real time in the workload (zero when not timed).
+        mutating func add(_ underestimate: FragileEstimate?, weight: Double, milliseconds: Double, before without: Double,
+                          after with: Double) {
             if with <= without { saving += weight * (without - with) } else { loss += weight * (with - without) }
+            if milliseconds > 0, without > 0 {
+                let change = milliseconds * (without - with) / without
+                if change >= 0 { savingMs += change } else { lossMs -= change }
+            } else {
+                untimed = true
+            }
             if IndexSelector.gains(before: without, after: with) { gained = true }
             guard let underestimate else { return }
             fragileFound = true
@@ -243,7 +259,12 @@ final class IndexSelector {
             if worst.map({ rise(underestimate) > rise($0) }) ?? true { worst = underestimate }
         }
 
-        var survives: Bool { !fragileFound || (gained && saving > FragileEstimates.underestimateFactor * loss) }
+        var survives: Bool {
+            guard fragileFound else { return true }
+            guard gained else { return false }
+            return untimed ? saving > FragileEstimates.underestimateFactor * loss
+                : savingMs > FragileEstimates.underestimateFactor * lossMs
+        }
 
         /// The call-weighted saving under the underestimate.
         var netSaving: Double { saving - loss }

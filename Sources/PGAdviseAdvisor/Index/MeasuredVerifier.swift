@@ -168,18 +168,23 @@ func median(_ values: [Double]) -> Double {
     return sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
 }
 
-/// Values for a statement's `$n` that look like the real ones: bind values seen in logs first, else
-/// `pg_stats`: a middle most-common value for equality, histogram bounds near the ends for ranges
-/// (a selective range, as lookups usually are), 10 for LIMIT and 0 for OFFSET. Nil when some
-/// parameter has no representative value, so the statement is not measured with made-up input.
+/// Values for a statement's `$n` that look like the real ones: bind values seen in logs first, then
+/// the value each parameter was observed with most often (pg_qualstats or logged bind values:
+/// a statement always called with one rare status is measured with it), else `pg_stats`: a middle
+/// most-common value for equality, histogram bounds near the ends for ranges (a selective range, as
+/// lookups usually are), 10 for LIMIT and 0 for OFFSET. Nil when some parameter has no
+/// representative value, so the statement is not measured with made-up input.
 /// `known`: values already chosen for some parameters (a write's SET values).
 func representativeValues(for statement: CostedStatement, catalog: Catalog, known: [Int: String] = [:]) -> [String]? {
     if case .boundValues(let bound) = statement.mode { return bound.map { $0 ?? "" } }
     if statement.mode == .literal || statement.parameterCount == 0 { return [] }
     var values = known
+    for observed in statement.query.observedValues ?? [] where values[observed.parameter] == nil {
+        values[observed.parameter] = observed.values.first?.value
+    }
     for block in statement.shape.blocks {
-        if case .parameter(let n) = block.limit { values[n] = "10" }
-        if case .parameter(let n) = block.offset { values[n] = "0" }
+        if case .parameter(let n) = block.limit, values[n] == nil { values[n] = "10" }
+        if case .parameter(let n) = block.offset, values[n] == nil { values[n] = "0" }
         for p in block.predicates {
             guard case .parameter(let n) = p.value, values[n] == nil else { continue }
             let relation = p.column.relation ?? p.column.qualifier.flatMap { block.relation(named: $0) }
