@@ -141,7 +141,7 @@ public enum IndexAdviceRenderer {
         } else {
             estimate = "   Cost not estimated (no HypoPG)"
         }
-        estimate += " over \(statementCount(rec.statements.count))"
+        estimate += " over \(statementCount(Set(rec.statements.map(\.fingerprint)).count))"
         if let w = rec.writeOverhead, w.rowsWritten > 0 {
             estimate += "; write overhead \(writeOverheadSummary(w))"
         }
@@ -156,14 +156,29 @@ public enum IndexAdviceRenderer {
                               + "(median of \(m.runs) runs)", width: width, indent: "   "))
             if let net = measuredNet(m) { lines.append(wrap("   " + net, width: width, indent: "   ")) }
         }
-        for s in rec.statements {
-            var figures = "\(formatCount(s.calls)) call\(s.calls == 1 ? "" : "s")"
-            if let b = s.estimatedCostBefore, let a = s.estimatedCostAfter { figures += ", cost \(cost(b)) -> \(cost(a))" }
-            if let m = s.measured { figures += ", \(measuredBefore(m)) -> \(measuredAfter(m))" }
-            if let custom = s.customPlan { figures += ", custom plan for \(custom)" }
-            lines.append(wrap("\(s.fingerprint) \(figures)", width: width, lead: "   - ", indent: "     "))
-            if let plans = s.measured?.plans { lines.append(wrap("Plan: " + plans.verdict, width: width, lead: "     ", indent: "       ")) }
-            lines.append("     > " + truncate(s.text, to: width - 7))
+        // A statement costed under several custom plans is listed once, with a line per plan.
+        var order: [String] = []
+        let byFingerprint = Dictionary(grouping: rec.statements) { s -> String in
+            if !order.contains(s.fingerprint) { order.append(s.fingerprint) }
+            return s.fingerprint
+        }
+        for plans in order.compactMap({ byFingerprint[$0] }) {
+            guard let first = plans.first else { continue }
+            let calls = "\(formatCount(first.calls)) call\(first.calls == 1 ? "" : "s")"
+            if plans.count == 1 {
+                let figures = ([calls] + servedFigures(first) + (first.customPlan.map { ["custom plan for \($0)"] } ?? []))
+                lines.append(wrap("\(first.fingerprint) " + figures.joined(separator: ", "), width: width, lead: "   - ", indent: "     "))
+            } else {
+                lines.append(wrap("\(first.fingerprint) \(calls)", width: width, lead: "   - ", indent: "     "))
+                for s in plans {
+                    let plan = s.customPlan.map { "custom plan for \($0)" } ?? "generic plan"
+                    lines.append(wrap("\(plan): " + servedFigures(s).joined(separator: ", "), width: width, lead: "     ", indent: "       "))
+                }
+            }
+            for s in plans {
+                if let plans = s.measured?.plans { lines.append(wrap("Plan: " + plans.verdict, width: width, lead: "     ", indent: "       ")) }
+            }
+            lines.append("     > " + truncate(first.text, to: width - 7))
         }
         let writes = rec.writeOverhead?.statements ?? []
         if !writes.isEmpty { lines.append("   Writes that must maintain it:") }
@@ -173,6 +188,15 @@ public enum IndexAdviceRenderer {
         }
         for note in rec.notes { lines.append(wrap("Note: " + note, width: width, indent: "   ")) }
         return lines
+    }
+
+    /// `cost 1,200 -> 40`, `3.1 ms -> 0.2 ms`: what one plan of a served statement was estimated and
+    /// measured at.
+    static func servedFigures(_ s: ServedStatement) -> [String] {
+        var figures: [String] = []
+        if let b = s.estimatedCostBefore, let a = s.estimatedCostAfter { figures.append("cost \(cost(b)) -> \(cost(a))") }
+        if let m = s.measured { figures.append("\(measuredBefore(m)) -> \(measuredAfter(m))") }
+        return figures
     }
 
     /// `2,000 rows (cost 8,000), 1 update loses HOT`.

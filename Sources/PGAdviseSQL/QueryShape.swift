@@ -141,6 +141,9 @@ public struct Predicate: Hashable, Sendable {
     /// The column side as text when wrapped (`lower(email)`), canonical form: what an expression index
     /// on the same expression would print, so the two compare equal.
     public var expressionText: String?
+    /// The wrapped column side holds a parameter (`substring(c_phone, $1, $2)`): no index can be
+    /// defined on it while the values are unknown.
+    public var expressionTakesParameters = false
     /// True when the predicate sits under an OR or NOT, so it cannot drive an index scan by itself.
     public var underOr: Bool
     /// Where in the statement the predicate (operator) is, as a byte offset.

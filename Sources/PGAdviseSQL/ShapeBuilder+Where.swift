@@ -38,6 +38,7 @@ extension ShapeBuilder {
                 var p = Predicate(column: column, op: op, value: .none, wrappers: wrappers,
                                   expressionText: wrappers.isEmpty ? nil : canonical.print(arg), underOr: underOr,
                                   location: relative(body["location"]?.int), clause: clause)
+                p.expressionTakesParameters = !wrappers.isEmpty && containsParameter(arg)
                 p.condition = ConditionText(node: node, printer: evidence)
                 blocks[block].predicates.append(p)
             }
@@ -76,6 +77,7 @@ extension ShapeBuilder {
                 var p = Predicate(column: column, op: op, value: .subquery, wrappers: wrappers,
                                   expressionText: wrappers.isEmpty ? nil : canonical.print(test),
                                   underOr: underOr || (negated && !membership), location: location, clause: clause)
+                p.expressionTakesParameters = !wrappers.isEmpty && containsParameter(test)
                 p.condition = ConditionText(node: node, printer: evidence,
                                             negatedMembership: negated && !isAll)
                 blocks[block].predicates.append(p)
@@ -110,6 +112,7 @@ extension ShapeBuilder {
             var p = Predicate(column: column, op: op, value: value, wrappers: wrappers,
                               expressionText: wrappers.isEmpty ? nil : canonical.print(columnNode),
                               underOr: underOr, location: location, clause: clause)
+            p.expressionTakesParameters = !wrappers.isEmpty && containsParameter(columnNode)
             p.valueType = valueType
             p.condition = ConditionText(node: node, printer: evidence)
             blocks[block].predicates.append(p)
@@ -232,6 +235,12 @@ extension ShapeBuilder {
 
     /// The column a side of a comparison is about, with what wraps it (outermost first); nil when
     /// the side is not built on a column.
+    /// A `$n` anywhere in the expression (`substring(c_phone, $1, $2)` once pg_stat_statements has
+    /// replaced its constants).
+    func containsParameter(_ node: JSONValue) -> Bool {
+        (node.index..<node.end).contains { node.isNode(at: $0, "ParamRef") }
+    }
+
     func columnSide(_ node: JSONValue, block: Int) -> (ColumnRef, [ColumnWrapper])? {
         guard let (type, body) = node.node else { return nil }
         switch type {

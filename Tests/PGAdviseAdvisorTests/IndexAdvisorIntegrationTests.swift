@@ -122,6 +122,19 @@ struct IndexAdvisorIntegrationTests {
         #expect(after < before)
     }
 
+    /// A GIN proposal that does not fit is listed with what it needs, as a B-tree would be.
+    @Test func aGINProposalOverTheBudgetIsListedAsLeftOut() throws {
+        let workload = Workload(source: .pgStatStatements, queries: [
+            statement("SELECT id FROM products WHERE tags && $1", calls: 500, sample: "SELECT id FROM products WHERE tags && ARRAY['t5']"),
+        ])
+        let advice = try advise(workload, options: IndexAdvisorOptions(budgetBytes: 8192))
+        #expect(advice.recommendations.isEmpty)
+        let gin = try #require(advice.rejected.first { $0.definition == "CREATE INDEX ON public.products USING gin (tags)" })
+        #expect(gin.gate == "budget" && gin.budgetLeftBytes == 8192 && gin.sizeBytes > 8192)
+        #expect(gin.reason.hasSuffix("of the budget is left (a GIN index: HypoPG cannot cost it, so it gets what the costed "
+                                     + "indexes leave, after at most half the budget set aside for GIN)"))
+    }
+
     @Test func recommendsEachKindExactlyOnce() throws {
         let advice = try advise(Self.workload, options: IndexAdvisorOptions(budgetBytes: 64 << 20))
         if traceIndexTests { print(String(decoding: try JSONEncoder().encode(advice), as: UTF8.self)) }

@@ -275,7 +275,7 @@ public struct CandidateGenerator {
     private func expressionCandidates(_ predicates: [Predicate], table: Table, eqKeys: [CandidateKey]) -> [IndexCandidate] {
         let usable: Set<PredicateOperator> = ["=", "<", "<=", ">", ">=", "BETWEEN", "IN", "LIKE"]
         var out: [IndexCandidate] = []
-        for p in predicates where p.isWrapped && usable.contains(p.comparison) {
+        for p in predicates where p.isWrapped && !p.expressionTakesParameters && usable.contains(p.comparison) {
             guard let text = p.expressionText else { continue }
             if case .column = p.value { continue }
             let key = CandidateKey(expression: text)

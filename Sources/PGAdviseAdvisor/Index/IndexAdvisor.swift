@@ -250,16 +250,20 @@ public final class IndexAdvisor {
             if selector.robustnessCheck { rec.notes += try fragileEstimateNotes(for: index, chosen: chosen, selector: selector) }
             recommendations.append(rec)
         }
+        var invertedLeftOut: [RejectedCandidate] = []
         for candidate in inverted where options.strategy == .extend && !excluded.contains(candidate) {
             let size = estimatedSize(candidate)
-            guard used + size <= budget,
-                  let rec = try invertedRecommendation(candidate, statements: statements, origin: origin[candidate] ?? [],
+            guard used + size <= budget else {
+                invertedLeftOut.append(invertedOverBudget(candidate, size: size, budgetLeft: budget - used))
+                continue
+            }
+            guard let rec = try invertedRecommendation(candidate, statements: statements, origin: origin[candidate] ?? [],
                                                        session: session, chosen: chosen, names: &names) else { continue }
             used += size
             recommendations.append(rec)
         }
         return Selection(
-            recommendations: recommendations, notes: notes, rejected: leftOutCandidates(selector, chosen: chosen),
+            recommendations: recommendations, notes: notes, rejected: invertedLeftOut + leftOutCandidates(selector, chosen: chosen),
             costBefore: try statements.reduce(0.0) { $0 + $1.weight * (try session.plan($1, with: []).totalCost) },
             costAfter: try statements.reduce(0.0) { $0 + $1.weight * (try session.plan($1, with: chosen).totalCost) })
     }

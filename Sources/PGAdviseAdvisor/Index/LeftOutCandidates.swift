@@ -30,6 +30,16 @@ extension IndexAdvisor {
             .prefix(Self.leftOutListed).map(\.0)
     }
 
+    /// A GIN proposal, which HypoPG cannot cost and so is not in the search, that did not fit in what
+    /// the search left of the budget.
+    func invertedOverBudget(_ candidate: IndexCandidate, size: Int64, budgetLeft: Int64) -> RejectedCandidate {
+        let verdict = IndexSelector.LeftOut(gate: .budget, saving: 0, writePenalty: 0, floor: 0, sizeDelta: size, budgetLeft: budgetLeft)
+        return RejectedCandidate(definition: candidate.definition(), table: candidate.table.description, gate: verdict.gate.rawValue,
+                                 reason: reason(verdict, source: nil) + " (a GIN index: HypoPG cannot cost it, so it gets what "
+                                     + "the costed indexes leave, after at most half the budget set aside for GIN)",
+                                 sizeBytes: size, budgetLeftBytes: budgetLeft)
+    }
+
     /// Every fragile candidate is listed, first and outside the cap: its estimate alone would have
     /// recommended it. Its wider forms probe the same nested loop: the narrowest of each table and
     /// leading key stands for them.
