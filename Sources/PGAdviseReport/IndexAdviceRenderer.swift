@@ -169,14 +169,20 @@ public enum IndexAdviceRenderer {
                 let figures = ([calls] + servedFigures(first) + (first.customPlan.map { ["custom plan for \($0)"] } ?? []))
                 lines.append(wrap("\(first.fingerprint) " + figures.joined(separator: ", "), width: width, lead: "   - ", indent: "     "))
             } else {
-                lines.append(wrap("\(first.fingerprint) \(calls)", width: width, lead: "   - ", indent: "     "))
+                // The statement is run once, with its most used values: one measurement for all its plans.
+                let measured = plans.lazy.compactMap(\.measured).first
+                let header = [calls] + (measured.map { ["\(measuredBefore($0)) -> \(measuredAfter($0))"] } ?? [])
+                lines.append(wrap("\(first.fingerprint) " + header.joined(separator: ", "), width: width, lead: "   - ", indent: "     "))
                 for s in plans {
+                    var estimated = s
+                    estimated.measured = nil
                     let plan = s.customPlan.map { "custom plan for \($0)" } ?? "generic plan"
-                    lines.append(wrap("\(plan): " + servedFigures(s).joined(separator: ", "), width: width, lead: "     ", indent: "       "))
+                    lines.append(wrap("\(plan): " + servedFigures(estimated).joined(separator: ", "), width: width, lead: "     ",
+                                      indent: "       "))
                 }
             }
-            for s in plans {
-                if let plans = s.measured?.plans { lines.append(wrap("Plan: " + plans.verdict, width: width, lead: "     ", indent: "       ")) }
+            if let verdict = plans.lazy.compactMap(\.measured?.plans).first?.verdict {
+                lines.append(wrap("Plan: " + verdict, width: width, lead: "     ", indent: "       "))
             }
             lines.append("     > " + truncate(first.text, to: width - 7))
         }

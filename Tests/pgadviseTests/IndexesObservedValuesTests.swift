@@ -75,6 +75,11 @@ struct IndexesObservedValuesTests {
         #expect(rec.ddl == "CREATE INDEX CONCURRENTLY jobs_status_created_at_idx ON public.jobs (status, created_at)")
         let measured = rec.statements.compactMap(\.measured)
         #expect(!measured.isEmpty && measured.allSatisfy { $0.parameters == ["failed", "10"] }, "\(measured.map(\.parameters))")
+        // One run for the statement's two custom plans: its figures and plan verdict are shown once.
+        let text = try runPGAdvise(["indexes", dsn, "--max-columns", "2", "--measure", "--measure-runs", "1"])
+        #expect(text.exitCode == 0, "\(text.stderr)")
+        #expect(text.stdout.components(separatedBy: "Plan: ").count == 2, "\(text.stdout)")
+        #expect(text.stdout.components(separatedBy: "     custom plan for $1 = ").count == 3, "\(text.stdout)")
     }
 
     /// The same table and statement, known from a log whose bind values say which statuses were

@@ -123,7 +123,7 @@ final class IndexSelector {
                 }
                 guard let step = try evaluate(from: chosen, to: next, option: option) else { continue }
                 let benefit = step.robustSaving - penalty
-                trace("option \(option) saving \(Int(step.saving)) robust \(Int(step.robustSaving)) benefit \(Int(benefit)) size \(sizeDelta) gates \(step.passesGates)")
+                trace("option \(option) saving \(Int(step.saving)) robust \(Int(step.robustSaving)) benefit \(Int(benefit)) size \(sizeDelta) gate \(step.failedGate?.rawValue ?? "passed")")
                 verdict.saving = step.saving
                 verdict.fragility = step.fragility
                 if let gate = step.failedGate ?? (benefit > floor ? nil : step.robustSaving > floor ? .writePenalty : .smallSaving) {
