@@ -118,6 +118,8 @@ final class IndexSelector {
                                       budgetLeft: budget - used)
                 guard used + sizeDelta <= budget else {
                     trace("over budget: \(option) \(sizeDelta)")
+                    // Left out earlier, while it still fitted, as a risk: that is why it was not chosen.
+                    if let earlier = leftOut[option]?.gate, earlier == .fragile || earlier == .rise { continue }
                     leftOut[option] = verdict
                     continue
                 }
