@@ -46,8 +46,8 @@ final class KeyStats {
     /// Each plan insight's worst occurrence in this key's plans: at most one per rule, whatever the log's size.
     var planInsights: [String: LogPlanInsight] { events?.planInsights ?? [:] }
     /// Set once the key has left the pre-scan cache and its figures joined its fingerprint's aggregate.
-    var fingerprint: String?
-    var parsed = false
+    var fingerprint: FingerprintKey?
+    var parsed: Bool { fingerprint?.parsed ?? false }
     /// The aggregate these figures were merged into (a log_statement waiting for its duration may
     /// still hold this object: it follows the pointer).
     var mergedInto: KeyStats?
@@ -105,16 +105,33 @@ final class KeyStats {
 
     /// This key becomes its fingerprint's aggregate: its texts give way to the normalized text (the
     /// pre-normalised one when libpg_query cannot read it), which is all the report needs of them.
-    func becomeAggregate(fingerprint: String, parsed: Bool) {
+    func becomeAggregate(fingerprint: FingerprintKey) {
         self.fingerprint = fingerprint
-        self.parsed = parsed
-        if parsed, case .success(let n) = PgQuery.normalize(representative) { normalized = n } else {
+        if fingerprint.parsed, case .success(let n) = PgQuery.normalize(representative) { normalized = n } else {
             normalized = String(decoding: key, as: UTF8.self)
         }
         key = []
         // A plan-only statement reports its text as its sample.
         if slowest != nil { representative = "" }
     }
+}
+
+/// A fingerprint as the aggregates are keyed by while reading: a number, where its 16 hex digits as a
+/// String cost a heap block per distinct fingerprint. Rendered as reports print it only for output.
+struct FingerprintKey: Hashable, Comparable {
+    /// libpg_query's 64-bit fingerprint, or for a statement it cannot parse the hash of its pre-scan key.
+    let value: UInt64
+    let parsed: Bool
+
+    /// 16 lowercase hex digits as libpg_query prints them (`%016llx`); an unparsable statement's with a
+    /// `u` first, so the two can never collide.
+    var text: String {
+        let digits = String(value, radix: 16)
+        guard parsed else { return "u" + digits }
+        return String(repeating: "0", count: 16 - digits.utf8.count) + digits
+    }
+
+    static func < (a: FingerprintKey, b: FingerprintKey) -> Bool { (a.parsed ? 0 : 1, a.value) < (b.parsed ? 0 : 1, b.value) }
 }
 
 /// What a few statements have besides their calls (see `KeyStats.events`).
@@ -212,7 +229,7 @@ final class LogWorker {
     let keyCapacity: Int
     private var insertions = 0
     /// Per fingerprint, never evicted: what `report()` turns into queries.
-    var aggregates: [String: KeyStats] = [:]
+    var aggregates: [FingerprintKey: KeyStats] = [:]
     /// Keys that left the cache → their fingerprint's aggregate: a text seen again after eviction is
     /// normalised again and its figures go straight to the aggregate.
     var aggregateOfEvictedKey: [UInt64: KeyStats] = [:]
@@ -494,18 +511,18 @@ final class LogWorker {
     /// The aggregate of a key's fingerprint, with the key's figures merged in (or the key itself when it
     /// is the first of its fingerprint). Unparsable text gets a fingerprint of its own key.
     private func fold(_ k: KeyStats) -> KeyStats {
-        let fingerprint: String
-        let parsed: Bool
-        switch PgQuery.fingerprint(k.representative) {
-        case .success(let fp): fingerprint = fp; parsed = true
-        case .failure: fingerprint = "u" + String(k.hash, radix: 16); parsed = false
+        let fingerprint: FingerprintKey
+        if case .success(let text) = PgQuery.fingerprint(k.representative), let value = UInt64(text, radix: 16) {
+            fingerprint = FingerprintKey(value: value, parsed: true)
+        } else {
+            fingerprint = FingerprintKey(value: k.hash, parsed: false)
         }
         if let aggregate = aggregates[fingerprint] {
             aggregate.merge(k)
             k.mergedInto = aggregate
             return aggregate
         }
-        k.becomeAggregate(fingerprint: fingerprint, parsed: parsed)
+        k.becomeAggregate(fingerprint: fingerprint)
         aggregates[fingerprint] = k
         return k
     }
