@@ -342,13 +342,21 @@ public final class LogAnalyzer {
         q.firstSeen = formatWall(k.firstMs, zone: all.zone)
         q.lastSeen = formatWall(k.lastMs, zone: all.zone)
         q.breakdown = breakdown(k, all)
-        var sample = k.slowest
+        var sample = k.slowest.map { querySample($0, all) }
         if sample == nil, let plan = k.plan { sample = QuerySample(text: k.representative, durationMs: k.planMs, plan: plan) }
         if let plan = k.plan { sample?.plan = plan }
-        if let f = sample?.file, let index = Int(f), index < files.count { sample?.file = files[index].path }
         q.slowest = sample
         q.observedValues = k.boundValues.observed
         return q
+    }
+
+    private func querySample(_ run: SlowestRun, _ all: LogWorker) -> QuerySample {
+        let context = all.contexts[Int(run.context)]
+        return QuerySample(text: run.text, durationMs: run.durationMs, parameters: run.parameters, timestamp: run.time.text,
+                           database: context.database.isEmpty ? nil : context.database,
+                           user: context.user.isEmpty ? nil : context.user,
+                           application: context.application.isEmpty ? nil : context.application,
+                           file: Int(run.file) < files.count ? files[Int(run.file)].path : String(run.file), line: run.line)
     }
 
     /// The log as a whole: files, lines, statements, errors and bursts counted, and what settings would add.
