@@ -278,7 +278,8 @@ public final class LogAnalyzer {
         let sessions = all.sessions.finished(firstMs: all.firstMs, lastMs: all.lastMs, zone: zone)
 
         var report = LogReport(schemaVersion: jsonSchemaVersion, summary: summary, queries: figures.queries,
-                               findings: figures.queryFindings, slowestStatements: figures.slowest, errors: errorGroups(all), tempFiles: temp, lockWaits: locks,
+                               findings: figures.queryFindings, slowestStatements: figures.slowest, errors: errorGroups(all),
+                               tempFiles: temp, lockWaits: locks,
                                checkpoints: all.maintenance.checkpoints, autovacuum: autovacuumSummary(all), sessions: sessions,
                                pgbouncer: all.pgbouncer.summary(zone: zone))
         report.nPlusOne = nPlusOne
