@@ -18,7 +18,10 @@ public struct LogsPipeline {
         var options = options
         if options.planInsights == nil { options.planInsights = Self.planInsights }
         // Judged as the analyzer builds each fingerprint's figures: the report need not keep them all.
-        if options.queryFindings == nil { options.queryFindings = Self.queryRuleFindings }
+        if options.queryFindings == nil {
+            let rules = RuleRegistry.queryRules   // the registry builds its list on every call: once, not per fingerprint
+            options.queryFindings = { Self.queryRuleFindings($0, rules: rules) }
+        }
         var report = try Self.read(paths, options: options)
         let planFindings = (report.planInsights ?? []).flatMap { $0.insights.map(\.finding) }
         // The connection rules judge the log's sessions as they judge pool's and scan's observations.
@@ -43,8 +46,8 @@ public struct LogsPipeline {
     }
 
     /// The query rules on one fingerprint of the logs, pointed at the log line of its slowest run.
-    @Sendable static func queryRuleFindings(_ query: QueryStats) -> [Finding] {
-        RuleEngine.check(workload: Workload(source: .logs, queries: [query])).map { finding in
+    static func queryRuleFindings(_ query: QueryStats, rules: [any QueryRule] = RuleRegistry.queryRules) -> [Finding] {
+        RuleEngine.check(workload: Workload(source: .logs, queries: [query]), rules: rules).map { finding in
             var finding = finding
             if finding.file == nil, let sample = query.slowest {
                 finding.file = sample.file

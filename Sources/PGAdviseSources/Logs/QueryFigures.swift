@@ -66,11 +66,14 @@ struct QueryFigures {
 }
 
 /// The first `limit` elements of a stream in a strict total order, in memory proportional to the limit
-/// (nil: all of them): sorted and cut whenever it holds twice as many.
+/// (nil: all of them): sorted and cut whenever it holds twice as many. Once it has been cut, an element
+/// that does not precede the last one kept cannot be among the first and is turned away with one
+/// comparison, so that a long stream is not copied and sorted over and over.
 struct BoundedSelection<Element> {
     let limit: Int?
     let areInIncreasingOrder: (Element, Element) -> Bool
     private var kept: [Element] = []
+    private var cutoff: Element?
 
     init(limit: Int?, by areInIncreasingOrder: @escaping (Element, Element) -> Bool) {
         self.limit = limit
@@ -80,6 +83,7 @@ struct BoundedSelection<Element> {
     mutating func offer(_ element: Element) {
         guard let limit else { kept.append(element); return }
         guard limit > 0 else { return }
+        if let cutoff, !areInIncreasingOrder(element, cutoff) { return }
         kept.append(element)
         if kept.count >= 2 * limit + 64 { cut(to: limit) }
     }
@@ -92,5 +96,6 @@ struct BoundedSelection<Element> {
     private mutating func cut(to count: Int) {
         kept.sort(by: areInIncreasingOrder)
         if kept.count > count { kept.removeLast(kept.count - count) }
+        if kept.count == count { cutoff = kept.last }
     }
 }
