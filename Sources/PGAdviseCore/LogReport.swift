@@ -4,7 +4,8 @@
 public struct LogReport: Codable, Sendable {
     public var schemaVersion: Int
     public var summary: LogSummary
-    /// Every fingerprint seen, highest total time first.
+    /// Every fingerprint seen, highest total time first (or only those a rendered report shows, when the
+    /// analysis was asked to keep fewer: `LogAnalysisOptions.queriesKept`).
     public var queries: [QueryStats]
     public var findings: [Finding]
     /// N+1 bursts seen in the sessions, one per fingerprint (judged into `n-plus-one` findings by NPlusOneRule).

@@ -17,12 +17,16 @@ public struct LogsPipeline {
     public func run() throws -> LogReport {
         var options = options
         if options.planInsights == nil { options.planInsights = Self.planInsights }
+        // Judged as the analyzer builds each fingerprint's figures: the report need not keep them all.
+        if options.queryFindings == nil {
+            let rules = RuleRegistry.queryRules   // the registry builds its list on every call: once, not per fingerprint
+            options.queryFindings = { Self.queryRuleFindings($0, rules: rules) }
+        }
         var report = try Self.read(paths, options: options)
         let planFindings = (report.planInsights ?? []).flatMap { $0.insights.map(\.finding) }
         // The connection rules judge the log's sessions as they judge pool's and scan's observations.
         let sessionFindings = report.sessions.sessionCounters.map { applyConnectionRules(PoolObservation(sessionsInWindow: $0)) } ?? []
-        report.findings = (report.findings + RuleEngine.check(bursts: report.nPlusOne ?? []) + Self.queryRuleFindings(report)
-            + planFindings + sessionFindings).sortedByImpact()
+        report.findings = (report.findings + RuleEngine.check(bursts: report.nPlusOne ?? []) + planFindings + sessionFindings).sortedByImpact()
         return report
     }
 
@@ -41,19 +45,11 @@ public struct LogsPipeline {
         return ExplainPipeline.explain(plans, source: "").flatMap(\.findings)
     }
 
-    /// The query rules on every fingerprint the logs hold, pointed at the log line of its slowest run.
-    static func queryRuleFindings(_ report: LogReport) -> [Finding] {
-        let findings = RuleEngine.check(workload: report.workload)
-        // Only the fingerprints with a finding: a copy of every query would double peak memory on logs
-        // with many distinct fingerprints.
-        let wanted = Set(findings.compactMap { $0.file == nil ? $0.fingerprint : nil })
-        var slowestOf: [String: QuerySample] = [:]
-        for query in report.queries where wanted.contains(query.fingerprint) && slowestOf[query.fingerprint] == nil {
-            slowestOf[query.fingerprint] = query.slowest
-        }
-        return findings.map { finding in
+    /// The query rules on one fingerprint of the logs, pointed at the log line of its slowest run.
+    static func queryRuleFindings(_ query: QueryStats, rules: [any QueryRule] = RuleRegistry.queryRules) -> [Finding] {
+        RuleEngine.check(workload: Workload(source: .logs, queries: [query]), rules: rules).map { finding in
             var finding = finding
-            if let fp = finding.fingerprint, let sample = slowestOf[fp], finding.file == nil {
+            if finding.file == nil, let sample = query.slowest {
                 finding.file = sample.file
                 finding.line = sample.line
             }

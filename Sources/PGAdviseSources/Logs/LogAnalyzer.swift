@@ -18,6 +18,14 @@ public struct LogAnalysisOptions: Sendable {
     /// Distinct pre-normalised statement texts kept in the pre-scan cache (over all cores); beyond it
     /// the least recently used are folded into their fingerprint's figures. About 1 kB each.
     public var keyCacheCapacity: Int = 50_000
+    /// How many queries the report's `queries` keeps: nil keeps every fingerprint (index advice and
+    /// snapshots read them all); N keeps the N heaviest by total time and the N most called, all that a
+    /// rendered report shows. Every fingerprint is still counted, judged by `queryFindings` and ranked
+    /// for `slowestStatements`; the limit only spares a QueryStats per distinct statement in memory.
+    public var queriesKept: Int?
+    /// Called on each fingerprint's QueryStats as it is built (the query rules live above this target);
+    /// what it returns is the report's `findings`.
+    public var queryFindings: (@Sendable (QueryStats) -> [Finding])?
     /// Bytes read per block (the unit of streaming and of parallel work).
     public var blockSize: Int = 16 << 20
     /// Called after each block with the input's name and the bytes read so far (for a progress line).
@@ -257,29 +265,21 @@ public final class LogAnalyzer {
         let zone = all.zone
         // Only the keys of N+1 bursts need their fingerprint; dropping the map releases the aggregates.
         let burstKeys = Set(bursts.map(\.keyHash))
-        let fingerprintOfKey = all.aggregateOfEvictedKey.filter { burstKeys.contains($0.key) }.compactMapValues(\.fingerprint)
+        let fingerprintOfKey = all.aggregateOfEvictedKey.filter { burstKeys.contains($0.key) }.compactMapValues(\.fingerprint?.text)
         all.aggregateOfEvictedKey.removeAll()
-        let figures = queryFigures(all)
-        let queries = figures.queries
         let burstFingerprints = Set(fingerprintOfKey.values)
-        var normalizedOf: [String: String] = [:]
-        for q in queries where burstFingerprints.contains(q.fingerprint) && normalizedOf[q.fingerprint] == nil {
-            normalizedOf[q.fingerprint] = q.normalized
-        }
-        let nPlusOne = nPlusOneBursts(fingerprintOfKey: fingerprintOfKey, normalizedOf: normalizedOf, zone: zone)
-        let summary = summarize(all, queries: queries, statementsFound: statementsFound, nPlusOne: nPlusOne)
-        // Indices, not copies of every sample: a log may hold hundreds of thousands of fingerprints.
-        let slowest = queries.indices.filter { queries[$0].slowest?.durationMs != nil }
-            .sorted { (queries[$0].slowest?.durationMs ?? 0) > (queries[$1].slowest?.durationMs ?? 0) }
-            .prefix(options.slowestCount).compactMap { queries[$0].slowest }
+        let figures = queryFigures(all, burstFingerprints: burstFingerprints)
+        let nPlusOne = nPlusOneBursts(fingerprintOfKey: fingerprintOfKey, normalizedOf: figures.normalizedOf, zone: zone)
+        let summary = summarize(all, figures: figures, statementsFound: statementsFound, nPlusOne: nPlusOne)
         var temp = all.maintenance.temp
         temp.byStatement = figures.tempStatements.sorted { ($0.totalBytes, $1.fingerprint) > ($1.totalBytes, $0.fingerprint) }
         var locks = all.maintenance.locks
         locks.byStatement = figures.lockStatements.sorted { ($0.waits, $1.fingerprint) > ($1.waits, $0.fingerprint) }
         let sessions = all.sessions.finished(firstMs: all.firstMs, lastMs: all.lastMs, zone: zone)
 
-        var report = LogReport(schemaVersion: jsonSchemaVersion, summary: summary, queries: queries, findings: [],
-                               slowestStatements: Array(slowest), errors: errorGroups(all), tempFiles: temp, lockWaits: locks,
+        var report = LogReport(schemaVersion: jsonSchemaVersion, summary: summary, queries: figures.queries,
+                               findings: figures.queryFindings, slowestStatements: figures.slowest, errors: errorGroups(all),
+                               tempFiles: temp, lockWaits: locks,
                                checkpoints: all.maintenance.checkpoints, autovacuum: autovacuumSummary(all), sessions: sessions,
                                pgbouncer: all.pgbouncer.summary(zone: zone))
         report.nPlusOne = nPlusOne
@@ -295,74 +295,81 @@ public final class LogAnalyzer {
     }
 
     /// Per fingerprint: its statement figures, its temporary files and lock waits, and its plans' insights.
-    private func queryFigures(_ all: LogWorker)
-        -> (queries: [QueryStats], tempStatements: [TempFileStatement], lockStatements: [LockWaitStatement], planInsights: [LogPlanInsights]) {
+    /// Each fingerprint's QueryStats is judged (`queryFindings`) and counted as it is built, and kept only
+    /// when `queriesKept` allows: a log may hold hundreds of thousands of fingerprints.
+    private func queryFigures(_ all: LogWorker, burstFingerprints: Set<String>) -> QueryFigures {
         let order = all.aggregates.keys.sorted()
-        let zone = all.zone
-        var queries: [QueryStats] = []
-        queries.reserveCapacity(order.count)
-        var tempStatements: [TempFileStatement] = []
-        var lockStatements: [LockWaitStatement] = []
-        var planInsights: [LogPlanInsights] = []
-        for fp in order {
+        var figures = QueryFigures(kept: options.queriesKept, slowestCount: options.slowestCount)
+        for key in order {
             // Taken out of the worker: its figures are freed once this fingerprint's QueryStats is built.
-            guard let k = all.aggregates.removeValue(forKey: fp) else { continue }
-            let parsed = k.parsed
-            let normalized = k.normalized
+            guard let k = all.aggregates.removeValue(forKey: key) else { continue }
+            let fp = key.text
             if k.tempFiles > 0 {
-                tempStatements.append(TempFileStatement(fingerprint: fp, normalized: normalized, count: k.tempFiles,
-                                                        totalBytes: k.tempBytes, maxBytes: k.tempMaxBytes))
+                figures.tempStatements.append(TempFileStatement(fingerprint: fp, normalized: k.normalized, count: k.tempFiles,
+                                                                totalBytes: k.tempBytes, maxBytes: k.tempMaxBytes))
             }
-            if k.lockWaits > 0 { lockStatements.append(LockWaitStatement(fingerprint: fp, normalized: normalized, waits: k.lockWaits)) }
-            let fromPlansOnly = k.calls == 0
+            if k.lockWaits > 0 { figures.lockStatements.append(LockWaitStatement(fingerprint: fp, normalized: k.normalized, waits: k.lockWaits)) }
             guard k.calls > 0 || k.planCalls > 0 else { continue }
-            var q = QueryStats(fingerprint: fp, normalized: normalized, parsed: parsed,
-                               calls: fromPlansOnly ? k.planCalls : k.calls,
-                               totalMs: fromPlansOnly ? k.planTotalMs : k.totalMs)
-            if !fromPlansOnly, k.timedCalls > 0 {
-                q.meanMs = k.totalMs / Double(k.timedCalls)
-                q.minMs = k.minMs
-                q.maxMs = k.maxMs
-                q.p50Ms = clamp(k.histogram.percentile(0.50), k)
-                q.p95Ms = clamp(k.histogram.percentile(0.95), k)
-                q.p99Ms = clamp(k.histogram.percentile(0.99), k)
-            } else if fromPlansOnly {
-                q.maxMs = k.planMs
-            } else {
-                q.meanMs = 0
-            }
-            q.firstSeen = formatWall(k.firstMs, zone: zone)
-            q.lastSeen = formatWall(k.lastMs, zone: zone)
-            q.breakdown = breakdown(k, all)
-            var sample = k.slowest
-            if sample == nil, let plan = k.plan { sample = QuerySample(text: k.representative, durationMs: k.planMs, plan: plan) }
-            if let plan = k.plan { sample?.plan = plan }
-            if let f = sample?.file, let index = Int(f), index < files.count { sample?.file = files[index].path }
-            q.slowest = sample
-            q.observedValues = k.boundValues.observed
-            queries.append(q)
+            let q = queryStats(k, fingerprint: fp, all)
             if !k.planInsights.isEmpty {
-                planInsights.append(judgedPlans(k, fingerprint: fp, normalized: normalized, query: q))
+                figures.planInsights.append(judgedPlans(k, fingerprint: fp, normalized: k.normalized, query: q))
             }
+            if burstFingerprints.contains(fp) { figures.normalizedOf[fp] = q.normalized }
+            figures.queryFindings += options.queryFindings?(q) ?? []
+            figures.add(q)
         }
-        queries.sort { a, b in
-            if a.totalMs != b.totalMs { return a.totalMs > b.totalMs }
-            if a.calls != b.calls { return a.calls > b.calls }
-            return a.fingerprint < b.fingerprint
+        figures.finish()
+        return figures
+    }
+
+    /// One fingerprint's figures as the shared model's QueryStats.
+    private func queryStats(_ k: KeyStats, fingerprint fp: String, _ all: LogWorker) -> QueryStats {
+        let fromPlansOnly = k.calls == 0
+        var q = QueryStats(fingerprint: fp, normalized: k.normalized, parsed: k.parsed,
+                           calls: fromPlansOnly ? k.planCalls : k.calls,
+                           totalMs: fromPlansOnly ? k.planTotalMs : k.totalMs)
+        if !fromPlansOnly, k.timedCalls > 0 {
+            q.meanMs = k.totalMs / Double(k.timedCalls)
+            q.minMs = k.minMs
+            q.maxMs = k.maxMs
+            q.p50Ms = clamp(k.histogram.percentile(0.50), k)
+            q.p95Ms = clamp(k.histogram.percentile(0.95), k)
+            q.p99Ms = clamp(k.histogram.percentile(0.99), k)
+        } else if fromPlansOnly {
+            q.maxMs = k.planMs
+        } else {
+            q.meanMs = 0
         }
-        return (queries, tempStatements, lockStatements, planInsights)
+        q.firstSeen = formatWall(k.firstMs, zone: all.zone)
+        q.lastSeen = formatWall(k.lastMs, zone: all.zone)
+        q.breakdown = breakdown(k, all)
+        var sample = k.slowest.map { querySample($0, all) }
+        if sample == nil, let plan = k.plan { sample = QuerySample(text: k.representative, durationMs: k.planMs, plan: plan) }
+        if let plan = k.plan { sample?.plan = plan }
+        q.slowest = sample
+        q.observedValues = k.boundValues.observed
+        return q
+    }
+
+    private func querySample(_ run: SlowestRun, _ all: LogWorker) -> QuerySample {
+        let context = all.contexts[Int(run.context)]
+        return QuerySample(text: run.text, durationMs: run.durationMs, parameters: run.parameters, timestamp: run.time.text,
+                           database: context.database.isEmpty ? nil : context.database,
+                           user: context.user.isEmpty ? nil : context.user,
+                           application: context.application.isEmpty ? nil : context.application,
+                           file: Int(run.file) < files.count ? files[Int(run.file)].path : String(run.file), line: run.line)
     }
 
     /// The log as a whole: files, lines, statements, errors and bursts counted, and what settings would add.
-    private func summarize(_ all: LogWorker, queries: [QueryStats], statementsFound: Int, nPlusOne: [NPlusOneBurst]) -> LogSummary {
+    private func summarize(_ all: LogWorker, figures: QueryFigures, statementsFound: Int, nPlusOne: [NPlusOneBurst]) -> LogSummary {
         let zone = all.zone
         var summary = LogSummary()
         summary.files = files
         summary.statements = statementsFound
         summary.timedStatements = all.timedStatements
         summary.durationTotalMs = all.durationTotalMs
-        summary.distinctQueries = queries.count
-        summary.unparsedQueries = queries.reduce(0) { $0 + ($1.parsed ? 0 : 1) }
+        summary.distinctQueries = figures.distinctQueries
+        summary.unparsedQueries = figures.unparsedQueries
         summary.firstTimestamp = formatWall(all.firstMs, zone: zone)
         summary.lastTimestamp = formatWall(all.lastMs, zone: zone)
         summary.lines = all.lines

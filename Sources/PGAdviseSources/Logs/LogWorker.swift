@@ -22,7 +22,7 @@ final class KeyStats {
     var firstMs = Double.infinity
     var lastMs = -Double.infinity
     var breakdown = ContextCounts()
-    var slowest: QuerySample?
+    var slowest: SlowestRun?
     /// How many logged executions bound each value, per parameter (`$1` first). Inline: empty, it is
     /// two empty arrays, and it is written on every execution that has bind values.
     var boundValues = BoundValueCounts()
@@ -46,8 +46,8 @@ final class KeyStats {
     /// Each plan insight's worst occurrence in this key's plans: at most one per rule, whatever the log's size.
     var planInsights: [String: LogPlanInsight] { events?.planInsights ?? [:] }
     /// Set once the key has left the pre-scan cache and its figures joined its fingerprint's aggregate.
-    var fingerprint: String?
-    var parsed = false
+    var fingerprint: FingerprintKey?
+    var parsed: Bool { fingerprint?.parsed ?? false }
     /// The aggregate these figures were merged into (a log_statement waiting for its duration may
     /// still hold this object: it follows the pointer).
     var mergedInto: KeyStats?
@@ -68,7 +68,7 @@ final class KeyStats {
     }
 
     /// Ties between equally slow samples go to the earliest in the input, whatever the core that saw it.
-    private func position(_ sample: QuerySample) -> (Int, Int) { (Int(sample.file ?? "") ?? Int.max, sample.line ?? 0) }
+    private func position(_ sample: SlowestRun) -> (Int, Int) { (Int(sample.file), sample.line) }
 
     func merge(_ other: KeyStats) {
         calls += other.calls
@@ -105,15 +105,63 @@ final class KeyStats {
 
     /// This key becomes its fingerprint's aggregate: its texts give way to the normalized text (the
     /// pre-normalised one when libpg_query cannot read it), which is all the report needs of them.
-    func becomeAggregate(fingerprint: String, parsed: Bool) {
+    func becomeAggregate(fingerprint: FingerprintKey) {
         self.fingerprint = fingerprint
-        self.parsed = parsed
-        if parsed, case .success(let n) = PgQuery.normalize(representative) { normalized = n } else {
+        if fingerprint.parsed, case .success(let n) = PgQuery.normalize(representative) { normalized = n } else {
             normalized = String(decoding: key, as: UTF8.self)
         }
         key = []
         // A plan-only statement reports its text as its sample.
         if slowest != nil { representative = "" }
+    }
+}
+
+/// A fingerprint as the aggregates are keyed by while reading: a number, where its 16 hex digits as a
+/// String cost a heap block per distinct fingerprint. Rendered as reports print it only for output.
+struct FingerprintKey: Hashable, Comparable {
+    /// libpg_query's 64-bit fingerprint, or for a statement it cannot parse the hash of its pre-scan key.
+    let value: UInt64
+    let parsed: Bool
+
+    /// 16 lowercase hex digits as libpg_query prints them (`%016llx`); an unparsable statement's with a
+    /// `u` first, so the two can never collide.
+    var text: String {
+        let digits = String(value, radix: 16)
+        guard parsed else { return "u" + digits }
+        return String(repeating: "0", count: 16 - digits.utf8.count) + digits
+    }
+
+    static func < (a: FingerprintKey, b: FingerprintKey) -> Bool { (a.parsed ? 0 : 1, a.value) < (b.parsed ? 0 : 1, b.value) }
+}
+
+/// A fingerprint's slowest run as the aggregate keeps it: its context (database, user, application) and
+/// file as indices and its time as a number where it can (`SampleTime`), so that it costs a third of a
+/// `QuerySample`, which it becomes for the report (`LogAnalyzer.querySample`).
+struct SlowestRun {
+    var text: String
+    var durationMs: Double?
+    var parameters: [String]?
+    var time: SampleTime
+    /// Into the worker's `contexts`.
+    var context: Int32
+    /// Into the analyzer's files.
+    var file: Int32
+    var line: Int
+}
+
+/// When a sample ran, as logged.
+enum SampleTime {
+    case none
+    /// The text `formatWall(ms, zone:)` gives back.
+    case wall(Double, zone: String?)
+    case text(String)
+
+    var text: String? {
+        switch self {
+        case .none: nil
+        case .wall(let ms, let zone): formatWall(ms, zone: zone)
+        case .text(let text): text
+        }
     }
 }
 
@@ -212,7 +260,7 @@ final class LogWorker {
     let keyCapacity: Int
     private var insertions = 0
     /// Per fingerprint, never evicted: what `report()` turns into queries.
-    var aggregates: [String: KeyStats] = [:]
+    var aggregates: [FingerprintKey: KeyStats] = [:]
     /// Keys that left the cache → their fingerprint's aggregate: a text seen again after eviction is
     /// normalised again and its figures go straight to the aggregate.
     var aggregateOfEvictedKey: [UInt64: KeyStats] = [:]
@@ -382,19 +430,15 @@ final class LogWorker {
         } else if k.slowest == nil {
             newSlowest = true
         }
+        let context = contextID(event)
         if newSlowest {
-            k.slowest = QuerySample(text: statement.messageString, durationMs: duration, timestamp: event.timestamp.isEmpty ? nil : event.timestamp.string,
-                                    database: event.database.isEmpty ? nil : event.database.string,
-                                    user: event.user.isEmpty ? nil : event.user.string,
-                                    application: event.application.isEmpty ? nil : event.application.string,
-                                    file: nil, line: event.line)
-            k.slowest?.file = String(fileIndex)
+            k.slowest = SlowestRun(text: statement.messageString, durationMs: duration, time: sampleTime(event.timestamp, ms),
+                                   context: context, file: Int32(truncatingIfNeeded: fileIndex), line: event.line)
         }
         if let ms {
             if ms < k.firstMs { k.firstMs = ms }
             if ms > k.lastMs { k.lastMs = ms }
         }
-        let context = contextID(event)
         k.breakdown.add(context, 1)
         var session: UInt64 = 0
         if !event.session.isEmpty {
@@ -494,20 +538,28 @@ final class LogWorker {
     /// The aggregate of a key's fingerprint, with the key's figures merged in (or the key itself when it
     /// is the first of its fingerprint). Unparsable text gets a fingerprint of its own key.
     private func fold(_ k: KeyStats) -> KeyStats {
-        let fingerprint: String
-        let parsed: Bool
-        switch PgQuery.fingerprint(k.representative) {
-        case .success(let fp): fingerprint = fp; parsed = true
-        case .failure: fingerprint = "u" + String(k.hash, radix: 16); parsed = false
+        let fingerprint: FingerprintKey
+        if case .success(let text) = PgQuery.fingerprint(k.representative), let value = UInt64(text, radix: 16) {
+            fingerprint = FingerprintKey(value: value, parsed: true)
+        } else {
+            fingerprint = FingerprintKey(value: k.hash, parsed: false)
         }
         if let aggregate = aggregates[fingerprint] {
             aggregate.merge(k)
             k.mergedInto = aggregate
             return aggregate
         }
-        k.becomeAggregate(fingerprint: fingerprint, parsed: parsed)
+        k.becomeAggregate(fingerprint: fingerprint)
         aggregates[fingerprint] = k
         return k
+    }
+
+    /// A timestamp as its wall-clock milliseconds when `formatWall` gives back the logged text exactly
+    /// (`%m` in one zone, csvlog, jsonlog): a heap String less per distinct statement.
+    private func sampleTime(_ timestamp: ByteSlice, _ ms: Double?) -> SampleTime {
+        guard !timestamp.isEmpty else { return .none }
+        if let ms, let rendered = formatWall(ms, zone: zone), rendered.utf8.elementsEqual(timestamp.buffer) { return .wall(ms, zone: zone) }
+        return .text(timestamp.string)
     }
 
     private func contextID(_ event: LogEvent) -> Int32 {
@@ -686,21 +738,22 @@ final class LogWorker {
     /// Context ids are per worker; translate another worker's into ours.
     private func remapBreakdown(_ k: KeyStats, from other: LogWorker) -> KeyStats {
         var remapped = ContextCounts()
-        for (id, count) in k.breakdown.pairs {
-            let c = other.contexts[Int(id)]
-            var h = hashBytes(Array(c.database.utf8))
-            h = h &* 31 &+ hashBytes(Array(c.user.utf8))
-            h = h &* 31 &+ hashBytes(Array(c.application.utf8))
-            let mine: Int32
-            if let known = contextIndex[h] { mine = known } else {
-                mine = Int32(contexts.count)
-                contexts.append(c)
-                contextIndex[h] = mine
-            }
-            remapped.add(mine, count)
-        }
+        for (id, count) in k.breakdown.pairs { remapped.add(contextID(of: id, in: other), count) }
         k.breakdown = remapped
+        if let context = k.slowest?.context { k.slowest?.context = contextID(of: context, in: other) }
         return k
+    }
+
+    private func contextID(of id: Int32, in other: LogWorker) -> Int32 {
+        let c = other.contexts[Int(id)]
+        var h = hashBytes(Array(c.database.utf8))
+        h = h &* 31 &+ hashBytes(Array(c.user.utf8))
+        h = h &* 31 &+ hashBytes(Array(c.application.utf8))
+        if let known = contextIndex[h] { return known }
+        let mine = Int32(contexts.count)
+        contexts.append(c)
+        contextIndex[h] = mine
+        return mine
     }
 }
 

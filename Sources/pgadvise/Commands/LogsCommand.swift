@@ -56,6 +56,8 @@ struct LogsCommand: ParsableCommand {
         if let jobs { options.jobs = jobs }
         options.nPlusOneMinCalls = nPlusOneMinCalls
         options.nPlusOneMaxGapMs = nPlusOneMaxGapMs
+        // The report keeps only the queries it shows (every one is still counted and judged).
+        options.queriesKept = output.format == .json && allQueries ? nil : output.top
         let showProgress = isatty(2) == 1
         if showProgress {
             options.progress = { name, bytes in
