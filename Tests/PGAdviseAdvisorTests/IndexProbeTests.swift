@@ -39,9 +39,24 @@ struct IndexProbeTests {
         let plan = try #require(WhatIfSession.summarize(explainJSON: Self.q5()))
         let probe = try #require(plan.probes.first)
         #expect(plan.probes.count == 1 && probe.outerIsJoin && probe.outerEstimateIsFragile)
-        #expect(probe.outerRows == 2000 && probe.costPerProbe == 60.83 && probe.heapRowsPerProbe == 601)
+        #expect(probe.outerRows == 2000 && probe.costPerProbe == 60.83 && probe.heapRowsPerProbe == 601 && probe.relation == "lineitem")
         // 2,000 x (10 x 601 x 4 - 60.83) on top of the plan: 4.8 million heap reads, not 121,660 cost units.
         #expect(abs(FragileEstimates.underestimatedCost(plan) - (134576.17 + 47_958_340)) < 0.01)
+    }
+
+    /// Rows of a table loaded in the index's order lie together: an order's four line items in a
+    /// table of 60 rows a page are one page read, a supplier's 601 scattered rows are 601.
+    @Test func heapPagesFollowTheLeadingColumnsCorrelation() throws {
+        #expect(FragileEstimates.heapPages(rows: 4, correlation: 1, rowsPerPage: 60) == 1)
+        #expect(FragileEstimates.heapPages(rows: 601, correlation: 0, rowsPerPage: 60) == 601)
+        #expect(abs(FragileEstimates.heapPages(rows: 601, correlation: -0.5, rowsPerPage: 60) - (601 * 0.75 + 601.0 / 60 * 0.25)) < 1e-9)
+        var plan = try #require(WhatIfSession.summarize(explainJSON: Self.q5()))
+        plan.probes[0].heapPagesPerProbe = 100
+        // 2,000 x (10 x 100 pages x 4 - 60.83).
+        #expect(abs(FragileEstimates.underestimatedCost(plan) - (134576.17 + 2000 * (4000 - 60.83))) < 0.01)
+        // Fewer pages than the planner's own price per probe leave its price: 2,000 x 9 x 60.83.
+        plan.probes[0].heapPagesPerProbe = 10
+        #expect(abs(FragileEstimates.underestimatedCost(plan) - (134576.17 + 2000 * 9 * 60.83)) < 0.01)
     }
 
     /// A probe that returns one row is what the planner costs well: only the outer rows grow.

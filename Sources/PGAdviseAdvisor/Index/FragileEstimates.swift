@@ -16,6 +16,13 @@ public struct IndexProbe: Sendable, Equatable {
     /// cost model, after Mackert and Lohman), about a tenth of a page per row on TPC-H's lineitem;
     /// when the table is larger than shared_buffers each of those rows is a buffer read of its own.
     public var heapRowsPerProbe: Double = 0
+    /// The table the probe reads.
+    public var relation: String?
+    /// The heap pages those rows lie on, set by the session from the index's leading column's
+    /// physical correlation as the planner weighs it (correlation squared between one page per row
+    /// and the rows packed together): an order's four line items of a table loaded in order are
+    /// one page, a supplier's 601 are 601. Nil when unknown: a page per row.
+    public var heapPagesPerProbe: Double?
     public var outerTables: [String]
     /// The outer side joins tables.
     public var outerIsJoin: Bool
@@ -96,8 +103,18 @@ enum FragileEstimates {
                 : innerNodes.filter { ["Index Scan", "Bitmap Heap Scan"].contains($0.nodeType) }.reduce(0) { $0 + $1.planRows }
             return IndexProbe(indexName: indexName, outerRows: outer.planRows, costPerProbe: inner.totalCost,
                               heapRowsPerProbe: heapRows > 1 ? heapRows : 0,
+                              relation: innerNodes.lazy.compactMap(\.relationName).first,
                               outerTables: tables, outerIsJoin: isJoin, outerEstimateIsFragile: isJoin || conditions >= 2)
         }
+    }
+
+    /// The heap pages `rows` rows found through an index whose leading column has physical
+    /// `correlation` lie on, in a table of `rowsPerPage` rows a page: the planner's interpolation
+    /// (correlation squared) between a page per row and the rows packed together, at least one.
+    static func heapPages(rows: Double, correlation: Double, rowsPerPage: Double) -> Double {
+        let packed = max(1, rows / max(1, rowsPerPage))
+        let weight = min(1, correlation * correlation)
+        return max(1, rows * (1 - weight) + packed * weight)
     }
 
     /// `((a = $1) AND (b = $2))` holds two conditions; EXPLAIN prints a conjunction with ` AND `.
@@ -115,7 +132,7 @@ enum FragileEstimates {
     /// underestimate: a node both share adds the same to both.
     static func underestimatedCost(_ plan: PlanSummary) -> Double {
         let loops = plan.probes.filter(\.outerEstimateIsFragile).reduce(0.0) { sum, probe in
-            let perProbe = max(probe.costPerProbe, probe.heapRowsPerProbe * plan.randomPageCost)
+            let perProbe = max(probe.costPerProbe, (probe.heapPagesPerProbe ?? probe.heapRowsPerProbe) * plan.randomPageCost)
             return sum + probe.outerRows * (underestimateFactor * perProbe - probe.costPerProbe)
         }
         let walks = plan.walks.reduce(0.0) { $0 + $1.addedCost(readingTimes: underestimateFactor, randomPageCost: plan.randomPageCost) }

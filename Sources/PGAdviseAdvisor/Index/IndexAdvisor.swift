@@ -85,7 +85,7 @@ public final class IndexAdvisor {
                                 + "being built it blocked writes to its table. --measure is meant for a staging copy.")
         }
         advice.hypopg = try ensureHypoPG(notes: &advice.notes)
-        let session = WhatIfSession(connection: connection, tableRows: { [catalog] in catalog.table(QualifiedName($0))?.rowEstimate })
+        let session = WhatIfSession(connection: connection, table: { [catalog] in catalog.table(QualifiedName($0)) })
         if advice.hypopg { try session.reset() }
 
         try countWrites(workload, notes: &advice.notes)
@@ -235,7 +235,8 @@ public final class IndexAdvisor {
         let selector = IndexSelector(session: session, statements: statements, fullCandidates: costable,
                                      size: { self.estimatedSize($0) },
                                      writeCost: { [writes] in writes.cost(of: $0, tables: [$1]) },
-                                     budget: budget - min(reserved, budget / 2), robustnessCheck: !options.measure, excluding: excluded)
+                                     budget: budget - min(reserved, budget / 2), robustnessCheck: !options.measure, excluding: excluded,
+                                     servedByExisting: isServedByExisting)
         let chosen = options.strategy == .extend ? try selector.select()
             : try DexterRuleBaseline(session: session, statements: statements, catalog: catalog).select()
         var notes: [String] = []

@@ -70,7 +70,8 @@ final class IndexSelector {
     init(session: WhatIfSession, statements: [CostedStatement], fullCandidates: [IndexCandidate],
          size: @escaping (IndexCandidate) -> Int64,
          writeCost: @escaping (_ configuration: [IndexCandidate], _ table: QualifiedName) -> Double, budget: Int64,
-         robustnessCheck: Bool = true, excluding excluded: Set<IndexCandidate> = []) {
+         robustnessCheck: Bool = true, excluding excluded: Set<IndexCandidate> = [],
+         servedByExisting: (IndexCandidate) -> Bool = { _ in false }) {
         self.session = session
         self.robustnessCheck = robustnessCheck
         self.statements = statements
@@ -78,7 +79,9 @@ final class IndexSelector {
         self.writeCost = writeCost
         self.budget = budget
         // Every leading prefix of a full candidate is a step the search may take; INCLUDE columns and
-        // partial predicates ride only on the full key list they were generated for.
+        // partial predicates ride only on the full key list they were generated for. A prefix an
+        // existing index already leads with is no step: `(l_orderkey)` beside a primary key on
+        // `(l_orderkey, l_linenumber)` is only smaller, which buys lookups nothing.
         var seen = Set<IndexCandidate>()
         var options: [IndexCandidate] = []
         for full in fullCandidates {
@@ -86,7 +89,7 @@ final class IndexSelector {
                 var prefix = full
                 prefix.keys = Array(full.keys.prefix(n))
                 if n < full.keys.count { prefix.include = [] }
-                if !excluded.contains(prefix) && seen.insert(prefix).inserted { options.append(prefix) }
+                if !excluded.contains(prefix) && !servedByExisting(prefix) && seen.insert(prefix).inserted { options.append(prefix) }
             }
         }
         self.options = options.sorted { $0.description < $1.description }

@@ -63,12 +63,13 @@ public final class WhatIfSession {
     public private(set) var explainCount = 0
     static let statementName = "pgadvise_whatif"
 
-    /// Rows of a table by its name as EXPLAIN prints it (pg_class.reltuples), for `OrderedWalk`.
-    private let tableRows: (String) -> Double?
+    /// A table of the catalog by its name as EXPLAIN prints it: its rows for `OrderedWalk`, its
+    /// layout and indexes for `IndexProbe.heapPagesPerProbe`.
+    private let table: (String) -> Table?
 
-    public init(connection: PostgresConnection, tableRows: @escaping (String) -> Double? = { _ in nil }) {
+    public init(connection: PostgresConnection, table: @escaping (String) -> Table? = { _ in nil }) {
         self.connection = connection
-        self.tableRows = tableRows
+        self.table = table
     }
 
     private lazy var randomPageCost: Double = {
@@ -168,9 +169,24 @@ public final class WhatIfSession {
         }
         summary.randomPageCost = randomPageCost
         for i in summary.walks.indices where summary.walks[i].walksWholeHeapIndex {
-            summary.walks[i].rowsWalked = summary.walks[i].relation.flatMap(tableRows).map { $0 * summary.walks[i].share }
+            summary.walks[i].rowsWalked = summary.walks[i].relation.flatMap(table)?.rowEstimate.map { $0 * summary.walks[i].share }
+        }
+        for i in summary.probes.indices where summary.probes[i].heapRowsPerProbe > 0 {
+            summary.probes[i].heapPagesPerProbe = heapPages(of: summary.probes[i])
         }
         return summary
+    }
+
+    /// `FragileEstimates.heapPages` for a probe, from the leading column of the index it probes
+    /// (the candidate's, or the existing index's by name); nil without the table's statistics.
+    private func heapPages(of probe: IndexProbe) -> Double? {
+        guard let relation = probe.relation, let table = table(relation), let rows = table.rowEstimate, rows > 0,
+              let bytes = table.sizeBytes, bytes > 0 else { return nil }
+        let leading = probe.candidate.map { $0.keys.first?.column }
+            ?? table.indexes.first { $0.name == probe.indexName }?.keys.first?.column
+        guard let leading, let correlation = table.column(leading)?.stats?.correlation else { return nil }
+        return FragileEstimates.heapPages(rows: probe.heapRowsPerProbe, correlation: correlation,
+                                          rowsPerPage: rows / max(1, Double(bytes) / 8192))
     }
 
     private func setPlanCacheMode(_ mode: String) throws {
