@@ -172,8 +172,9 @@ func median(_ values: [Double]) -> Double {
 /// the value each parameter was observed with most often (pg_qualstats or logged bind values:
 /// a statement always called with one rare status is measured with it), else `pg_stats`: a middle
 /// most-common value for equality, histogram bounds near the ends for ranges (a selective range, as
-/// lookups usually are), 10 for LIMIT and 0 for OFFSET. Nil when some parameter has no
-/// representative value, so the statement is not measured with made-up input.
+/// lookups usually are; the top tenth for a column bounded on both sides), 10 for LIMIT and 0 for
+/// OFFSET. Nil when some parameter has no representative value, so the statement is not measured
+/// with made-up input.
 /// `known`: values already chosen for some parameters (a write's SET values).
 func representativeValues(for statement: CostedStatement, catalog: Catalog, known: [Int: String] = [:]) -> [String]? {
     if case .boundValues(let bound) = statement.mode { return bound.map { $0 ?? "" } }
@@ -185,6 +186,9 @@ func representativeValues(for statement: CostedStatement, catalog: Catalog, know
     for block in statement.shape.blocks {
         if case .parameter(let n) = block.limit, values[n] == nil { values[n] = "10" }
         if case .parameter(let n) = block.offset, values[n] == nil { values[n] = "0" }
+        // A column bounded on both sides (`created_at >= $1 AND created_at < $2`) gets the window
+        // between the bound a tenth from the top and the top, not an upper bound below its lower one.
+        let boundedBelow = Set(block.predicates.filter { [">", ">="].contains($0.comparison) }.map(\.column.name))
         for p in block.predicates {
             guard case .parameter(let n) = p.value, values[n] == nil else { continue }
             let relation = p.column.relation ?? p.column.qualifier.flatMap { block.relation(named: $0) }
@@ -197,7 +201,7 @@ func representativeValues(for statement: CostedStatement, catalog: Catalog, know
             case ">", ">=":
                 if !bounds.isEmpty { values[n] = bounds[bounds.count * 9 / 10] }
             case "<", "<=":
-                if !bounds.isEmpty { values[n] = bounds[bounds.count / 10] }
+                if !bounds.isEmpty { values[n] = boundedBelow.contains(p.column.name) ? bounds[bounds.count - 1] : bounds[bounds.count / 10] }
             default:
                 continue
             }

@@ -7,12 +7,15 @@ import PGAdviseSources
 /// the qual was evaluated with and in how many executions (`occurences`), including the bind values
 /// of a prepared statement's custom plans. `constant_position` is where the constant stands in the
 /// statement's text, which for a normalized statement is its `$n`. These are the values the
-/// application really passes, so they replace the pg_stats guess of which values matter.
+/// application really passes, so they replace the pg_stats guess of which values matter: equality
+/// constants decide custom plans and partial indexes, and range constants (`o_orderdate < $2`) the
+/// values `--measure` runs a statement with, where a pg_stats bound would read another share of
+/// the table than the application's calls do.
 extension IndexAdvisor {
     /// Rows read from pg_qualstats at most: a bound on the read whatever the extension holds.
     static let qualstatsRowLimit = 5_000
 
-    /// The statements, each with the equality constants pg_qualstats saw for its parameters, when
+    /// The statements, each with the constants pg_qualstats saw for its parameters, when
     /// the extension is installed and loaded; notes say when it could not be read. pg_qualstats
     /// samples executions without regard to their duration, so it is preferred to a log's bind
     /// values, which may hold only the slow executions (log_min_duration_statement).
@@ -56,8 +59,8 @@ extension IndexAdvisor {
         !(try connection.query("SELECT 1 FROM pg_extension WHERE extname = 'pg_qualstats'").isEmpty)
     }
 
-    /// The most used equality constants of each (statement, constant position), with the executions
-    /// of all of them, in one bounded read. The view shows the current database only.
+    /// The most used equality and range constants of each (statement, constant position), with the
+    /// executions of all of them, in one bounded read. The view shows the current database only.
     static let qualstatsSQL = """
         SELECT queryid, constant_position, column_name, constvalue, executions, total FROM (
             SELECT q.queryid, q.constant_position, a.attname::text AS column_name, q.constvalue,
@@ -65,7 +68,7 @@ extension IndexAdvisor {
                    sum(sum(q.occurences)) OVER w AS total,
                    row_number() OVER (w ORDER BY sum(q.occurences) DESC, q.constvalue) AS rank
             FROM pg_qualstats q
-            JOIN pg_operator o ON o.oid = q.opno AND o.oprname = '='
+            JOIN pg_operator o ON o.oid = q.opno AND o.oprname IN ('=', '<', '<=', '>', '>=')
             JOIN pg_attribute a ON a.attrelid = q.lrelid AND a.attnum = q.lattnum
             WHERE q.queryid = ANY($1::bigint[]) AND q.constvalue IS NOT NULL AND q.constant_position IS NOT NULL
             GROUP BY q.queryid, q.constant_position, a.attname, q.constvalue
