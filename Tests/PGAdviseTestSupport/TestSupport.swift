@@ -118,6 +118,18 @@ public enum TestDatabase {
         }
         return dsn(database: name)
     }
+
+    /// A fresh database whose tables are vacuumed and analysed and whose pg_stat_statements entries
+    /// are reset, so that what a test runs next is all the workload it holds. pg_qualstats is not
+    /// reset: its reset empties every database's entries, those of suites running beside this one
+    /// too, and a fresh database's statements have query ids of their own.
+    public static func freshAnalysedDatabase(_ name: String, setupSQL: String) throws -> String {
+        let dsn = try freshDatabase(name, setupSQL: setupSQL)
+        let admin = try adminConnection(database: name)
+        try admin.execute("VACUUM ANALYZE")
+        try admin.query("SELECT pg_stat_statements_reset(0, (SELECT oid FROM pg_database WHERE datname = current_database()), 0)")
+        return dsn
+    }
 }
 
 /// Debian's `chromium-headless-shell`, to check that an HTML report renders in a real browser.
