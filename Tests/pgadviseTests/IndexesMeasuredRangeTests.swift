@@ -46,4 +46,21 @@ struct IndexesMeasuredRangeTests {
         // Timestamps in one zone and format compare as text.
         #expect(parameters.count == 2 && parameters[0] < parameters[1], "\(parameters)")
     }
+
+    /// A bound computed from parameters has no value any source gives: the note says which (the
+    /// interval and the 1 are parameters too once pg_stat_statements has normalized the text).
+    @Test func parametersInsideAnExpressionAreNamedWhenNotMeasured() throws {
+        let name = "pgadvise_indexes_measured_expression"
+        let dsn = try TestDatabase.freshAnalysedDatabase(name, setupSQL: Self.schema.replacingOccurrences(of: "CREATE EXTENSION pg_qualstats;\n", with: ""))
+        let app = try PostgresConnection(conninfo: dsn)
+        for _ in 0..<20 {
+            try app.query("SELECT count(*), max(payload) FROM tasks WHERE created_at >= $1::timestamptz + $2::int * interval '1 day' "
+                          + "AND created_at < $1::timestamptz + ($2::int + 1) * interval '1 day'", ["2026-07-01 00:00:00+00", "19"])
+        }
+        let json = try runPGAdvise(["indexes", dsn, "--measure", "--measure-runs", "1", "--format", "json"])
+        #expect(json.exitCode == 0, "\(json.stderr)")
+        let advice = try JSONDecoder().decode(IndexAdvice.self, from: Data(json.stdout.utf8))
+        let rec = try #require(advice.recommendations.first { $0.columns.first == "created_at" }, "\(json.stdout)")
+        #expect(rec.notes.contains { $0.contains(" not measured: no value to run it with for $1, $2, $3, $4, $5 (") }, "\(rec.notes)")
+    }
 }

@@ -543,7 +543,10 @@ public final class IndexAdvisor {
         for served in rec.statements where seen.insert(served.fingerprint).inserted {
             guard let statement = byFingerprint[served.fingerprint] else { continue }
             guard let values = representativeValues(for: statement, catalog: catalog) else {
-                rec.notes.append("Statement \(served.fingerprint) not measured: no representative values for its parameters.")
+                let missing = unrepresentedParameters(of: statement, catalog: catalog).map { "$\($0)" }.joined(separator: ", ")
+                rec.notes.append("Statement \(served.fingerprint) not measured: no value to run it with for \(missing) (no bind value "
+                                 + "in the logs, no constant pg_qualstats recorded, and not compared with a column whose statistics "
+                                 + "give one; a parameter inside an expression gets none).")
                 continue
             }
             runnable.append((statement, values))

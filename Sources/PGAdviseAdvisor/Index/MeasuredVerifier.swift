@@ -179,6 +179,24 @@ func median(_ values: [Double]) -> Double {
 func representativeValues(for statement: CostedStatement, catalog: Catalog, known: [Int: String] = [:]) -> [String]? {
     if case .boundValues(let bound) = statement.mode { return bound.map { $0 ?? "" } }
     if statement.mode == .literal || statement.parameterCount == 0 { return [] }
+    let values = representativeValueMap(for: statement, catalog: catalog, known: known)
+    var out: [String] = []
+    for n in 1...statement.parameterCount {
+        guard let v = values[n] else { return nil }
+        out.append(v)
+    }
+    return out
+}
+
+/// The `$n` of a statement `representativeValues` finds no value for: those inside an expression
+/// (`sku = $2::text || $1`) or compared with no column whose statistics say what is typical.
+func unrepresentedParameters(of statement: CostedStatement, catalog: Catalog) -> [Int] {
+    guard statement.parameterCount > 0 else { return [] }
+    let values = representativeValueMap(for: statement, catalog: catalog)
+    return (1...statement.parameterCount).filter { values[$0] == nil }
+}
+
+private func representativeValueMap(for statement: CostedStatement, catalog: Catalog, known: [Int: String] = [:]) -> [Int: String] {
     var values = known
     for observed in statement.query.observedValues ?? [] where values[observed.parameter] == nil {
         values[observed.parameter] = observed.values.first?.value
@@ -207,12 +225,7 @@ func representativeValues(for statement: CostedStatement, catalog: Catalog, know
             }
         }
     }
-    var out: [String] = []
-    for n in 1...statement.parameterCount {
-        guard let v = values[n] else { return nil }
-        out.append(v)
-    }
-    return out
+    return values
 }
 
 /// One value set per run for a write statement's `$n`. A parameter that picks the rows by equality
