@@ -26,6 +26,9 @@ done
 [ ${#targets[@]} -gt 0 ] || targets=(FuzzLogs FuzzPreScan FuzzJSON FuzzExplain)
 
 echo "==> building ${targets[*]} (release, -sanitize=$sanitizers)" >&2
+# SwiftPM kept the build plan of the product package (a path dependency) and missed a source file added
+# there since the last build; planning again costs seconds, not a rebuild.
+rm -f "$scratch/release.yaml" "$scratch"/*/release/description.json
 for target in "${targets[@]}"; do
     swift build -c release --scratch-path "$scratch" -j 2 --product "$target" \
         -Xswiftc -sanitize="$sanitizers" -Xswiftc -parse-as-library >&2
