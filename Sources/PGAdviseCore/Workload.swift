@@ -181,3 +181,18 @@ public struct ObservedParameterValues: Codable, Sendable, Equatable {
 
     public var totalExecutions: Int { values.reduce(otherExecutions) { $0 + $1.executions } }
 }
+
+extension QueryStats {
+    /// The order of a logs report's queries: total time, then calls, then fingerprint.
+    public static func heavierFirst(_ a: QueryStats, _ b: QueryStats) -> Bool {
+        if a.totalMs != b.totalMs { return a.totalMs > b.totalMs }
+        if a.calls != b.calls { return a.calls > b.calls }
+        return a.fingerprint < b.fingerprint
+    }
+
+    /// The order of a logs report's "Most frequent" table: calls, then fingerprint. The analyzer keeps
+    /// the queries that table shows by this same order.
+    public static func moreFrequentFirst(_ a: QueryStats, _ b: QueryStats) -> Bool {
+        (a.calls, b.fingerprint) > (b.calls, a.fingerprint)
+    }
+}

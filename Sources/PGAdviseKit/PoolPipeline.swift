@@ -60,8 +60,7 @@ public struct PoolPipeline {
     /// `currentDatabaseOnly`.
     private func openConsole() throws -> (console: PgBouncerConsole, first: PgBouncerConsole.Reading, database: String?)? {
         guard let conninfo = options.pgbouncerConninfo else { return nil }
-        let database = options.currentDatabaseOnly
-            ? try connection.query(pgadviseStatementMarker + "SELECT current_database() AS name").records.first?["name"] : nil
+        let database = options.currentDatabaseOnly ? connection.databaseName : nil
         do {
             let console = try PgBouncerConsole(conninfo: conninfo)
             return (console, try console.read(servingDatabase: database), database)

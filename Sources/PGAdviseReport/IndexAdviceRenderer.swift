@@ -157,13 +157,13 @@ public enum IndexAdviceRenderer {
             if let net = measuredNet(m) { lines.append(wrap("   " + net, width: width, indent: "   ")) }
         }
         // A statement costed under several custom plans is listed once, with a line per plan.
-        var order: [String] = []
-        let byFingerprint = Dictionary(grouping: rec.statements) { s -> String in
-            if !order.contains(s.fingerprint) { order.append(s.fingerprint) }
-            return s.fingerprint
+        var byStatement: [[ServedStatement]] = []
+        for s in rec.statements {
+            if let i = byStatement.firstIndex(where: { $0[0].fingerprint == s.fingerprint }) { byStatement[i].append(s) }
+            else { byStatement.append([s]) }
         }
-        for plans in order.compactMap({ byFingerprint[$0] }) {
-            guard let first = plans.first else { continue }
+        for plans in byStatement {
+            let first = plans[0]
             let calls = "\(formatCount(first.calls)) call\(first.calls == 1 ? "" : "s")"
             if plans.count == 1 {
                 let figures = ([calls] + servedFigures(first) + (first.customPlan.map { ["custom plan for \($0)"] } ?? []))
@@ -174,11 +174,9 @@ public enum IndexAdviceRenderer {
                 let header = [calls] + (measured.map { ["\(measuredBefore($0)) -> \(measuredAfter($0))"] } ?? [])
                 lines.append(wrap("\(first.fingerprint) " + header.joined(separator: ", "), width: width, lead: "   - ", indent: "     "))
                 for s in plans {
-                    var estimated = s
-                    estimated.measured = nil
                     let plan = s.customPlan.map { "custom plan for \($0)" } ?? "generic plan"
-                    lines.append(wrap("\(plan): " + servedFigures(estimated).joined(separator: ", "), width: width, lead: "     ",
-                                      indent: "       "))
+                    lines.append(wrap("\(plan): " + servedFigures(s, measured: false).joined(separator: ", "), width: width,
+                                      lead: "     ", indent: "       "))
                 }
             }
             if let verdict = plans.lazy.compactMap(\.measured?.plans).first?.verdict {
@@ -197,11 +195,11 @@ public enum IndexAdviceRenderer {
     }
 
     /// `cost 1,200 -> 40`, `3.1 ms -> 0.2 ms`: what one plan of a served statement was estimated and
-    /// measured at.
-    static func servedFigures(_ s: ServedStatement) -> [String] {
+    /// (with `measured`) measured at.
+    static func servedFigures(_ s: ServedStatement, measured: Bool = true) -> [String] {
         var figures: [String] = []
         if let b = s.estimatedCostBefore, let a = s.estimatedCostAfter { figures.append("cost \(cost(b)) -> \(cost(a))") }
-        if let m = s.measured { figures.append("\(measuredBefore(m)) -> \(measuredAfter(m))") }
+        if measured, let m = s.measured { figures.append("\(measuredBefore(m)) -> \(measuredAfter(m))") }
         return figures
     }
 

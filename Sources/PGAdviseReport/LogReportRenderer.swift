@@ -81,7 +81,7 @@ private func logTextQueries(_ report: LogReport, top: Int, width: Int) -> [Strin
         slowest.add([sample.durationMs.map { formatDuration(ms: $0) } ?? "-", sample.timestamp ?? "", text])
     }
     return queryTable("Top queries by total time", Array(report.queries.prefix(top)))
-        + queryTable("Most frequent", Array(report.queries.sorted { ($0.calls, $1.fingerprint) > ($1.calls, $0.fingerprint) }.prefix(top)))
+        + queryTable("Most frequent", Array(report.queries.sorted(by: QueryStats.moreFrequentFirst).prefix(top)))
         + tableSection("Slowest statements", slowest, isEmpty: report.slowestStatements.isEmpty, width: width)
 }
 

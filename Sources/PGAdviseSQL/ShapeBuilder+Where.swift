@@ -233,14 +233,14 @@ extension ShapeBuilder {
         return nil
     }
 
-    /// The column a side of a comparison is about, with what wraps it (outermost first); nil when
-    /// the side is not built on a column.
     /// A `$n` anywhere in the expression (`substring(c_phone, $1, $2)` once pg_stat_statements has
     /// replaced its constants).
     func containsParameter(_ node: JSONValue) -> Bool {
         (node.index..<node.end).contains { node.isNode(at: $0, "ParamRef") }
     }
 
+    /// The column a side of a comparison is about, with what wraps it (outermost first); nil when
+    /// the side is not built on a column.
     func columnSide(_ node: JSONValue, block: Int) -> (ColumnRef, [ColumnWrapper])? {
         guard let (type, body) = node.node else { return nil }
         switch type {

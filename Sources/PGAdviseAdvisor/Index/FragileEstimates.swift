@@ -125,8 +125,9 @@ enum FragileEstimates {
 
     /// A plan's cost once the outer side of each of its nested loops probing an index from a fragile
     /// estimate returns `underestimateFactor` times the rows planned, each probe reading a random
-    /// page per heap row it returns (`IndexProbe.heapRowsPerProbe`), and each index walk stopped by
-    /// a Limit reads `underestimateFactor` times the share of the index planned (`OrderedWalk`).
+    /// page per heap page its rows lie on (`IndexProbe.heapPagesPerProbe`, else one per row), and
+    /// each index walk stopped by a Limit reads `underestimateFactor` times the share of the index
+    /// planned (`OrderedWalk`).
     /// Only those nodes' own cost grows; what feeds them and what they feed is left as planned.
     /// Every such node counts, on an existing index too, so that two plans compare under the same
     /// underestimate: a node both share adds the same to both.

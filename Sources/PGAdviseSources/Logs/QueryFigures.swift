@@ -25,12 +25,12 @@ struct QueryFigures {
     /// `kept`: nil keeps every query; N keeps the N heaviest by total time and the N most called (the two
     /// query tables a rendered report shows).
     init(kept: Int?, slowestCount: Int) {
-        heaviest = BoundedSelection(limit: kept, by: Self.heavierFirst)
-        mostFrequent = kept.map { BoundedSelection(limit: $0, by: Self.moreFrequentFirst) }
+        heaviest = BoundedSelection(limit: kept, by: QueryStats.heavierFirst)
+        mostFrequent = kept.map { BoundedSelection(limit: $0, by: QueryStats.moreFrequentFirst) }
         // Ties between equally slow runs go to the heavier query, as they did in the sorted list of all.
         slowestRuns = BoundedSelection(limit: slowestCount) { a, b in
             let (x, y) = (a.slowest?.durationMs ?? 0, b.slowest?.durationMs ?? 0)
-            return x != y ? x > y : Self.heavierFirst(a, b)
+            return x != y ? x > y : QueryStats.heavierFirst(a, b)
         }
     }
 
@@ -47,21 +47,9 @@ struct QueryFigures {
         if let frequent = mostFrequent?.finished() {
             let present = Set(queries.map(\.fingerprint))
             queries += frequent.filter { !present.contains($0.fingerprint) }
-            queries.sort(by: Self.heavierFirst)
+            queries.sort(by: QueryStats.heavierFirst)
         }
         slowest = slowestRuns.finished().compactMap(\.slowest)
-    }
-
-    /// The report's order of queries: total time, then calls, then fingerprint.
-    static func heavierFirst(_ a: QueryStats, _ b: QueryStats) -> Bool {
-        if a.totalMs != b.totalMs { return a.totalMs > b.totalMs }
-        if a.calls != b.calls { return a.calls > b.calls }
-        return a.fingerprint < b.fingerprint
-    }
-
-    /// The order of the text report's "Most frequent" table.
-    static func moreFrequentFirst(_ a: QueryStats, _ b: QueryStats) -> Bool {
-        (a.calls, b.fingerprint) > (b.calls, a.fingerprint)
     }
 }
 

@@ -105,11 +105,9 @@ public final class PostgresConnection {
     /// The connection's entry in `Interruption`, which cancels its running statement on a signal.
     private var interruptionToken: Int?
     /// Set once the server went away (restart, pg_terminate_backend): every later statement fails
-    /// with it at once, so a step that skips failures cannot carry on as if it had a session.
-    private var lost: PGAdviseError?
-    /// Set once the server went away under this connection, even when the caller carried on
-    /// without the answer: what was read over it must not be stored as if whole.
-    public var lostError: PGAdviseError? { lost }
+    /// with it at once, so a step that skips failures cannot carry on as if it had a session, and
+    /// what was read over the connection is not stored as if whole.
+    public private(set) var lostError: PGAdviseError?
 
     /// Connects with a conninfo string or a `postgres://` URI (empty: libpq's `PG*` environment
     /// variables, `.pgpass` and defaults, as psql does), then applies the session options.
@@ -208,7 +206,7 @@ public final class PostgresConnection {
     }
 
     private func beginStatement(_ sql: String) throws {
-        if let lost { throw lost }
+        if let lostError { throw lostError }
         if let interruptionToken, !Self.undoes(sql) { try Interruption.shared.setBusy(interruptionToken, true) }
         roundTrips += 1
     }
@@ -244,7 +242,7 @@ public final class PostgresConnection {
         let reason = firstLine.replacingOccurrences(of: #"^(FATAL|ERROR):\s*"#, with: "", options: .regularExpression)
         let error = PGAdviseError(.connection, "lost the connection to the server (\(reason.isEmpty ? "no reason given" : reason)): "
                                   + "the server rolls back whatever pgadvise had open and nothing was stored; retry when the server is back")
-        lost = error
+        lostError = error
         PostgresConnection.recordLostConnection(error)
         return error
     }
