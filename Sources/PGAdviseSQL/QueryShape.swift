@@ -153,6 +153,9 @@ public struct Predicate: Hashable, Sendable {
     /// The explicit cast on the value side (`$1::numeric` gives `numeric`), as `format_type` prints it;
     /// nil when the value is not cast. (Added by the builder for the implicit-cast rule.)
     public var valueType: String? = nil
+    /// How to run the statement with a chosen value on the value side when that side is arithmetic
+    /// on parameters (`$1::date - $2::interval`); nil for a plain `$n` and for expressions it cannot reduce.
+    public var valueFill: ParameterFill? = nil
     /// The whole condition printed canonically with qualifiers as written (`lower(u.email) = $1`), for
     /// evidence in findings. Printed on first use from the parse tree: most conditions never appear in
     /// a finding, and printing every one was a sixth of the builder's time.
@@ -175,6 +178,22 @@ public struct Predicate: Hashable, Sendable {
     /// `=` or `IN`/`= ANY` on a bare column: the predicates an index's leading columns serve best.
     public var isEquality: Bool { !isWrapped && (comparison == .equal || comparison == .in) }
     public var isRange: Bool { !isWrapped && [.less, .lessOrEqual, .greater, .greaterOrEqual, .between].contains(comparison) }
+}
+
+/// Values for the parameters of an expression that make it evaluate to a chosen value. Normalizing a
+/// statement (pg_stat_statements) turns constant arithmetic into arithmetic on parameters: `date
+/// '1998-12-01' - interval '90' day` becomes `$1::date - $2::interval`, `'SKU-' || '42'` becomes
+/// `$2::text || $1`. The carrier takes the value; every other parameter takes the neutral element of
+/// its operator (0 for `+` and `-` terms, 1 for other factors of a zero product, '' for `||`).
+public struct ParameterFill: Hashable, Sendable {
+    public var carrier: Int
+    public var neutral: [Int: String]
+    /// `now() - $n::interval`: the carrier takes the interval from the chosen time to now.
+    public var beforeNow: Bool
+
+    public init(carrier: Int, neutral: [Int: String] = [:], beforeNow: Bool = false) {
+        self.carrier = carrier; self.neutral = neutral; self.beforeNow = beforeNow
+    }
 }
 
 /// `a.x = b.y` between two relations of the same block.

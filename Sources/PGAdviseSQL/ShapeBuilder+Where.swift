@@ -108,12 +108,13 @@ extension ShapeBuilder {
         let op = predicateOperator(kind: kind, name: name)
 
         func add(_ column: ColumnRef, _ wrappers: [ColumnWrapper], _ columnNode: JSONValue, op: PredicateOperator,
-                 value: PredicateValue, valueType: String? = nil) {
+                 value: PredicateValue, valueType: String? = nil, valueNode: JSONValue? = nil) {
             var p = Predicate(column: column, op: op, value: value, wrappers: wrappers,
                               expressionText: wrappers.isEmpty ? nil : canonical.print(columnNode),
                               underOr: underOr, location: location, clause: clause)
             p.expressionTakesParameters = !wrappers.isEmpty && containsParameter(columnNode)
             p.valueType = valueType
+            if case .expression = value, let valueNode, containsParameter(valueNode) { p.valueFill = parameterFill(valueNode) }
             p.condition = ConditionText(node: node, printer: evidence)
             blocks[block].predicates.append(p)
         }
@@ -138,13 +139,13 @@ extension ShapeBuilder {
             let right = columnSide(rexpr, block: block)
             if let (column, wrappers) = left, right == nil || wrappers.isEmpty || !(right?.1.isEmpty ?? true) {
                 let (value, valueType) = predicateValue(rexpr, block: block)
-                add(column, wrappers, lexpr, op: op, value: value, valueType: valueType)
+                add(column, wrappers, lexpr, op: op, value: value, valueType: valueType, valueNode: rexpr)
                 if wrappers.isEmpty, let (other, otherWrappers) = right, otherWrappers.isEmpty {
                     addJoin(column, other, op: op, block: block, joinType: joinType)
                 }
             } else if let (column, wrappers) = right, let swapped = op.commuted {
                 let (value, valueType) = predicateValue(lexpr, block: block)
-                add(column, wrappers, rexpr, op: swapped, value: value, valueType: valueType)
+                add(column, wrappers, rexpr, op: swapped, value: value, valueType: valueType, valueNode: lexpr)
             }
         default:
             return

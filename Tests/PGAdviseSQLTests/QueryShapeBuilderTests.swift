@@ -184,4 +184,24 @@ func offset(of needle: String, in text: String) -> Int {
         #expect(canonicalExpressionKey("EXTRACT(year FROM d)") == "EXTRACT(year FROM d)")
         #expect(canonicalExpressionKey("(a + b) * c") != canonicalExpressionKey("a + (b * c)"))
     }
+
+    /// pg_stat_statements turns constant arithmetic into arithmetic on parameters; each shape below
+    /// must come back to one parameter that carries the compared value.
+    @Test func valueSidesOfArithmeticOnParametersReduceToOneParameter() throws {
+        let s = try shape("""
+        SELECT 1 FROM t
+        WHERE a <= $1::date - $2::interval AND b = $4::text || $3 || $5 AND c >= $6::timestamptz + $7 * $8::interval
+          AND now() - $9::interval < d AND e = $10 AND f @> jsonb_build_object($11::text, $12) AND g > $13 - 5
+        """)
+        let fills = Dictionary(uniqueKeysWithValues: s.blocks[0].predicates.map { ($0.column.name, $0.valueFill) })
+        #expect(fills["a"] == ParameterFill(carrier: 1, neutral: [2: "0"]))
+        #expect(fills["b"] == ParameterFill(carrier: 4, neutral: [3: "", 5: ""]))
+        #expect(fills["c"] == ParameterFill(carrier: 6, neutral: [7: "0", 8: "1"]))
+        #expect(fills["d"] == ParameterFill(carrier: 9, beforeNow: true))
+        #expect(s.blocks[0].predicates.first { $0.column.name == "d" }?.comparison == .greater)
+        // A plain parameter needs no fill; an argument of a function and a constant term cannot be neutralised.
+        #expect(fills["e"] == .some(nil))
+        #expect(fills["f"] == .some(nil))
+        #expect(fills["g"] == .some(nil))
+    }
 }

@@ -63,4 +63,31 @@ struct IndexesMeasuredRangeTests {
         let rec = try #require(advice.recommendations.first { $0.columns.first == "created_at" }, "\(json.stdout)")
         #expect(rec.notes.contains { $0.contains(" not measured: no value to run it with for $1, $2, $3, $4, $5 (") }, "\(rec.notes)")
     }
+
+    /// A statement sent with literals reaches pg_stat_statements as arithmetic on parameters (the
+    /// interval is one too): the carrier takes the bound, the other term zero, and the window
+    /// back from now the interval from that bound to now.
+    @Test func arithmeticOnParametersIsMeasuredThroughNeutralValues() throws {
+        let name = "pgadvise_indexes_measured_arithmetic"
+        let dsn = try TestDatabase.freshAnalysedDatabase(name, setupSQL: Self.schema.replacingOccurrences(of: "CREATE EXTENSION pg_qualstats;\n", with: ""))
+        let app = try PostgresConnection(conninfo: dsn)
+        for _ in 0..<20 {
+            try app.execute("SELECT count(*), max(payload) FROM tasks WHERE created_at >= timestamptz '2026-07-20 00:00:00+00' - interval '1 day'")
+            try app.execute("SELECT count(*), min(payload) FROM tasks WHERE created_at > now() - interval '150 days'")
+        }
+        let json = try runPGAdvise(["indexes", dsn, "--measure", "--measure-runs", "1", "--format", "json"])
+        #expect(json.exitCode == 0, "\(json.stderr)")
+        let advice = try JSONDecoder().decode(IndexAdvice.self, from: Data(json.stdout.utf8))
+        let rec = try #require(advice.recommendations.first { $0.columns.first == "created_at" }, "\(json.stdout)")
+        let measured = rec.statements.compactMap(\.measured)
+        #expect(rec.notes.filter { $0.contains("not measured") }.isEmpty, "\(rec.notes)")
+        #expect(measured.count == 2, "\(rec.statements)")
+        let byText = Dictionary(rec.statements.compactMap { s in s.measured.map { (s.text.contains("now()"), $0.parameters) } },
+                                uniquingKeysWith: { a, _ in a })
+        let dated = try #require(byText[false])
+        #expect(dated.count == 2 && dated[0].hasPrefix("2026-") && dated[1] == "0", "\(dated)")
+        let relative = try #require(byText[true])
+        #expect(relative.count == 1 && relative[0].hasSuffix(" seconds"), "\(relative)")
+    }
 }
+

@@ -173,8 +173,9 @@ func median(_ values: [Double]) -> Double {
 /// a statement always called with one rare status is measured with it), else `pg_stats`: a middle
 /// most-common value for equality, histogram bounds near the ends for ranges (a selective range, as
 /// lookups usually are; the top tenth for a column bounded on both sides), 10 for LIMIT and 0 for
-/// OFFSET. Nil when some parameter has no representative value, so the statement is not measured
-/// with made-up input.
+/// OFFSET. A value side that is arithmetic on parameters (`$1::date - $2::interval`) gets the
+/// chosen value through its `ParameterFill`. Nil when some parameter has no representative value,
+/// so the statement is not measured with made-up input.
 /// `known`: values already chosen for some parameters (a write's SET values).
 func representativeValues(for statement: CostedStatement, catalog: Catalog, known: [Int: String] = [:]) -> [String]? {
     if case .boundValues(let bound) = statement.mode { return bound.map { $0 ?? "" } }
@@ -188,8 +189,9 @@ func representativeValues(for statement: CostedStatement, catalog: Catalog, know
     return out
 }
 
-/// The `$n` of a statement `representativeValues` finds no value for: those inside an expression
-/// (`sku = $2::text || $1`) or compared with no column whose statistics say what is typical.
+/// The `$n` of a statement `representativeValues` finds no value for: those inside an expression that
+/// neutral elements do not reduce to one parameter (`attrs @> jsonb_build_object($1, $2)`, see
+/// `ParameterFill`) or compared with no column whose statistics say what is typical.
 func unrepresentedParameters(of statement: CostedStatement, catalog: Catalog) -> [Int] {
     guard statement.parameterCount > 0 else { return [] }
     let values = representativeValueMap(for: statement, catalog: catalog)
@@ -201,6 +203,13 @@ private func representativeValueMap(for statement: CostedStatement, catalog: Cat
     for observed in statement.query.observedValues ?? [] where values[observed.parameter] == nil {
         values[observed.parameter] = observed.values.first?.value
     }
+    // A fill is only exact when its parameters appear nowhere else: in `x >= $1 - $2 AND x < $1` the
+    // neutral $2 would make the window empty.
+    var uses: [Int: Int] = [:]
+    for p in statement.shape.blocks.flatMap(\.predicates) {
+        if case .parameter(let n) = p.value { uses[n, default: 0] += 1 }
+        for n in p.valueFill.map({ [$0.carrier] + $0.neutral.keys }) ?? [] { uses[n, default: 0] += 1 }
+    }
     for block in statement.shape.blocks {
         if case .parameter(let n) = block.limit, values[n] == nil { values[n] = "10" }
         if case .parameter(let n) = block.offset, values[n] == nil { values[n] = "0" }
@@ -208,24 +217,42 @@ private func representativeValueMap(for statement: CostedStatement, catalog: Cat
         // between the bound a tenth from the top and the top, not an upper bound below its lower one.
         let boundedBelow = Set(block.predicates.filter { [">", ">="].contains($0.comparison) }.map(\.column.name))
         for p in block.predicates {
-            guard case .parameter(let n) = p.value, values[n] == nil else { continue }
+            let fill: ParameterFill
+            switch p.value {
+            case .parameter(let n): fill = ParameterFill(carrier: n)
+            case .expression:
+                guard let reducible = p.valueFill, ([reducible.carrier] + reducible.neutral.keys).allSatisfy({ uses[$0] == 1 }) else { continue }
+                fill = reducible
+            default: continue
+            }
+            guard values[fill.carrier] == nil else { continue }
             let relation = p.column.relation ?? p.column.qualifier.flatMap { block.relation(named: $0) }
                 ?? (block.relations.count == 1 ? block.relations.first : nil)
             guard let relation, let stats = catalog.table(relation.name)?.column(p.column.name)?.stats else { continue }
             let bounds = stats.histogramBounds
+            let chosen: String?
             switch p.comparison {
             case "=", "IN":
-                if let value = stats.middleValue { values[n] = value }
+                chosen = stats.middleValue
             case ">", ">=":
-                if !bounds.isEmpty { values[n] = bounds[bounds.count * 9 / 10] }
+                chosen = bounds.isEmpty ? nil : bounds[bounds.count * 9 / 10]
             case "<", "<=":
-                if !bounds.isEmpty { values[n] = boundedBelow.contains(p.column.name) ? bounds[bounds.count - 1] : bounds[bounds.count / 10] }
+                chosen = bounds.isEmpty ? nil : boundedBelow.contains(p.column.name) ? bounds[bounds.count - 1] : bounds[bounds.count / 10]
             default:
-                continue
+                chosen = nil
             }
+            guard let chosen, let carried = fill.beforeNow ? intervalBeforeNow(chosen) : chosen else { continue }
+            values[fill.carrier] = carried
+            values.merge(fill.neutral) { kept, _ in kept }
         }
     }
     return values
+}
+
+/// `now() - $n::interval` at `time`: the interval from that time to now, in whole seconds.
+private func intervalBeforeNow(_ time: String) -> String? {
+    guard let date = ISOTimestamp.parse(time) else { return nil }
+    return "\(Int(Date().timeIntervalSince(date).rounded())) seconds"
 }
 
 /// One value set per run for a write statement's `$n`. A parameter that picks the rows by equality

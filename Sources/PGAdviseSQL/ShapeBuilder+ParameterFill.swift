@@ -1,0 +1,117 @@
+// A predicate's value side that is arithmetic on parameters: how to give them values that make it
+// evaluate to a chosen value (see `ParameterFill`).
+
+extension ShapeBuilder {
+    /// Nil when the expression is not one that neutral elements can reduce to a single parameter.
+    func parameterFill(_ node: JSONValue) -> ParameterFill? {
+        var neutral: [Int: String] = [:]
+        guard let (carrier, beforeNow) = carry(node, &neutral) else { return nil }
+        return ParameterFill(carrier: carrier, neutral: neutral, beforeNow: beforeNow)
+    }
+
+    /// The parameter the expression's value follows, after every other one takes its neutral value.
+    private func carry(_ node: JSONValue, _ neutral: inout [Int: String]) -> (Int, beforeNow: Bool)? {
+        guard let (type, body) = node.node else { return nil }
+        switch type {
+        case "ParamRef":
+            return body["number"]?.int.map { ($0, false) }
+        case "TypeCast":
+            return carry(body["arg"] ?? .null, &neutral)
+        case "A_Expr":
+            guard body["kind"]?.string == "AEXPR_OP", let op = lastName(body["name"]), ["+", "-", "||"].contains(op),
+                  let left = body["lexpr"], let right = body["rexpr"] else { return nil }
+            // The other operand must vanish: one without parameters (`$1 - 5` from a logged text) would
+            // shift the value away from the one chosen.
+            if containsParameter(left) {
+                guard containsParameter(right), let carried = carry(left, &neutral),
+                      op == "||" ? emptied(right, &neutral) : zeroed(right, &neutral) else { return nil }
+                return carried
+            }
+            // `now() - $1::interval`: the interval back from now to the chosen value.
+            guard op == "-", isCurrentTime(left), let carrier = plainParameter(right) else { return nil }
+            return (carrier, true)
+        default:
+            return nil
+        }
+    }
+
+    /// Gives every parameter under `node` a value that makes it 0, the neutral term of `+` and `-`.
+    private func zeroed(_ node: JSONValue, _ neutral: inout [Int: String]) -> Bool {
+        guard let (type, body) = node.node else { return false }
+        switch type {
+        case "ParamRef":
+            guard let n = body["number"]?.int else { return false }
+            neutral[n] = "0"
+            return true
+        case "TypeCast":
+            return zeroed(body["arg"] ?? .null, &neutral)
+        case "A_Expr":
+            guard body["kind"]?.string == "AEXPR_OP", let op = lastName(body["name"]),
+                  let left = body["lexpr"], let right = body["rexpr"] else { return false }
+            switch op {
+            case "+", "-":
+                return zeroed(left, &neutral) && zeroed(right, &neutral)
+            case "*":
+                // One zero factor is enough; the other's parameters take 1 so nothing is left unset.
+                let (zero, other) = containsParameter(left) ? (left, right) : (right, left)
+                return zeroed(zero, &neutral) && (!containsParameter(other) || unit(other, &neutral))
+            case "/":
+                return zeroed(left, &neutral) && (!containsParameter(right) || unit(right, &neutral))
+            default:
+                return false
+            }
+        default:
+            return false
+        }
+    }
+
+    /// `$n` or `$n::type`.
+    private func plainParameter(_ node: JSONValue) -> Int? {
+        guard let (type, body) = node.node else { return nil }
+        if type == "TypeCast" { return plainParameter(body["arg"] ?? .null) }
+        return type == "ParamRef" ? body["number"]?.int : nil
+    }
+
+    private func unit(_ node: JSONValue, _ neutral: inout [Int: String]) -> Bool {
+        guard let (type, body) = node.node else { return false }
+        if type == "TypeCast" { return unit(body["arg"] ?? .null, &neutral) }
+        guard type == "ParamRef", let n = body["number"]?.int else { return false }
+        neutral[n] = "1"
+        return true
+    }
+
+    /// Gives every parameter under `node` the empty string, the neutral operand of `||`.
+    private func emptied(_ node: JSONValue, _ neutral: inout [Int: String]) -> Bool {
+        guard let (type, body) = node.node else { return false }
+        switch type {
+        case "ParamRef":
+            guard let n = body["number"]?.int else { return false }
+            neutral[n] = ""
+            return true
+        case "TypeCast":
+            return emptied(body["arg"] ?? .null, &neutral)
+        case "A_Expr":
+            guard body["kind"]?.string == "AEXPR_OP", lastName(body["name"]) == "||",
+                  let left = body["lexpr"], let right = body["rexpr"] else { return false }
+            return (!containsParameter(left) || emptied(left, &neutral)) && (!containsParameter(right) || emptied(right, &neutral))
+        default:
+            return false
+        }
+    }
+
+    private func isCurrentTime(_ node: JSONValue) -> Bool {
+        guard let (type, body) = node.node else { return false }
+        switch type {
+        case "SQLValueFunction":
+            return ["SVFOP_CURRENT_TIMESTAMP", "SVFOP_CURRENT_TIMESTAMP_N", "SVFOP_LOCALTIMESTAMP", "SVFOP_LOCALTIMESTAMP_N"]
+                .contains(body["op"]?.string ?? "")
+        case "FuncCall":
+            return (body["args"]?.array ?? []).isEmpty
+                && ["now", "statement_timestamp", "transaction_timestamp", "clock_timestamp"].contains(lastName(body["funcname"]) ?? "")
+        case "TypeCast":
+            return isCurrentTime(body["arg"] ?? .null)
+        default:
+            return false
+        }
+    }
+}
