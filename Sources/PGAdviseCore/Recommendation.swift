@@ -271,23 +271,26 @@ public struct FragileEstimate: Codable, Sendable, Equatable {
     public var outerIsJoin: Bool
     /// The planner's cost of one probe of the index.
     public var costPerProbe: Double
-    /// The heap rows one probe returns when more than one; each is charged a random page read
-    /// under the underestimate, where the planner assumes them cached from probe to probe.
+    /// The heap rows one probe returns when more than one.
     public var heapRowsPerProbe: Double?
+    /// The heap pages those rows lie on (from the physical order of the index's leading column);
+    /// each is charged a random page read under the underestimate, where the planner assumes them
+    /// cached from probe to probe.
+    public var heapPagesPerProbe: Double?
     public var errorFactor: Double
     /// The statement's cost with the index as estimated; with it, and without it, once the outer
     /// side of every nested loop probing an index from such an estimate returns `errorFactor` times
-    /// the rows, each heap row a probe returns costing a random page (the same for both plans).
+    /// the rows, each heap page a probe reads costing a random page read (the same for both plans).
     public var costWithout: Double
     public var costWith: Double
     public var costWithUnderestimate: Double
 
     public init(fingerprint: String, outerRows: Double, outerTables: [String], outerIsJoin: Bool, costPerProbe: Double,
-                heapRowsPerProbe: Double? = nil, errorFactor: Double, costWithout: Double, costWith: Double,
-                costWithUnderestimate: Double) {
+                heapRowsPerProbe: Double? = nil, heapPagesPerProbe: Double? = nil, errorFactor: Double, costWithout: Double,
+                costWith: Double, costWithUnderestimate: Double) {
         self.fingerprint = fingerprint; self.outerRows = outerRows; self.outerTables = outerTables
         self.outerIsJoin = outerIsJoin; self.costPerProbe = costPerProbe; self.heapRowsPerProbe = heapRowsPerProbe
-        self.errorFactor = errorFactor
+        self.heapPagesPerProbe = heapPagesPerProbe; self.errorFactor = errorFactor
         self.costWithout = costWithout; self.costWith = costWith; self.costWithUnderestimate = costWithUnderestimate
     }
 }

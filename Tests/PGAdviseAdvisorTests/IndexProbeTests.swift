@@ -4,7 +4,7 @@ import PGAdviseCore
 import Testing
 
 /// A nested loop probing an index from a fragile outer estimate is costed, under the underestimate,
-/// with ten times the outer rows and a random page per heap row each probe returns.
+/// with ten times the outer rows and a random page read per heap page its rows lie on.
 struct IndexProbeTests {
     /// The loop of TPC-H Q5 at SF1 with a hypothetical `lineitem (l_suppkey)`: 2,000 suppliers of
     /// one region (a join of supplier, nation and region) each probe 601 lineitem rows, which the
@@ -96,6 +96,22 @@ struct IndexProbeTests {
         small.add(nil, weight: 1, milliseconds: 60_000, before: 1.9e9, after: 95_000)
         small.add(Self.fragile, weight: 1, milliseconds: 700, before: 200_000, after: 300_000)
         #expect(small.survives)
+    }
+
+    /// The reason speaks of the pages a probe's rows lie on, which the underestimate is charged for,
+    /// not of its rows, when the index's order packs them together.
+    @Test func theReasonCountsThePagesAProbeReads() {
+        var scattered = Self.fragile
+        scattered.heapRowsPerProbe = 601
+        scattered.heapPagesPerProbe = 601
+        #expect(FragileEstimates.reason(scattered).contains(
+            "as such estimates often are, and each of the 601 table rows a probe returns is a page read of its own (the planner "))
+        var packed = scattered
+        packed.heapPagesPerProbe = 40.2
+        #expect(FragileEstimates.reason(packed).contains(
+            "as such estimates often are, and the 601 table rows a probe returns lie on about 40 pages, each a page read of its own (the planner "))
+        packed.heapPagesPerProbe = 1
+        #expect(FragileEstimates.reason(packed).contains("returns lie on about 1 page, a page read (the planner assumes"))
     }
 
     static let fragile = FragileEstimate(fingerprint: "q5", outerRows: 2000, outerTables: ["supplier", "region"], outerIsJoin: true,

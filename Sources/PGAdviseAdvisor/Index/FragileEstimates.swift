@@ -166,7 +166,9 @@ enum FragileEstimates {
         guard let main = probes.max(by: { $0.outerRows * $0.costPerProbe < $1.outerRows * $1.costPerProbe }) else { return nil }
         return FragileEstimate(fingerprint: statement.query.fingerprint, outerRows: main.outerRows, outerTables: main.outerTables,
                                outerIsJoin: main.outerIsJoin, costPerProbe: main.costPerProbe,
-                               heapRowsPerProbe: main.heapRowsPerProbe > 0 ? main.heapRowsPerProbe : nil, errorFactor: underestimateFactor,
+                               heapRowsPerProbe: main.heapRowsPerProbe > 0 ? main.heapRowsPerProbe : nil,
+                               heapPagesPerProbe: main.heapRowsPerProbe > 0 ? (main.heapPagesPerProbe ?? main.heapRowsPerProbe) : nil,
+                               errorFactor: underestimateFactor,
                                costWithout: underestimatedCost(planWithout), costWith: planWith.totalCost,
                                costWithUnderestimate: underestimatedCost(planWith))
     }
@@ -177,10 +179,14 @@ enum FragileEstimates {
         let source = fragile.outerIsJoin ? "a join of \(listed(fragile.outerTables))"
             : "several conditions on \(listed(fragile.outerTables)) taken as independent"
         let factor = Int(fragile.errorFactor)
-        let heapRows = fragile.heapRowsPerProbe.map {
-            ", and each of the \(grouped($0)) table rows a probe "
-                + "returns is a page read of its own (the planner assumes them cached from probe to probe)"
-        } ?? ""
+        var heapRows = ""
+        if let rows = fragile.heapRowsPerProbe {
+            let pages = fragile.heapPagesPerProbe ?? rows
+            let spread = pages.rounded() >= rows.rounded() ? "each of the \(grouped(rows)) table rows a probe returns is a page read of its own"
+                : "the \(grouped(rows)) table rows a probe returns lie on about \(grouped(pages)) \(pages < 1.5 ? "page" : "pages"), "
+                    + "\(pages < 1.5 ? "a page read" : "each a page read of its own")"
+            heapRows = ", and \(spread) (the planner assumes them cached from probe to probe)"
+        }
         return "its gain on statement \(fragile.fingerprint) depends on the planner's estimate of \(rows) rows from \(source), "
             + "each probing the index once (a nested loop); if that estimate is \(factor)x too low, as such estimates often "
             + "are\(heapRows), the plan with the index costs \(grouped(fragile.costWithUnderestimate)) against \(grouped(fragile.costWithout)) "
