@@ -59,4 +59,41 @@ import Testing
         #expect(q.minMs == 1 && q.maxMs == 10)
         #expect(q.slowest?.line == 10)
     }
+
+    /// Two workers over pieces of 1 MB with a tiny cache: the second hands its aggregates to the first
+    /// after each piece and starts new ones for fingerprints it meets again, and the report is the
+    /// serial one, figure for figure.
+    @Test(arguments: ["stderr-default.log", "stderr-log-statement.log", "bind-values-skewed.log"])
+    func twoWorkersHandingOverAggregatesGiveTheSerialReport(_ name: String) throws {
+        let original = try Data(contentsOf: RepositoryPaths.fixture("logs/\(name)"))
+        var big = Data()
+        while big.count < 3 << 20 { big.append(original) }
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("pgadvise-handover-\(UUID().uuidString).log")
+        try big.write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        func run(jobs: Int, capacity: Int) throws -> LogReport {
+            var options = LogAnalysisOptions()
+            options.jobs = jobs
+            options.keyCacheCapacity = capacity
+            options.blockSize = 1 << 20
+            options.queriesKept = nil
+            return try LogsPipeline(paths: [url.path], options: options).run()
+        }
+        let serial = try run(jobs: 1, capacity: 10_000)
+        let parallel = try run(jobs: 2, capacity: 4)
+        // Sums of the same durations in another order differ in their last bits.
+        func rounded(_ queries: [QueryStats]) -> [QueryStats] {
+            queries.map {
+                var q = $0
+                q.totalMs = (q.totalMs * 1e6).rounded() / 1e6
+                q.meanMs = (q.meanMs * 1e6).rounded() / 1e6
+                q.stddevMs = q.stddevMs.map { ($0 * 1e6).rounded() / 1e6 }
+                return q
+            }
+        }
+        #expect(!serial.queries.isEmpty)
+        #expect(try Self.json(rounded(parallel.queries)) == Self.json(rounded(serial.queries)))
+        #expect(parallel.findings.map(\.rule) == serial.findings.map(\.rule))
+        #expect(parallel.nPlusOne == serial.nPlusOne)
+    }
 }
