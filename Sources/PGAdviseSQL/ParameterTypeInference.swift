@@ -13,6 +13,8 @@ public enum ParameterTypeInference {
         public var text: String
         /// What was done, for the reader: `$2 as numeric (from l_discount)`, `$1 in extract() costed as 'year'`.
         public var inferences: [String]
+        /// Each parameter of the original that is still one → its number in `text`.
+        public var numbers: [Int: Int]
     }
 
     /// An edit at a byte offset of the text: a cast after the parameter, or a literal in its place.
@@ -45,14 +47,19 @@ public enum ParameterTypeInference {
                 bytes.insert(contentsOf: Array("::\(cast)".utf8), at: edit.location + token.count)
             }
         }
-        guard let edited = String(bytes: bytes, encoding: .utf8), let renumbered = renumbered(edited, original: text) else { return nil }
-        return Typed(text: renumbered, inferences: edits.sorted { $0.number < $1.number }.map(\.reason))
+        guard let edited = String(bytes: bytes, encoding: .utf8), let (renumbered, numbers) = renumbering(edited, original: text) else { return nil }
+        return Typed(text: renumbered, inferences: edits.sorted { $0.number < $1.number }.map(\.reason), numbers: numbers)
     }
 
     /// `text`, an edit of `original` that took some parameters out, with the parameters left
     /// numbered without gaps in their order, as PostgreSQL requires of a prepared statement (an
     /// unused `$n` has no type); nil when it does not parse.
     public static func renumbered(_ text: String, original: String) -> String? {
+        renumbering(text, original: original)?.text
+    }
+
+    /// `renumbered`, with each parameter's number before → after.
+    static func renumbering(_ text: String, original: String) -> (text: String, numbers: [Int: Int])? {
         guard case .success(let tree) = PgQuery.parse(text) else { return nil }
         var parameters: [(number: Int, location: Int)] = []
         collectParameters(tree.json, into: &parameters)
@@ -62,7 +69,7 @@ public enum ParameterTypeInference {
             guard case .parameter = token.kind else { return nil }
             return Int(original[token.range].dropFirst())
         }).sorted()
-        guard numbers != originalNumbers else { return text }
+        guard numbers != originalNumbers else { return (text, Dictionary(uniqueKeysWithValues: numbers.map { ($0, $0) })) }
         // The numbers the original started from (`$2..` in a fragment) are kept as the first.
         let first = originalNumbers.first ?? 1
         let mapping = Dictionary(uniqueKeysWithValues: numbers.enumerated().map { ($0.element, $0.offset + first) })
@@ -72,7 +79,7 @@ public enum ParameterTypeInference {
             guard let new = mapping[parameter.number], parameter.location + token.count <= bytes.count else { return nil }
             bytes.replaceSubrange(parameter.location..<parameter.location + token.count, with: Array("$\(new)".utf8))
         }
-        return String(bytes: bytes, encoding: .utf8)
+        return String(bytes: bytes, encoding: .utf8).map { ($0, mapping) }
     }
 
     private static func collectParameters(_ value: JSONValue, into out: inout [(number: Int, location: Int)]) {

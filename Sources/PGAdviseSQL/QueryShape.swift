@@ -31,6 +31,10 @@ public struct QueryShape: Sendable {
     /// For `COPY table FROM ...` (a utility statement): the table it loads, which gains a row (and an
     /// entry in each index) per row copied. Nil for every other statement, COPY ... TO included.
     public var copyTarget: RelationRef? = nil
+    /// The `$n` in a WHERE, HAVING or JOIN ... ON of any block: the parameters that decide which rows
+    /// are read. Any other (select list, CASE results, aggregate arguments) changes only what is
+    /// computed from them.
+    public var filteringParameters: Set<Int> = []
 
     /// The distinct columns `assignments` set, in order.
     public var assignedColumns: [String] {
@@ -156,6 +160,9 @@ public struct Predicate: Hashable, Sendable {
     /// How to run the statement with a chosen value on the value side when that side is arithmetic
     /// on parameters (`$1::date - $2::interval`); nil for a plain `$n` and for expressions it cannot reduce.
     public var valueFill: ParameterFill? = nil
+    /// How each element of an IN list or each of BETWEEN's bounds takes a chosen value, in order, when
+    /// every one is a parameter or reduces to one (`$4 - $5`); empty otherwise.
+    public var elementFills: [ParameterFill] = []
     /// The whole condition printed canonically with qualifiers as written (`lower(u.email) = $1`), for
     /// evidence in findings. Printed on first use from the parse tree: most conditions never appear in
     /// a finding, and printing every one was a sixth of the builder's time.

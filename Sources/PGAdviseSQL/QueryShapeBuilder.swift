@@ -145,6 +145,7 @@ struct ShapeBuilder {
             break
         }
         shape.blocks = blocks
+        if containsParameter(node) { shape.filteringParameters = filteringParameters(node) }
         return shape
     }
 

@@ -1,7 +1,33 @@
-// A predicate's value side that is arithmetic on parameters: how to give them values that make it
-// evaluate to a chosen value (see `ParameterFill`).
+// Where a statement's parameters stand, for running it with values that look like the real ones:
+// which decide the rows read, the elements of lists and bounds, and a value side that is arithmetic
+// on parameters, with the values that make it evaluate to a chosen one (see `ParameterFill`).
 
 extension ShapeBuilder {
+    /// See `QueryShape.filteringParameters`: every `$n` inside a `whereClause`, `havingClause` or a
+    /// join's `quals`, at any depth.
+    func filteringParameters(_ node: JSONValue) -> Set<Int> {
+        var out = Set<Int>()
+        var position = node.index
+        while position < node.end {
+            guard node.isKey(at: position, "whereClause") || node.isKey(at: position, "havingClause") || node.isKey(at: position, "quals") else {
+                position += 1
+                continue
+            }
+            let clause = position + 1
+            for p in clause..<node.end(of: clause) where node.isNode(at: p, "ParamRef") {
+                if let n = node.at(p)["ParamRef"]?["number"]?.int { out.insert(n) }
+            }
+            position = node.end(of: clause)
+        }
+        return out
+    }
+
+    /// See `Predicate.elementFills`.
+    func elementFills(_ items: [JSONValue]) -> [ParameterFill] {
+        let fills = items.compactMap { item in plainParameter(item).map { ParameterFill(carrier: $0) } ?? parameterFill(item) }
+        return fills.count == items.count ? fills : []
+    }
+
     /// Nil when the expression is not one that neutral elements can reduce to a single parameter.
     func parameterFill(_ node: JSONValue) -> ParameterFill? {
         var neutral: [Int: String] = [:]
@@ -66,7 +92,7 @@ extension ShapeBuilder {
     }
 
     /// `$n` or `$n::type`.
-    private func plainParameter(_ node: JSONValue) -> Int? {
+    func plainParameter(_ node: JSONValue) -> Int? {
         guard let (type, body) = node.node else { return nil }
         if type == "TypeCast" { return plainParameter(body["arg"] ?? .null) }
         return type == "ParamRef" ? body["number"]?.int : nil

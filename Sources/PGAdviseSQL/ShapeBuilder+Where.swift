@@ -108,13 +108,14 @@ extension ShapeBuilder {
         let op = predicateOperator(kind: kind, name: name)
 
         func add(_ column: ColumnRef, _ wrappers: [ColumnWrapper], _ columnNode: JSONValue, op: PredicateOperator,
-                 value: PredicateValue, valueType: String? = nil, valueNode: JSONValue? = nil) {
+                 value: PredicateValue, valueType: String? = nil, valueNode: JSONValue? = nil, elements: [ParameterFill] = []) {
             var p = Predicate(column: column, op: op, value: value, wrappers: wrappers,
                               expressionText: wrappers.isEmpty ? nil : canonical.print(columnNode),
                               underOr: underOr, location: location, clause: clause)
             p.expressionTakesParameters = !wrappers.isEmpty && containsParameter(columnNode)
             p.valueType = valueType
             if case .expression = value, let valueNode, containsParameter(valueNode) { p.valueFill = parameterFill(valueNode) }
+            p.elementFills = elements
             p.condition = ConditionText(node: node, printer: evidence)
             blocks[block].predicates.append(p)
         }
@@ -125,7 +126,8 @@ extension ShapeBuilder {
             let constants = items.compactMap { constantValue($0) }
             blocks[block].inLists.append((column: left?.0, count: items.count, location: location))
             if let (column, wrappers) = left {
-                add(column, wrappers, lexpr, op: op, value: .list(count: items.count, constants: constants))
+                add(column, wrappers, lexpr, op: op, value: .list(count: items.count, constants: constants),
+                    elements: elementFills(items))
             }
         case "AEXPR_OP_ANY", "AEXPR_OP_ALL":
             guard let (column, wrappers) = left, let rexpr else { return }
@@ -133,7 +135,8 @@ extension ShapeBuilder {
             add(column, wrappers, lexpr, op: op, value: value, valueType: valueType)
         case "AEXPR_BETWEEN", "AEXPR_NOT_BETWEEN", "AEXPR_BETWEEN_SYM", "AEXPR_NOT_BETWEEN_SYM":
             guard let (column, wrappers) = left else { return }
-            add(column, wrappers, lexpr, op: op, value: betweenBounds(rexpr))
+            add(column, wrappers, lexpr, op: op, value: betweenBounds(rexpr),
+                elements: elementFills(rexpr?["List"]?["items"]?.array ?? rexpr?.array ?? []))
         case "AEXPR_OP", "AEXPR_LIKE", "AEXPR_ILIKE", "AEXPR_SIMILAR", "AEXPR_DISTINCT", "AEXPR_NOT_DISTINCT":
             guard let rexpr else { return }
             let right = columnSide(rexpr, block: block)

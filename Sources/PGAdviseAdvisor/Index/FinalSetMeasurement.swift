@@ -105,13 +105,20 @@ extension IndexAdvisor {
         let tables = Set(indexes.map(\.candidate.table))
         var seen = Set<String>()
         var runnable: [(CostedStatement, [String])] = []
+        var withoutValues: [String: String] = [:]
         for statement in statements where statement.customPlan == nil && !statement.tables.isDisjoint(with: tables) {
-            guard seen.insert(statement.query.fingerprint).inserted,
-                  let values = representativeValues(for: statement, catalog: catalog) else { continue }
+            guard seen.insert(statement.query.fingerprint).inserted else { continue }
+            guard let values = representativeValues(for: statement, catalog: catalog) else {
+                let missing = unrepresentedParameters(of: statement, catalog: catalog).map { "$\($0)" }.joined(separator: ", ")
+                withoutValues[statement.query.fingerprint] = "no value to run it with for \(missing)"
+                continue
+            }
             runnable.append((statement, values))
         }
         let verifier = MeasuredVerifier(connection: connection, runs: options.measureRuns, lockTimeoutMs: options.lockTimeoutMs,
                                         runTimeoutMs: options.measureTimeoutMs)
-        return try verifier.measureSet(indexes, statements: runnable)
+        var set = try verifier.measureSet(indexes, statements: runnable)
+        set.unmeasured.merge(withoutValues) { ran, _ in ran }
+        return set
     }
 }

@@ -338,6 +338,7 @@ public final class IndexAdvisor {
             guard !tables.isEmpty else { continue }
             var parameters: Int
             var costedShape = shape
+            var renumbered: [Int: Int]? = nil
             do {
                 parameters = mode == .literal ? 0 : try session.parameterCount(of: text)
             } catch let error as PostgresError {
@@ -353,9 +354,10 @@ public final class IndexAdvisor {
                 inferred.append("Statement \(query.fingerprint) could not be prepared as stored (\(error.message)); it was "
                                 + "planned with its parameters typed from their context: \(typed.inferences.joined(separator: ", ")).")
                 (text, parameters, costedShape) = (typed.text, count, typedShape)
+                renumbered = typed.numbers.allSatisfy { $0.key == $0.value } ? nil : typed.numbers
             }
             out.append(CostedStatement(id: out.count, query: query, shape: costedShape, text: text, mode: mode,
-                                       tables: tables, parameterCount: parameters))
+                                       tables: tables, parameterCount: parameters, parameterNumbers: renumbered))
         }
         return out
     }
@@ -546,7 +548,7 @@ public final class IndexAdvisor {
                 let missing = unrepresentedParameters(of: statement, catalog: catalog).map { "$\($0)" }.joined(separator: ", ")
                 rec.notes.append("Statement \(served.fingerprint) not measured: no value to run it with for \(missing) (no bind value "
                                  + "in the logs, no constant pg_qualstats recorded, and not compared with a column whose statistics "
-                                 + "give one; a parameter inside an expression gets none).")
+                                 + "give one, or inside an expression that does not reduce to one parameter).")
                 continue
             }
             runnable.append((statement, values))

@@ -208,8 +208,11 @@ private func representativeValueMap(for statement: CostedStatement, catalog: Cat
     var uses: [Int: Int] = [:]
     for p in statement.shape.blocks.flatMap(\.predicates) {
         if case .parameter(let n) = p.value { uses[n, default: 0] += 1 }
-        for n in p.valueFill.map({ [$0.carrier] + $0.neutral.keys }) ?? [] { uses[n, default: 0] += 1 }
+        for fill in [p.valueFill].compactMap({ $0 }) + p.elementFills {
+            for n in [fill.carrier] + fill.neutral.keys { uses[n, default: 0] += 1 }
+        }
     }
+    func exact(_ fill: ParameterFill) -> Bool { ([fill.carrier] + fill.neutral.keys).allSatisfy { uses[$0] == 1 } }
     for block in statement.shape.blocks {
         if case .parameter(let n) = block.limit, values[n] == nil { values[n] = "10" }
         if case .parameter(let n) = block.offset, values[n] == nil { values[n] = "0" }
@@ -217,22 +220,28 @@ private func representativeValueMap(for statement: CostedStatement, catalog: Cat
         // between the bound a tenth from the top and the top, not an upper bound below its lower one.
         let boundedBelow = Set(block.predicates.filter { [">", ">="].contains($0.comparison) }.map(\.column.name))
         for p in block.predicates {
+            if !p.elementFills.isEmpty, p.elementFills.allSatisfy({ values[$0.carrier] == nil && exact($0) }),
+               let stats = columnStats(of: p, in: block, catalog: catalog) {
+                for (fill, value) in zip(p.elementFills, listValues(for: p, count: p.elementFills.count, stats: stats)) {
+                    guard let carried = fill.beforeNow ? intervalBeforeNow(value) : value else { continue }
+                    values[fill.carrier] = carried
+                    values.merge(fill.neutral) { kept, _ in kept }
+                }
+                continue
+            }
             let fill: ParameterFill
             switch p.value {
             case .parameter(let n): fill = ParameterFill(carrier: n)
             case .expression:
-                guard let reducible = p.valueFill, ([reducible.carrier] + reducible.neutral.keys).allSatisfy({ uses[$0] == 1 }) else { continue }
+                guard let reducible = p.valueFill, exact(reducible) else { continue }
                 fill = reducible
             default: continue
             }
-            guard values[fill.carrier] == nil else { continue }
-            let relation = p.column.relation ?? p.column.qualifier.flatMap { block.relation(named: $0) }
-                ?? (block.relations.count == 1 ? block.relations.first : nil)
-            guard let relation, let stats = catalog.table(relation.name)?.column(p.column.name)?.stats else { continue }
-            let bounds = stats.histogramBounds
+            guard values[fill.carrier] == nil, let stats = columnStats(of: p, in: block, catalog: catalog) else { continue }
+            let bounds = stats.orderedValues
             let chosen: String?
             switch p.comparison {
-            case "=", "IN":
+            case "=", "IN", "<>":
                 chosen = stats.middleValue
             case ">", ">=":
                 chosen = bounds.isEmpty ? nil : bounds[bounds.count * 9 / 10]
@@ -246,7 +255,37 @@ private func representativeValueMap(for statement: CostedStatement, catalog: Cat
             values.merge(fill.neutral) { kept, _ in kept }
         }
     }
+    // What is only computed from the rows read (`sum(l_extendedprice * ($1 - l_discount))`, a CASE
+    // branch in the select list) runs as long with any value: '1' reads as a number, text, boolean
+    // and interval alike.
+    if statement.parameterCount > 0 {
+        for n in 1...statement.parameterCount where values[n] == nil && !statement.shape.filteringParameters.contains(n) { values[n] = "1" }
+    }
     return values
+}
+
+private func columnStats(of p: PGAdviseSQL.Predicate, in block: QueryBlock, catalog: Catalog) -> ColumnStats? {
+    let relation = p.column.relation ?? p.column.qualifier.flatMap { block.relation(named: $0) }
+        ?? (block.relations.count == 1 ? block.relations.first : nil)
+    return relation.flatMap { catalog.table($0.name)?.column(p.column.name)?.stats }
+}
+
+/// Values for an IN list's parameters (distinct values, the most common first) or BETWEEN's bounds
+/// (the histogram's top tenth, as for a column bounded on both sides); empty when the statistics
+/// have none.
+private func listValues(for p: PGAdviseSQL.Predicate, count: Int, stats: ColumnStats) -> [String] {
+    let bounds = stats.orderedValues
+    if p.comparison == .between {
+        return bounds.isEmpty || count != 2 ? [] : [bounds[bounds.count * 9 / 10], bounds[bounds.count - 1]]
+    }
+    guard p.comparison == .in else { return [] }
+    var distinct: [String] = []
+    for value in stats.mostCommonValues + bounds where !distinct.contains(value) {
+        distinct.append(value)
+        if distinct.count == count { break }
+    }
+    guard let last = distinct.last else { return [] }
+    return distinct + Array(repeating: last, count: count - distinct.count)
 }
 
 /// `now() - $n::interval` at `time`: the interval from that time to now, in whole seconds.
@@ -306,6 +345,16 @@ extension ColumnStats {
     }
 
     /// A typical value: the middle most-common value, else the middle histogram bound.
+    /// The column's values in order as far as the statistics tell: the histogram's bounds, else (a
+    /// column whose every value is a most common one, like a quantity of 1 to 50) those values sorted,
+    /// as numbers when they all are.
+    var orderedValues: [String] {
+        guard histogramBounds.isEmpty else { return histogramBounds }
+        let numbers = mostCommonValues.compactMap(Double.init)
+        guard numbers.count == mostCommonValues.count else { return mostCommonValues.sorted() }
+        return zip(numbers, mostCommonValues).sorted { $0.0 < $1.0 }.map(\.1)
+    }
+
     var middleValue: String? {
         if !mostCommonValues.isEmpty { return mostCommonValues[mostCommonValues.count / 2] }
         return histogramBounds.isEmpty ? nil : histogramBounds[histogramBounds.count / 2]

@@ -33,10 +33,12 @@ extension IndexAdvisor {
             return statements
         }
         var seen: [Int64: [Int: (column: String, counts: [String: Int], total: Int)]] = [:]
-        let byId = Dictionary(statements.compactMap { s in s.query.queryId.map { ($0, s.query.normalized) } }, uniquingKeysWith: { a, _ in a })
+        let byId = Dictionary(statements.compactMap { s in s.query.queryId.map { ($0, s) } }, uniquingKeysWith: { a, _ in a })
         for row in rows {
-            guard let id = row.int("queryid"), let text = byId[id], let position = row.int("constant_position"),
-                  let n = Self.parameterNumber(in: text, at: Int(position)), let raw = row["constvalue"],
+            // The position is in the stored text; a statement typed from context may number its parameters otherwise.
+            guard let id = row.int("queryid"), let statement = byId[id], let position = row.int("constant_position"),
+                  let stored = Self.parameterNumber(in: statement.query.normalized, at: Int(position)),
+                  let n = statement.parameterNumbers == nil ? stored : statement.parameterNumbers?[stored], let raw = row["constvalue"],
                   let value = Self.constantValue(raw), let executions = row.int("executions"), let total = row.int("total") else { continue }
             var entry = seen[id]?[n] ?? (row["column_name"] ?? "", [:], Int(total))
             entry.counts[value, default: 0] += Int(executions)
@@ -59,8 +61,8 @@ extension IndexAdvisor {
         !(try connection.query("SELECT 1 FROM pg_extension WHERE extname = 'pg_qualstats'").isEmpty)
     }
 
-    /// The most used equality and range constants of each (statement, constant position), with the
-    /// executions of all of them, in one bounded read. The view shows the current database only.
+    /// The most used constants of each (statement, constant position) in a comparison, a range or
+    /// a LIKE pattern, with the executions of all of them, in one bounded read. The view shows the current database only.
     static let qualstatsSQL = """
         SELECT queryid, constant_position, column_name, constvalue, executions, total FROM (
             SELECT q.queryid, q.constant_position, a.attname::text AS column_name, q.constvalue,
@@ -68,7 +70,7 @@ extension IndexAdvisor {
                    sum(sum(q.occurences)) OVER w AS total,
                    row_number() OVER (w ORDER BY sum(q.occurences) DESC, q.constvalue) AS rank
             FROM pg_qualstats q
-            JOIN pg_operator o ON o.oid = q.opno AND o.oprname IN ('=', '<', '<=', '>', '>=')
+            JOIN pg_operator o ON o.oid = q.opno AND o.oprname IN ('=', '<', '<=', '>', '>=', '<>', '~~', '!~~', '~~*', '!~~*')
             JOIN pg_attribute a ON a.attrelid = q.lrelid AND a.attnum = q.lattnum
             WHERE q.queryid = ANY($1::bigint[]) AND q.constvalue IS NOT NULL AND q.constant_position IS NOT NULL
             GROUP BY q.queryid, q.constant_position, a.attname, q.constvalue

@@ -23,6 +23,9 @@ public struct CostedStatement: Sendable {
     public var mode: PlanMode
     public var tables: Set<QualifiedName>
     public var parameterCount: Int
+    /// When typing took keyword parameters out of the stored text (`extract($1 FROM ...)`), each
+    /// remaining parameter's number there → its number in `text`; nil when they are the same.
+    public var parameterNumbers: [Int: Int]? = nil
     /// The share of the statement's calls this plan stands for: below 1 when the statement is also
     /// costed under custom plans for skewed values (see `SkewedValues`).
     public var share: Double = 1
