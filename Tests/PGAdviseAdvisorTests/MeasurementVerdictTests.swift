@@ -31,7 +31,7 @@ struct MeasurementVerdictTests {
     @Test func aFasterIndexIsKeptWithCallWeightedFigures() {
         let verdict = MeasurementVerdict(
             recommendation(serving: ["a": 100, "b": 300]),
-            outcome: outcome(["a": measured(10, 1, buffers: (100, 4)), "b": measured(2, 2, buffers: (20, 20))], usedBy: ["a"]),
+            outcome: outcome(["a": measured(10, 1, buffers: (100, 4)), "b": measured(2, 2, buffers: (20, 20))], usedBy: ["a", "b"]),
             runs: 5, measuredWrites: false)
         #expect(verdict.withdrawal == nil)
         let rec = verdict.recommendation
@@ -43,6 +43,19 @@ struct MeasurementVerdictTests {
         #expect(rec.sizeSource == "measured")
         #expect(rec.statements.map { $0.measured?.afterMs } == [1, 2])
         #expect(rec.notes.isEmpty)
+    }
+
+    /// Statement b's plan does not use the index: it ran the plan it had, and its 10% more is noise
+    /// that neither counts as a regression nor dilutes a's gain.
+    @Test func aStatementWhosePlanDoesNotUseTheIndexIsLeftOutOfTheFigures() {
+        let verdict = MeasurementVerdict(
+            recommendation(serving: ["a": 1, "b": 1]),
+            outcome: outcome(["a": measured(800, 400), "b": measured(4_600, 5_100)], usedBy: ["a"]),
+            runs: 5, measuredWrites: false)
+        #expect(verdict.withdrawal == nil)
+        #expect(verdict.recommendation.measured?.beforeMs == 800 && verdict.recommendation.measured?.afterMs == 400)
+        #expect(verdict.recommendation.measured?.regressions == [])
+        #expect(verdict.recommendation.statements.map { $0.measured?.afterMs } == [400, 5_100])
     }
 
     @Test func anIndexNoPlanUsedIsWithdrawn() {
@@ -77,7 +90,7 @@ struct MeasurementVerdictTests {
     /// The ReadRegressions figures: 200 ms lost against 2,400 ms saved is the price of the gain.
     @Test func aSmallReadRegressionIsKeptAndNamed() {
         let verdict = MeasurementVerdict(recommendation(serving: ["a": 100, "b": 300]),
-                                         outcome: outcome(["a": measured(10, 12), "b": measured(10, 2)], usedBy: ["b"]),
+                                         outcome: outcome(["a": measured(10, 12), "b": measured(10, 2)], usedBy: ["a", "b"]),
                                          runs: 5, measuredWrites: false)
         #expect(verdict.withdrawal == nil)
         #expect(verdict.recommendation.measured?.regressions == ["a"])

@@ -60,14 +60,15 @@ import Testing
         #expect(q.slowest?.line == 10)
     }
 
-    /// Two workers over pieces of 1 MB with a tiny cache: the second hands its aggregates to the first
+    /// Two workers over pieces of 2 MB with a tiny cache: the second hands its aggregates to the first
     /// after each piece and starts new ones for fingerprints it meets again, and the report is the
     /// serial one, figure for figure.
     @Test(arguments: ["stderr-default.log", "stderr-log-statement.log", "bind-values-skewed.log"])
     func twoWorkersHandingOverAggregatesGiveTheSerialReport(_ name: String) throws {
         let original = try Data(contentsOf: RepositoryPaths.fixture("logs/\(name)"))
         var big = Data()
-        while big.count < 3 << 20 { big.append(original) }
+        // Pieces are split over the workers from 1 MB up: blocks of 2 MB cut a little short of that.
+        while big.count < 7 << 20 { big.append(original) }
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("pgadvise-handover-\(UUID().uuidString).log")
         try big.write(to: url)
         defer { try? FileManager.default.removeItem(at: url) }
@@ -75,7 +76,7 @@ import Testing
             var options = LogAnalysisOptions()
             options.jobs = jobs
             options.keyCacheCapacity = capacity
-            options.blockSize = 1 << 20
+            options.blockSize = 2 << 20
             options.queriesKept = nil
             return try LogsPipeline(paths: [url.path], options: options).run()
         }

@@ -45,6 +45,10 @@ struct MeasurementVerdict {
                                             + "time before is that timeout (\(Int(m.beforeMs)) ms), a lower bound, so the "
                                             + "measured gain is too.")
             }
+            // A statement whose plan does not use the index runs the plan it had: its change is noise,
+            // and would dilute the gain of those that use it (lineitem (l_shipdate) halves Q14 and
+            // Q15 but leaves Q1, which reads nearly every row, as it was).
+            guard outcome.usedBy.isEmpty || outcome.usedBy.contains(served.fingerprint) else { continue }
             let calls = Double(max(1, served.calls))
             weighted.add(m, calls: calls)
             reads.add(served.fingerprint, m, calls: calls)
