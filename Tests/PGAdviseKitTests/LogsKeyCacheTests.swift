@@ -60,16 +60,15 @@ import Testing
         #expect(q.slowest?.line == 10)
     }
 
-    /// Two workers over pieces of 2 MB with a tiny cache: the second hands its aggregates to the first
-    /// after each piece and starts new ones for fingerprints it meets again, and the report is the
-    /// serial one, figure for figure.
+    /// Two workers over pieces of 2 MB with a tiny cache, each folding its own evicted keys, give the
+    /// serial report, figure for figure.
     @Test(arguments: ["stderr-default.log", "stderr-log-statement.log", "bind-values-skewed.log"])
-    func twoWorkersHandingOverAggregatesGiveTheSerialReport(_ name: String) throws {
+    func twoWorkersWithATinyCacheGiveTheSerialReport(_ name: String) throws {
         let original = try Data(contentsOf: RepositoryPaths.fixture("logs/\(name)"))
         var big = Data()
         // Pieces are split over the workers from 1 MB up: blocks of 2 MB cut a little short of that.
         while big.count < 7 << 20 { big.append(original) }
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("pgadvise-handover-\(UUID().uuidString).log")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("pgadvise-two-workers-\(UUID().uuidString).log")
         try big.write(to: url)
         defer { try? FileManager.default.removeItem(at: url) }
         func run(jobs: Int, capacity: Int) throws -> LogReport {

@@ -202,7 +202,6 @@ public final class LogAnalyzer {
                 }
             }
             for segment in segments { mergeRuns(segment) }
-            for worker in workers.dropFirst(1) { worker.handAggregates(to: workers[0]) }
             return starts[jobs]
         }
     }
@@ -266,8 +265,8 @@ public final class LogAnalyzer {
         let zone = all.zone
         // Only the keys of N+1 bursts need their fingerprint; dropping the map releases the aggregates.
         let burstKeys = Set(bursts.map(\.keyHash))
-        let fingerprintOfKey = all.fingerprintOfEvictedKey.filter { burstKeys.contains($0.key) }.mapValues(\.text)
-        all.fingerprintOfEvictedKey.removeAll()
+        let fingerprintOfKey = all.aggregateOfEvictedKey.filter { burstKeys.contains($0.key) }.compactMapValues(\.fingerprint?.text)
+        all.aggregateOfEvictedKey.removeAll()
         let burstFingerprints = Set(fingerprintOfKey.values)
         let figures = queryFigures(all, burstFingerprints: burstFingerprints)
         let nPlusOne = nPlusOneBursts(fingerprintOfKey: fingerprintOfKey, normalizedOf: figures.normalizedOf, zone: zone)

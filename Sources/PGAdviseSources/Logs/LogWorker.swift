@@ -67,20 +67,10 @@ final class KeyStats {
         self.representative = representative
     }
 
-    /// A worker's new aggregate for a fingerprint whose first one it handed to the owner
-    /// (`LogWorker.handAggregates`), which keeps the texts: this one only counts.
-    init(handedOver fingerprint: FingerprintKey) {
-        key = []
-        hash = fingerprint.value
-        representative = ""
-        self.fingerprint = fingerprint
-    }
-
     /// Ties between equally slow samples go to the earliest in the input, whatever the core that saw it.
     private func position(_ sample: SlowestRun) -> (Int, Int) { (Int(sample.file), sample.line) }
 
     func merge(_ other: KeyStats) {
-        if normalized.isEmpty { normalized = other.normalized }
         calls += other.calls
         timedCalls += other.timedCalls
         totalMs += other.totalMs
@@ -106,15 +96,6 @@ final class KeyStats {
         mine.planCalls += theirs.planCalls
         mine.planTotalMs += theirs.planTotalMs
         for (rule, occurrence) in theirs.planInsights { record(occurrence, rule: rule) }
-    }
-
-    /// Context ids are per worker: `translation[id]` is the same context's id in the worker these
-    /// figures move to.
-    func translateContexts(_ translation: [Int32]) {
-        var translated = ContextCounts()
-        for (id, count) in breakdown.pairs { translated.add(translation[Int(id)], count) }
-        breakdown = translated
-        if let context = slowest?.context { slowest?.context = translation[Int(context)] }
     }
 
     func record(_ occurrence: LogPlanInsight, rule: String) {
@@ -268,7 +249,7 @@ final class LogWorker {
     /// The pre-scan cache: the distinct pre-normalised texts (keys) seen lately with their figures, at
     /// most `keyCapacity`, in least-recently-used order (`lruNext`/`lruPrev` link the slots, the most
     /// recent at `lruHead`). An evicted key's figures are folded into its fingerprint's aggregate
-    /// (libpg_query, once per key), and only its 64-bit hash stays behind in `fingerprintOfEvictedKey`:
+    /// (libpg_query, once per key), and only its 64-bit hash stays behind in `aggregateOfEvictedKey`:
     /// memory grows with fingerprints, not with distinct texts (schema-per-tenant, partition-per-day).
     var keyIndex: [UInt64: Int32] = [:]
     var keys: [KeyStats] = []
@@ -278,12 +259,11 @@ final class LogWorker {
     private var lruTail: Int32 = -1
     let keyCapacity: Int
     private var insertions = 0
-    /// Per fingerprint, never evicted: what `report()` turns into queries. With several workers, the
-    /// first holds them all and the others hand theirs over after each piece (`handAggregates`).
+    /// Per fingerprint, never evicted: what `report()` turns into queries.
     var aggregates: [FingerprintKey: KeyStats] = [:]
-    /// Keys that left the cache → their fingerprint: a text seen again after eviction is normalised
-    /// again and its figures go straight to the fingerprint's aggregate (see `aggregate(of:)`).
-    var fingerprintOfEvictedKey: [UInt64: FingerprintKey] = [:]
+    /// Keys that left the cache → their fingerprint's aggregate: a text seen again after eviction is
+    /// normalised again and its figures go straight to the aggregate.
+    var aggregateOfEvictedKey: [UInt64: KeyStats] = [:]
     var contextIndex: [UInt64: Int32] = [:]
     var contexts: [(database: String, user: String, application: String)] = []
     private var lastContextHash: UInt64 = 0
@@ -490,7 +470,7 @@ final class LogWorker {
                 hash &+= 0x9E37_79B9   // a true collision: probe the next slot
                 continue
             }
-            if let fingerprint = fingerprintOfEvictedKey[hash] { return (aggregate(of: fingerprint), hash) }
+            if let aggregate = aggregateOfEvictedKey[hash] { return (aggregate, hash) }
             // An exact-size copy: `normalizer.key` keeps a 4 kB buffer for reuse, which a plain copy
             // would share and then keep alive per distinct text once the normalizer writes its next key.
             let key = normalizer.key.withUnsafeBufferPointer { Array($0) }
@@ -543,33 +523,7 @@ final class LogWorker {
         let victim = keys[Int(idx)]
         unlink(idx)
         if keyIndex[victim.hash] == idx { keyIndex.removeValue(forKey: victim.hash) }
-        fingerprintOfEvictedKey[victim.hash] = fold(victim)
-    }
-
-    /// The aggregate of a fingerprint this worker folded a key into before: its own, or a new one once
-    /// it handed that one to the owner.
-    private func aggregate(of fingerprint: FingerprintKey) -> KeyStats {
-        if let aggregate = aggregates[fingerprint] { return aggregate }
-        let created = KeyStats(handedOver: fingerprint)
-        aggregates[fingerprint] = created
-        return created
-    }
-
-    /// Hands every aggregate to `owner`, between pieces while no worker runs, so that a fingerprint
-    /// both workers saw is held once, not once per core: with many distinct fingerprints that halves
-    /// the memory of two workers. Nothing this worker keeps may point at them afterwards.
-    func handAggregates(to owner: LogWorker) {
-        guard !aggregates.isEmpty else { return }
-        let translation = contexts.indices.map { owner.contextID(of: Int32($0), in: self) }
-        for (fingerprint, k) in aggregates {
-            k.translateContexts(translation)
-            if let theirs = owner.aggregates[fingerprint] { theirs.merge(k) } else { owner.aggregates[fingerprint] = k }
-        }
-        aggregates.removeAll(keepingCapacity: true)
-        previous = .none
-        for (session, k) in untimed {
-            if let fingerprint = k.current.fingerprint { untimed[session] = aggregate(of: fingerprint) }
-        }
+        aggregateOfEvictedKey[victim.hash] = fold(victim)
     }
 
     /// Every key still cached, folded into the aggregates (before the workers merge and the report).
@@ -583,7 +537,7 @@ final class LogWorker {
 
     /// The aggregate of a key's fingerprint, with the key's figures merged in (or the key itself when it
     /// is the first of its fingerprint). Unparsable text gets a fingerprint of its own key.
-    private func fold(_ k: KeyStats) -> FingerprintKey {
+    private func fold(_ k: KeyStats) -> KeyStats {
         let fingerprint: FingerprintKey
         if case .success(let text) = PgQuery.fingerprint(k.representative), let value = UInt64(text, radix: 16) {
             fingerprint = FingerprintKey(value: value, parsed: true)
@@ -593,11 +547,11 @@ final class LogWorker {
         if let aggregate = aggregates[fingerprint] {
             aggregate.merge(k)
             k.mergedInto = aggregate
-        } else {
-            k.becomeAggregate(fingerprint: fingerprint)
-            aggregates[fingerprint] = k
+            return aggregate
         }
-        return fingerprint
+        k.becomeAggregate(fingerprint: fingerprint)
+        aggregates[fingerprint] = k
+        return k
     }
 
     /// A timestamp as its wall-clock milliseconds when `formatWall` gives back the logged text exactly
@@ -754,12 +708,13 @@ final class LogWorker {
 
     /// Merges another worker's figures; both must have evicted every key first (`evictAll`).
     func merge(_ other: LogWorker) {
-        let translation = other.contexts.indices.map { contextID(of: Int32($0), in: other) }
         for (fingerprint, k) in other.aggregates.sorted(by: { $0.key < $1.key }) {
-            k.translateContexts(translation)
-            if let mine = aggregates[fingerprint] { mine.merge(k) } else { aggregates[fingerprint] = k }
+            let remapped = remapBreakdown(k, from: other)
+            if let mine = aggregates[fingerprint] { mine.merge(remapped) } else { aggregates[fingerprint] = remapped }
         }
-        fingerprintOfEvictedKey.merge(other.fingerprintOfEvictedKey) { mine, _ in mine }
+        for (hash, k) in other.aggregateOfEvictedKey {
+            if let fingerprint = k.fingerprint, let mine = aggregates[fingerprint] { aggregateOfEvictedKey[hash] = mine }
+        }
         lines += other.lines
         skippedLines += other.skippedLines
         statements += other.statements
@@ -780,7 +735,15 @@ final class LogWorker {
         pgbouncer.merge(other.pgbouncer)
     }
 
-    /// The id here of the context `id` is in `other` (added when new).
+    /// Context ids are per worker; translate another worker's into ours.
+    private func remapBreakdown(_ k: KeyStats, from other: LogWorker) -> KeyStats {
+        var remapped = ContextCounts()
+        for (id, count) in k.breakdown.pairs { remapped.add(contextID(of: id, in: other), count) }
+        k.breakdown = remapped
+        if let context = k.slowest?.context { k.slowest?.context = contextID(of: context, in: other) }
+        return k
+    }
+
     private func contextID(of id: Int32, in other: LogWorker) -> Int32 {
         let c = other.contexts[Int(id)]
         var h = hashBytes(Array(c.database.utf8))
