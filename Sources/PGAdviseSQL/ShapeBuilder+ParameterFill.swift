@@ -50,7 +50,7 @@ extension ShapeBuilder {
             // shift the value away from the one chosen.
             if containsParameter(left) {
                 guard containsParameter(right), let carried = carry(left, &neutral),
-                      op == "||" ? emptied(right, &neutral) : zeroed(right, &neutral) else { return nil }
+                      vanish(right, concatenation: op == "||", &neutral) else { return nil }
                 return carried
             }
             // `now() - $1::interval`: the interval back from now to the chosen value.
@@ -61,28 +61,29 @@ extension ShapeBuilder {
         }
     }
 
-    /// Gives every parameter under `node` a value that makes it 0, the neutral term of `+` and `-`.
-    private func zeroed(_ node: JSONValue, _ neutral: inout [Int: String]) -> Bool {
+    /// Gives every parameter under `node` the value that makes `node` vanish from a concatenation
+    /// ('', when `concatenation`) or from a sum (0: a product vanishes with one factor, whose
+    /// companions take 1).
+    private func vanish(_ node: JSONValue, concatenation: Bool, _ neutral: inout [Int: String]) -> Bool {
         guard let (type, body) = node.node else { return false }
         switch type {
         case "ParamRef":
             guard let n = body["number"]?.int else { return false }
-            neutral[n] = "0"
+            neutral[n] = concatenation ? "" : "0"
             return true
         case "TypeCast":
-            return zeroed(body["arg"] ?? .null, &neutral)
+            return vanish(body["arg"] ?? .null, concatenation: concatenation, &neutral)
         case "A_Expr":
             guard body["kind"]?.string == "AEXPR_OP", let op = lastName(body["name"]),
                   let left = body["lexpr"], let right = body["rexpr"] else { return false }
-            switch op {
-            case "+", "-":
-                return zeroed(left, &neutral) && zeroed(right, &neutral)
-            case "*":
-                // One zero factor is enough; the other's parameters take 1 so nothing is left unset.
+            switch (op, concatenation) {
+            case ("||", true), ("+", false), ("-", false):
+                return vanish(left, concatenation: concatenation, &neutral) && vanish(right, concatenation: concatenation, &neutral)
+            case ("*", false):
                 let (zero, other) = containsParameter(left) ? (left, right) : (right, left)
-                return zeroed(zero, &neutral) && (!containsParameter(other) || unit(other, &neutral))
-            case "/":
-                return zeroed(left, &neutral) && (!containsParameter(right) || unit(right, &neutral))
+                return vanish(zero, concatenation: false, &neutral) && (!containsParameter(other) || unit(other, &neutral))
+            case ("/", false):
+                return vanish(left, concatenation: false, &neutral) && (!containsParameter(right) || unit(right, &neutral))
             default:
                 return false
             }
@@ -104,25 +105,6 @@ extension ShapeBuilder {
         guard type == "ParamRef", let n = body["number"]?.int else { return false }
         neutral[n] = "1"
         return true
-    }
-
-    /// Gives every parameter under `node` the empty string, the neutral operand of `||`.
-    private func emptied(_ node: JSONValue, _ neutral: inout [Int: String]) -> Bool {
-        guard let (type, body) = node.node else { return false }
-        switch type {
-        case "ParamRef":
-            guard let n = body["number"]?.int else { return false }
-            neutral[n] = ""
-            return true
-        case "TypeCast":
-            return emptied(body["arg"] ?? .null, &neutral)
-        case "A_Expr":
-            guard body["kind"]?.string == "AEXPR_OP", lastName(body["name"]) == "||",
-                  let left = body["lexpr"], let right = body["rexpr"] else { return false }
-            return (!containsParameter(left) || emptied(left, &neutral)) && (!containsParameter(right) || emptied(right, &neutral))
-        default:
-            return false
-        }
     }
 
     private func isCurrentTime(_ node: JSONValue) -> Bool {

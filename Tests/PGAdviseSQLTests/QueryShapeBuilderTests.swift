@@ -192,6 +192,7 @@ func offset(of needle: String, in text: String) -> Int {
         SELECT 1 FROM t
         WHERE a <= $1::date - $2::interval AND b = $4::text || $3 || $5 AND c >= $6::timestamptz + $7 * $8::interval
           AND now() - $9::interval < d AND e = $10 AND f @> jsonb_build_object($11::text, $12) AND g > $13 - 5
+          AND h = $14::text || ($15 || upper(h))
         """)
         let fills = Dictionary(uniqueKeysWithValues: s.blocks[0].predicates.map { ($0.column.name, $0.valueFill) })
         #expect(fills["a"] == ParameterFill(carrier: 1, neutral: [2: "0"]))
@@ -203,5 +204,7 @@ func offset(of needle: String, in text: String) -> Int {
         #expect(fills["e"] == .some(nil))
         #expect(fills["f"] == .some(nil))
         #expect(fills["g"] == .some(nil))
+        // '' does not make `$15 || upper(h)` vanish.
+        #expect(fills["h"] == .some(nil))
     }
 }
