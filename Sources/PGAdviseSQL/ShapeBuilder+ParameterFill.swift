@@ -24,7 +24,7 @@ extension ShapeBuilder {
 
     /// See `Predicate.elementFills`.
     func elementFills(_ items: [JSONValue]) -> [ParameterFill] {
-        let fills = items.compactMap { item in plainParameter(item).map { ParameterFill(carrier: $0) } ?? parameterFill(item) }
+        let fills = items.compactMap(parameterFill)
         return fills.count == items.count ? fills : []
     }
 
@@ -93,7 +93,7 @@ extension ShapeBuilder {
     }
 
     /// `$n` or `$n::type`.
-    func plainParameter(_ node: JSONValue) -> Int? {
+    private func plainParameter(_ node: JSONValue) -> Int? {
         guard let (type, body) = node.node else { return nil }
         if type == "TypeCast" { return plainParameter(body["arg"] ?? .null) }
         return type == "ParamRef" ? body["number"]?.int : nil

@@ -122,7 +122,7 @@ extension ShapeBuilder {
 
         switch kind {
         case "AEXPR_IN":
-            let items = rexpr?["List"]?["items"]?.array ?? rexpr?.array ?? []
+            let items = listItems(rexpr)
             let constants = items.compactMap { constantValue($0) }
             blocks[block].inLists.append((column: left?.0, count: items.count, location: location))
             if let (column, wrappers) = left {
@@ -136,7 +136,7 @@ extension ShapeBuilder {
         case "AEXPR_BETWEEN", "AEXPR_NOT_BETWEEN", "AEXPR_BETWEEN_SYM", "AEXPR_NOT_BETWEEN_SYM":
             guard let (column, wrappers) = left else { return }
             add(column, wrappers, lexpr, op: op, value: betweenBounds(rexpr),
-                elements: elementFills(rexpr?["List"]?["items"]?.array ?? rexpr?.array ?? []))
+                elements: elementFills(listItems(rexpr)))
         case "AEXPR_OP", "AEXPR_LIKE", "AEXPR_ILIKE", "AEXPR_SIMILAR", "AEXPR_DISTINCT", "AEXPR_NOT_DISTINCT":
             guard let rexpr else { return }
             let right = columnSide(rexpr, block: block)
@@ -187,9 +187,14 @@ extension ShapeBuilder {
         return (.expression(evidence.print(rexpr)), nil)
     }
 
+    /// The elements of an IN list or BETWEEN's bounds: a List node, or a bare array.
+    func listItems(_ rexpr: JSONValue?) -> [JSONValue] {
+        rexpr?["List"]?["items"]?.array ?? rexpr?.array ?? []
+    }
+
     /// BETWEEN's bounds: a two-constant list when both are constants, else `lo AND hi` as text.
     func betweenBounds(_ rexpr: JSONValue?) -> PredicateValue {
-        let bounds = rexpr?["List"]?["items"]?.array ?? rexpr?.array ?? []
+        let bounds = listItems(rexpr)
         let constants = bounds.compactMap { constantValue($0) }
         return constants.count == bounds.count
             ? .list(count: bounds.count, constants: constants)

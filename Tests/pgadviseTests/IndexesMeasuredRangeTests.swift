@@ -17,6 +17,15 @@ struct IndexesMeasuredRangeTests {
         INSERT INTO tasks SELECT i, timestamptz '2026-01-01 00:00:00+00' + i * interval '1 minute', 'task ' || i
             FROM generate_series(1, 300000) i;
         """
+    static let schemaWithoutQualstats = schema.replacingOccurrences(of: "CREATE EXTENSION pg_qualstats;\n", with: "")
+
+    /// The recommendation on `tasks (created_at)` that `indexes --measure` gives for the database.
+    func createdAtRecommendation(_ dsn: String) throws -> IndexRecommendation {
+        let json = try runPGAdvise(["indexes", dsn, "--measure", "--measure-runs", "1", "--format", "json"])
+        #expect(json.exitCode == 0, "\(json.stderr)")
+        let advice = try JSONDecoder().decode(IndexAdvice.self, from: Data(json.stdout.utf8))
+        return try #require(advice.recommendations.first { $0.columns.first == "created_at" }, "\(json.stdout)")
+    }
 
     /// The parameters --measure ran the day's statement with, in a fresh database of `schema`
     /// where the statement was called 20 times for 2026-07-20.
@@ -27,10 +36,7 @@ struct IndexesMeasuredRangeTests {
             try app.query("SELECT count(*), max(payload) FROM tasks WHERE created_at >= $1 AND created_at < $2",
                           ["2026-07-20 00:00:00+00", "2026-07-21 00:00:00+00"])
         }
-        let json = try runPGAdvise(["indexes", dsn, "--measure", "--measure-runs", "1", "--format", "json"])
-        #expect(json.exitCode == 0, "\(json.stderr)")
-        let advice = try JSONDecoder().decode(IndexAdvice.self, from: Data(json.stdout.utf8))
-        let rec = try #require(advice.recommendations.first { $0.columns.first == "created_at" }, "\(json.stdout)")
+        let rec = try createdAtRecommendation(dsn)
         return try #require(rec.statements.compactMap(\.measured).first?.parameters)
     }
 
@@ -42,7 +48,7 @@ struct IndexesMeasuredRangeTests {
     /// Without observed values the window comes from pg_stats, with its lower end below its upper.
     @Test func withoutObservedValuesTheWindowIsTheHistogramsTopTenth() throws {
         let parameters = try measuredParameters(database: "pgadvise_indexes_measured_window",
-                                                schema: Self.schema.replacingOccurrences(of: "CREATE EXTENSION pg_qualstats;\n", with: ""))
+                                                schema: Self.schemaWithoutQualstats)
         // Timestamps in one zone and format compare as text.
         #expect(parameters.count == 2 && parameters[0] < parameters[1], "\(parameters)")
     }
@@ -51,16 +57,13 @@ struct IndexesMeasuredRangeTests {
     /// interval and the 1 are parameters too once pg_stat_statements has normalized the text).
     @Test func parametersInsideAnExpressionAreNamedWhenNotMeasured() throws {
         let name = "pgadvise_indexes_measured_expression"
-        let dsn = try TestDatabase.freshAnalysedDatabase(name, setupSQL: Self.schema.replacingOccurrences(of: "CREATE EXTENSION pg_qualstats;\n", with: ""))
+        let dsn = try TestDatabase.freshAnalysedDatabase(name, setupSQL: Self.schemaWithoutQualstats)
         let app = try PostgresConnection(conninfo: dsn)
         for _ in 0..<20 {
             try app.query("SELECT count(*), max(payload) FROM tasks WHERE created_at >= $1::timestamptz + $2::int * interval '1 day' "
                           + "AND created_at < $1::timestamptz + ($2::int + 1) * interval '1 day'", ["2026-07-01 00:00:00+00", "19"])
         }
-        let json = try runPGAdvise(["indexes", dsn, "--measure", "--measure-runs", "1", "--format", "json"])
-        #expect(json.exitCode == 0, "\(json.stderr)")
-        let advice = try JSONDecoder().decode(IndexAdvice.self, from: Data(json.stdout.utf8))
-        let rec = try #require(advice.recommendations.first { $0.columns.first == "created_at" }, "\(json.stdout)")
+        let rec = try createdAtRecommendation(dsn)
         #expect(rec.notes.contains { $0.contains(" not measured: no value to run it with for $1, $2, $3, $4, $5 (") }, "\(rec.notes)")
     }
 
@@ -69,16 +72,13 @@ struct IndexesMeasuredRangeTests {
     /// back from now the interval from that bound to now.
     @Test func arithmeticOnParametersIsMeasuredThroughNeutralValues() throws {
         let name = "pgadvise_indexes_measured_arithmetic"
-        let dsn = try TestDatabase.freshAnalysedDatabase(name, setupSQL: Self.schema.replacingOccurrences(of: "CREATE EXTENSION pg_qualstats;\n", with: ""))
+        let dsn = try TestDatabase.freshAnalysedDatabase(name, setupSQL: Self.schemaWithoutQualstats)
         let app = try PostgresConnection(conninfo: dsn)
         for _ in 0..<20 {
             try app.execute("SELECT count(*), max(payload) FROM tasks WHERE created_at >= timestamptz '2026-07-20 00:00:00+00' - interval '1 day'")
             try app.execute("SELECT count(*), min(payload) FROM tasks WHERE created_at > now() - interval '150 days'")
         }
-        let json = try runPGAdvise(["indexes", dsn, "--measure", "--measure-runs", "1", "--format", "json"])
-        #expect(json.exitCode == 0, "\(json.stderr)")
-        let advice = try JSONDecoder().decode(IndexAdvice.self, from: Data(json.stdout.utf8))
-        let rec = try #require(advice.recommendations.first { $0.columns.first == "created_at" }, "\(json.stdout)")
+        let rec = try createdAtRecommendation(dsn)
         let measured = rec.statements.compactMap(\.measured)
         #expect(rec.notes.filter { $0.contains("not measured") }.isEmpty, "\(rec.notes)")
         #expect(measured.count == 2, "\(rec.statements)")

@@ -109,8 +109,7 @@ extension IndexAdvisor {
         for statement in statements where statement.customPlan == nil && !statement.tables.isDisjoint(with: tables) {
             guard seen.insert(statement.query.fingerprint).inserted else { continue }
             guard let values = representativeValues(for: statement, catalog: catalog) else {
-                let missing = unrepresentedParameters(of: statement, catalog: catalog).map { "$\($0)" }.joined(separator: ", ")
-                withoutValues[statement.query.fingerprint] = "no value to run it with for \(missing)"
+                withoutValues[statement.query.fingerprint] = missingValuesReason(of: statement, catalog: catalog)
                 continue
             }
             runnable.append((statement, values))

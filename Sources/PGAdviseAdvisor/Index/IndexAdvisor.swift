@@ -354,7 +354,7 @@ public final class IndexAdvisor {
                 inferred.append("Statement \(query.fingerprint) could not be prepared as stored (\(error.message)); it was "
                                 + "planned with its parameters typed from their context: \(typed.inferences.joined(separator: ", ")).")
                 (text, parameters, costedShape) = (typed.text, count, typedShape)
-                renumbered = typed.numbers.allSatisfy { $0.key == $0.value } ? nil : typed.numbers
+                renumbered = typed.numbers
             }
             out.append(CostedStatement(id: out.count, query: query, shape: costedShape, text: text, mode: mode,
                                        tables: tables, parameterCount: parameters, parameterNumbers: renumbered))
@@ -545,8 +545,7 @@ public final class IndexAdvisor {
         for served in rec.statements where seen.insert(served.fingerprint).inserted {
             guard let statement = byFingerprint[served.fingerprint] else { continue }
             guard let values = representativeValues(for: statement, catalog: catalog) else {
-                let missing = unrepresentedParameters(of: statement, catalog: catalog).map { "$\($0)" }.joined(separator: ", ")
-                rec.notes.append("Statement \(served.fingerprint) not measured: no value to run it with for \(missing) (no bind value "
+                rec.notes.append("Statement \(served.fingerprint) not measured: \(missingValuesReason(of: statement, catalog: catalog)) (no bind value "
                                  + "in the logs, no constant pg_qualstats recorded, and not compared with a column whose statistics "
                                  + "give one, or inside an expression that does not reduce to one parameter).")
                 continue

@@ -198,6 +198,11 @@ func unrepresentedParameters(of statement: CostedStatement, catalog: Catalog) ->
     return (1...statement.parameterCount).filter { values[$0] == nil }
 }
 
+/// Why a statement was not run: `no value to run it with for $2, $5`.
+func missingValuesReason(of statement: CostedStatement, catalog: Catalog) -> String {
+    "no value to run it with for " + unrepresentedParameters(of: statement, catalog: catalog).map { "$\($0)" }.joined(separator: ", ")
+}
+
 private func representativeValueMap(for statement: CostedStatement, catalog: Catalog, known: [Int: String] = [:]) -> [Int: String] {
     var values = known
     for observed in statement.query.observedValues ?? [] where values[observed.parameter] == nil {
@@ -213,6 +218,11 @@ private func representativeValueMap(for statement: CostedStatement, catalog: Cat
         }
     }
     func exact(_ fill: ParameterFill) -> Bool { ([fill.carrier] + fill.neutral.keys).allSatisfy { uses[$0] == 1 } }
+    func assign(_ chosen: String, through fill: ParameterFill) {
+        guard let carried = fill.beforeNow ? intervalBeforeNow(chosen) : chosen else { return }
+        values[fill.carrier] = carried
+        values.merge(fill.neutral) { kept, _ in kept }
+    }
     for block in statement.shape.blocks {
         if case .parameter(let n) = block.limit, values[n] == nil { values[n] = "10" }
         if case .parameter(let n) = block.offset, values[n] == nil { values[n] = "0" }
@@ -223,9 +233,7 @@ private func representativeValueMap(for statement: CostedStatement, catalog: Cat
             if !p.elementFills.isEmpty, p.elementFills.allSatisfy({ values[$0.carrier] == nil && exact($0) }),
                let stats = columnStats(of: p, in: block, catalog: catalog) {
                 for (fill, value) in zip(p.elementFills, listValues(for: p, count: p.elementFills.count, stats: stats)) {
-                    guard let carried = fill.beforeNow ? intervalBeforeNow(value) : value else { continue }
-                    values[fill.carrier] = carried
-                    values.merge(fill.neutral) { kept, _ in kept }
+                    assign(value, through: fill)
                 }
                 continue
             }
@@ -238,21 +246,19 @@ private func representativeValueMap(for statement: CostedStatement, catalog: Cat
             default: continue
             }
             guard values[fill.carrier] == nil, let stats = columnStats(of: p, in: block, catalog: catalog) else { continue }
-            let bounds = stats.orderedValues
             let chosen: String?
             switch p.comparison {
             case "=", "IN", "<>":
                 chosen = stats.middleValue
             case ">", ">=":
-                chosen = bounds.isEmpty ? nil : bounds[bounds.count * 9 / 10]
+                chosen = stats.topTenth?.low
             case "<", "<=":
-                chosen = bounds.isEmpty ? nil : boundedBelow.contains(p.column.name) ? bounds[bounds.count - 1] : bounds[bounds.count / 10]
+                let ordered = stats.orderedValues
+                chosen = boundedBelow.contains(p.column.name) ? stats.topTenth?.high : ordered.isEmpty ? nil : ordered[ordered.count / 10]
             default:
                 chosen = nil
             }
-            guard let chosen, let carried = fill.beforeNow ? intervalBeforeNow(chosen) : chosen else { continue }
-            values[fill.carrier] = carried
-            values.merge(fill.neutral) { kept, _ in kept }
+            if let chosen { assign(chosen, through: fill) }
         }
     }
     // What is only computed from the rows read (`sum(l_extendedprice * ($1 - l_discount))`, a CASE
@@ -274,13 +280,12 @@ private func columnStats(of p: PGAdviseSQL.Predicate, in block: QueryBlock, cata
 /// (the histogram's top tenth, as for a column bounded on both sides); empty when the statistics
 /// have none.
 private func listValues(for p: PGAdviseSQL.Predicate, count: Int, stats: ColumnStats) -> [String] {
-    let bounds = stats.orderedValues
     if p.comparison == .between {
-        return bounds.isEmpty || count != 2 ? [] : [bounds[bounds.count * 9 / 10], bounds[bounds.count - 1]]
+        return stats.topTenth.map { count == 2 ? [$0.low, $0.high] : [] } ?? []
     }
     guard p.comparison == .in else { return [] }
     var distinct: [String] = []
-    for value in stats.mostCommonValues + bounds where !distinct.contains(value) {
+    for value in stats.mostCommonValues + stats.histogramBounds where !distinct.contains(value) {
         distinct.append(value)
         if distinct.count == count { break }
     }
@@ -344,7 +349,6 @@ extension ColumnStats {
         return zip(mostCommonValues, mostCommonFrequencies).filter { $0.1 >= middle * 0.8 && $0.1 <= middle * 1.25 }.map(\.0)
     }
 
-    /// A typical value: the middle most-common value, else the middle histogram bound.
     /// The column's values in order as far as the statistics tell: the histogram's bounds, else (a
     /// column whose every value is a most common one, like a quantity of 1 to 50) those values sorted,
     /// as numbers when they all are.
@@ -355,6 +359,14 @@ extension ColumnStats {
         return zip(numbers, mostCommonValues).sorted { $0.0 < $1.0 }.map(\.1)
     }
 
+    /// A selective window at the top of `orderedValues`: from the value a tenth from the top to the top.
+    var topTenth: (low: String, high: String)? {
+        let values = orderedValues
+        guard let high = values.last else { return nil }
+        return (values[values.count * 9 / 10], high)
+    }
+
+    /// A typical value: the middle most-common value, else the middle histogram bound.
     var middleValue: String? {
         if !mostCommonValues.isEmpty { return mostCommonValues[mostCommonValues.count / 2] }
         return histogramBounds.isEmpty ? nil : histogramBounds[histogramBounds.count / 2]

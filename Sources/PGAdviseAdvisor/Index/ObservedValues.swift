@@ -38,7 +38,7 @@ extension IndexAdvisor {
             // The position is in the stored text; a statement typed from context may number its parameters otherwise.
             guard let id = row.int("queryid"), let statement = byId[id], let position = row.int("constant_position"),
                   let stored = Self.parameterNumber(in: statement.query.normalized, at: Int(position)),
-                  let n = statement.parameterNumbers == nil ? stored : statement.parameterNumbers?[stored], let raw = row["constvalue"],
+                  let n = statement.parameterNumber(stored: stored), let raw = row["constvalue"],
                   let value = Self.constantValue(raw), let executions = row.int("executions"), let total = row.int("total") else { continue }
             var entry = seen[id]?[n] ?? (row["column_name"] ?? "", [:], Int(total))
             entry.counts[value, default: 0] += Int(executions)

@@ -23,14 +23,18 @@ public struct CostedStatement: Sendable {
     public var mode: PlanMode
     public var tables: Set<QualifiedName>
     public var parameterCount: Int
-    /// When typing took keyword parameters out of the stored text (`extract($1 FROM ...)`), each
-    /// remaining parameter's number there → its number in `text`; nil when they are the same.
+    /// For a statement typed from context, each parameter's number in the stored text → its number in
+    /// `text` (they differ when typing took keyword parameters out: `extract($1 FROM ...)`); nil when
+    /// `text` is the stored text.
     public var parameterNumbers: [Int: Int]? = nil
     /// The share of the statement's calls this plan stands for: below 1 when the statement is also
     /// costed under custom plans for skewed values (see `SkewedValues`).
     public var share: Double = 1
     /// For such a custom plan, the values it was planned with, for the reader.
     public var customPlan: String?
+
+    /// The number in `text` of the stored text's `$n`; nil for a keyword parameter typing took out.
+    func parameterNumber(stored n: Int) -> Int? { parameterNumbers == nil ? n : parameterNumbers?[n] }
 
     /// The normalized statement as a reader should see it (without a `PREPARE ... AS` wrapper).
     public var displayText: String { statementInsidePrepare(query.normalized) }
