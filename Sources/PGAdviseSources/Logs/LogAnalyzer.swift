@@ -42,6 +42,7 @@ public struct LogAnalysisOptions: Sendable {
 public final class LogAnalyzer {
     let options: LogAnalysisOptions
     private var workers: [LogWorker]
+    private let aggregates = FingerprintAggregates()
     private var files: [LogFileSummary] = []
     private var notes: [String] = []
     private var openRuns: [UInt64: StatementRun] = [:]
@@ -59,7 +60,8 @@ public final class LogAnalyzer {
 
     public init(options: LogAnalysisOptions = LogAnalysisOptions()) {
         self.options = options
-        workers = (0..<max(1, options.jobs)).map { _ in LogWorker(options: options) }
+        let aggregates = self.aggregates
+        workers = (0..<max(1, options.jobs)).map { _ in LogWorker(options: options, aggregates: aggregates) }
     }
 
     /// Adds one file (`-` for standard input).
@@ -259,16 +261,21 @@ public final class LogAnalyzer {
         for w in workers { w.evictAll() }
         let all = workers[0]
         for w in workers.dropFirst() { all.merge(w) }
-        let statementsFound = all.statements + all.aggregates.values.reduce(0) { $0 + ($1.calls == 0 ? $1.planCalls : 0) }
+        var byFingerprint = aggregates.takeAll()
+        let statementsFound = all.statements + byFingerprint.values.reduce(0) { $0 + ($1.calls == 0 ? $1.planCalls : 0) }
         guard statementsFound > 0 || all.recognisedRecords > 0 else { throw nothingRecognisedError(all) }
 
         let zone = all.zone
-        // Only the keys of N+1 bursts need their fingerprint; dropping the map releases the aggregates.
-        let burstKeys = Set(bursts.map(\.keyHash))
-        let fingerprintOfKey = all.aggregateOfEvictedKey.filter { burstKeys.contains($0.key) }.compactMapValues(\.fingerprint?.text)
-        all.aggregateOfEvictedKey.removeAll()
+        // Only the keys of N+1 bursts need their fingerprint.
+        var fingerprintOfKey: [UInt64: String] = [:]
+        for key in Set(bursts.map(\.keyHash)) {
+            if let fingerprint = workers.lazy.compactMap({ $0.aggregateOfEvictedKey[key]?.fingerprint }).first {
+                fingerprintOfKey[key] = fingerprint.text
+            }
+        }
+        for w in workers { w.aggregateOfEvictedKey.removeAll() }
         let burstFingerprints = Set(fingerprintOfKey.values)
-        let figures = queryFigures(all, burstFingerprints: burstFingerprints)
+        let figures = queryFigures(&byFingerprint, all, burstFingerprints: burstFingerprints)
         let nPlusOne = nPlusOneBursts(fingerprintOfKey: fingerprintOfKey, normalizedOf: figures.normalizedOf, zone: zone)
         let summary = summarize(all, figures: figures, statementsFound: statementsFound, nPlusOne: nPlusOne)
         var temp = all.maintenance.temp
@@ -297,12 +304,13 @@ public final class LogAnalyzer {
     /// Per fingerprint: its statement figures, its temporary files and lock waits, and its plans' insights.
     /// Each fingerprint's QueryStats is judged (`queryFindings`) and counted as it is built, and kept only
     /// when `queriesKept` allows: a log may hold hundreds of thousands of fingerprints.
-    private func queryFigures(_ all: LogWorker, burstFingerprints: Set<String>) -> QueryFigures {
-        let order = all.aggregates.keys.sorted()
+    private func queryFigures(_ byFingerprint: inout [FingerprintKey: KeyStats], _ all: LogWorker,
+                              burstFingerprints: Set<String>) -> QueryFigures {
+        let order = byFingerprint.keys.sorted()
         var figures = QueryFigures(kept: options.queriesKept, slowestCount: options.slowestCount)
         for key in order {
-            // Taken out of the worker: its figures are freed once this fingerprint's QueryStats is built.
-            guard let k = all.aggregates.removeValue(forKey: key) else { continue }
+            // Taken out: its figures are freed once this fingerprint's QueryStats is built.
+            guard let k = byFingerprint.removeValue(forKey: key) else { continue }
             let fp = key.text
             if k.tempFiles > 0 {
                 figures.tempStatements.append(TempFileStatement(fingerprint: fp, normalized: k.normalized, count: k.tempFiles,
@@ -327,7 +335,7 @@ public final class LogAnalyzer {
         let fromPlansOnly = k.calls == 0
         var q = QueryStats(fingerprint: fp, normalized: k.normalized, parsed: k.parsed,
                            calls: fromPlansOnly ? k.planCalls : k.calls,
-                           totalMs: fromPlansOnly ? k.planTotalMs : k.totalMs)
+                           totalMs: fromPlansOnly ? k.planTotal.ms : k.totalMs)
         if !fromPlansOnly, k.timedCalls > 0 {
             q.meanMs = k.totalMs / Double(k.timedCalls)
             q.minMs = k.minMs
@@ -352,7 +360,7 @@ public final class LogAnalyzer {
     }
 
     private func querySample(_ run: SlowestRun, _ all: LogWorker) -> QuerySample {
-        let context = all.contexts[Int(run.context)]
+        let context = aggregates.contexts[Int(run.context)]
         return QuerySample(text: run.text, durationMs: run.durationMs, parameters: run.parameters, timestamp: run.time.text,
                            database: context.database.isEmpty ? nil : context.database,
                            user: context.user.isEmpty ? nil : context.user,
@@ -367,7 +375,7 @@ public final class LogAnalyzer {
         summary.files = files
         summary.statements = statementsFound
         summary.timedStatements = all.timedStatements
-        summary.durationTotalMs = all.durationTotalMs
+        summary.durationTotalMs = all.durationTotal.ms
         summary.distinctQueries = figures.distinctQueries
         summary.unparsedQueries = figures.unparsedQueries
         summary.firstTimestamp = formatWall(all.firstMs, zone: zone)
@@ -375,7 +383,7 @@ public final class LogAnalyzer {
         summary.lines = all.lines
         summary.skippedLines = files.reduce(0) { $0 + $1.skippedLines }
         summary.parseBindSteps = all.parseBindSteps
-        summary.parseBindMs = all.parseBindMs
+        summary.parseBindMs = all.parseBindTotal.ms
         summary.errors = all.errors.count
         summary.nPlusOneBursts = nPlusOne.reduce(0) { $0 + $1.bursts }
         summary.notes = notes
@@ -456,7 +464,7 @@ public final class LogAnalyzer {
         while at <= last {
             let b = folded[at] ?? TimelineCollector.Minute()
             buckets.append(LogTimeBucket(start: formatWall(Double(at) * 60_000, zone: zone) ?? "", statements: b.statements,
-                                         durationMs: b.durationMs, errors: b.errors))
+                                         durationMs: b.duration.ms, errors: b.errors))
             at += perBucket
         }
         return LogTimeline(bucketSeconds: Int(perBucket) * 60, buckets: buckets)
@@ -470,7 +478,7 @@ public final class LogAnalyzer {
     private func breakdown(_ k: KeyStats, _ all: LogWorker) -> [String: [String: Int]]? {
         var out: [String: [String: Int]] = [:]
         for (id, count) in k.breakdown.pairs {
-            let c = all.contexts[Int(id)]
+            let c = aggregates.contexts[Int(id)]
             if !c.database.isEmpty { out["database", default: [:]][c.database, default: 0] += count }
             if !c.user.isEmpty { out["user", default: [:]][c.user, default: 0] += count }
             if !c.application.isEmpty { out["application", default: [:]][c.application, default: 0] += count }
@@ -490,7 +498,7 @@ public final class LogAnalyzer {
             guard let largest = runs.max(by: { ($0.count, $1.file, $1.line) < ($1.count, $0.file, $0.line) }) else { continue }
             out.append(NPlusOneBurst(
                 fingerprint: fp, normalized: normalizedOf[fp] ?? "", bursts: runs.count, calls: runs.reduce(0) { $0 + $1.count },
-                totalMs: runs.reduce(0.0) { $0 + $1.totalMs }, largestBurst: largest.count, session: largest.sessionName,
+                totalMs: runs.reduce(into: DurationSum()) { $0.add($1.total) }.ms, largestBurst: largest.count, session: largest.sessionName,
                 windowMs: largest.lastMs - largest.firstMs,
                 windowStart: largest.firstMs != 0 ? formatWall(largest.firstMs, zone: zone) : nil,
                 windowEnd: largest.lastMs != 0 ? formatWall(largest.lastMs, zone: zone) : nil,

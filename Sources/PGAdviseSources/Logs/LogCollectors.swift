@@ -101,6 +101,11 @@ struct MaintenanceCollector {
     var locks = LockWaitSummary()
     var checkpoints = CheckpointSummary()
     var autovacuum: [String: AutovacuumTable] = [:]
+    /// What `locks.acquiredWaitMs`, `checkpoints.totalSeconds` and each table's `elapsedSeconds` show,
+    /// summed exactly (see `DurationSum`).
+    private var acquiredWait = DurationSum()
+    private var checkpointTime = DurationSum()
+    private var autovacuumTime: [String: DurationSum] = [:]
 
     /// Events whose STATEMENT line, if one follows, names the statement they belong to.
     enum StatementEvent {
@@ -151,7 +156,8 @@ struct MaintenanceCollector {
         var entry = autovacuum[table] ?? AutovacuumTable(table: table, vacuums: 0, analyzes: 0, elapsedSeconds: 0)
         if isVacuum { entry.vacuums += 1 } else { entry.analyzes += 1 }
         if let r = text.range(of: "elapsed: "), let secs = Double(text[r.upperBound...].prefix { $0.isNumber || $0 == "." }) {
-            entry.elapsedSeconds += secs
+            autovacuumTime[table, default: DurationSum()].add(secs * 1000)
+            entry.elapsedSeconds = (autovacuumTime[table]?.ms ?? 0) / 1000
         }
         autovacuum[table] = entry
     }
@@ -166,7 +172,8 @@ struct MaintenanceCollector {
         if let r = text.range(of: " acquired "), let after = text.range(of: " after ", range: r.upperBound..<text.endIndex) {
             locks.acquired += 1
             if let waited = Double(text[after.upperBound...].prefix { $0.isNumber || $0 == "." }) {
-                locks.acquiredWaitMs += waited
+                acquiredWait.add(waited)
+                locks.acquiredWaitMs = acquiredWait.ms
                 locks.maxWaitMs = max(locks.maxWaitMs, waited)
             }
         }
@@ -177,7 +184,8 @@ struct MaintenanceCollector {
         checkpoints.completed += 1
         if let r = text.range(of: "wrote "), let n = Int(text[r.upperBound...].prefix { $0.isNumber }) { checkpoints.buffersWritten += n }
         if let r = text.range(of: "total="), let secs = Double(text[r.upperBound...].prefix { $0.isNumber || $0 == "." }) {
-            checkpoints.totalSeconds += secs
+            checkpointTime.add(secs * 1000)
+            checkpoints.totalSeconds = checkpointTime.ms / 1000
             checkpoints.maxSeconds = max(checkpoints.maxSeconds, secs)
         }
     }
@@ -188,20 +196,25 @@ struct MaintenanceCollector {
         temp.maxBytes = max(temp.maxBytes, other.temp.maxBytes)
         locks.waits += other.locks.waits
         locks.acquired += other.locks.acquired
-        locks.acquiredWaitMs += other.locks.acquiredWaitMs
+        acquiredWait.add(other.acquiredWait)
+        locks.acquiredWaitMs = acquiredWait.ms
         locks.maxWaitMs = max(locks.maxWaitMs, other.locks.maxWaitMs)
         for (m, c) in other.locks.byLockMode { locks.byLockMode[m, default: 0] += c }
         checkpoints.started += other.checkpoints.started
         checkpoints.completed += other.checkpoints.completed
         checkpoints.buffersWritten += other.checkpoints.buffersWritten
-        checkpoints.totalSeconds += other.checkpoints.totalSeconds
+        checkpointTime.add(other.checkpointTime)
+        checkpoints.totalSeconds = checkpointTime.ms / 1000
         checkpoints.maxSeconds = max(checkpoints.maxSeconds, other.checkpoints.maxSeconds)
         for (r, c) in other.checkpoints.reasons { checkpoints.reasons[r, default: 0] += c }
         for (t, a) in other.autovacuum {
             var mine = autovacuum[t] ?? AutovacuumTable(table: t, vacuums: 0, analyzes: 0, elapsedSeconds: 0)
             mine.vacuums += a.vacuums
             mine.analyzes += a.analyzes
-            mine.elapsedSeconds += a.elapsedSeconds
+            if let time = other.autovacuumTime[t] {
+                autovacuumTime[t, default: DurationSum()].add(time)
+                mine.elapsedSeconds = (autovacuumTime[t]?.ms ?? 0) / 1000
+            }
             autovacuum[t] = mine
         }
     }
@@ -214,6 +227,8 @@ struct SessionCollector {
     /// +1 where a session began and -1 where it ended, per millisecond of the log's clock: the running
     /// sum in time order is the number of open sessions (exact, whatever order the cores saw them in).
     var concurrencyDeltas: [Int64: Int] = [:]
+    /// What `summary.totalSessionMs` shows, summed exactly (see `DurationSum`).
+    private var sessionTime = DurationSum()
 
     /// True when the message was a session line.
     mutating func consume(_ message: ByteSlice, ms: Double?) -> Bool {
@@ -229,7 +244,8 @@ struct SessionCollector {
             summary.disconnections += 1
             let text = message.dropFirst(29).string
             if let duration = parseInterval(text.prefix { $0 != " " }) {
-                summary.totalSessionMs += duration
+                sessionTime.add(duration)
+                summary.totalSessionMs = sessionTime.ms
                 summary.maxSessionMs = max(summary.maxSessionMs, duration)
                 durations.record(milliseconds: duration)
                 // A session of more than 292 million years has no integer start: not a session to count.
@@ -273,7 +289,8 @@ struct SessionCollector {
         summary.connectionsReceived += other.summary.connectionsReceived
         summary.connectionsAuthorized += other.summary.connectionsAuthorized
         summary.disconnections += other.summary.disconnections
-        summary.totalSessionMs += other.summary.totalSessionMs
+        sessionTime.add(other.sessionTime)
+        summary.totalSessionMs = sessionTime.ms
         summary.maxSessionMs = max(summary.maxSessionMs, other.summary.maxSessionMs)
         durations.merge(other.durations)
         for (ms, delta) in other.concurrencyDeltas { concurrencyDeltas[ms, default: 0] += delta }
@@ -287,12 +304,12 @@ struct SessionCollector {
 struct TimelineCollector {
     struct Minute {
         var statements = 0
-        var durationMs = 0.0
+        var duration = DurationSum()
         var errors = 0
 
         mutating func add(_ other: Minute) {
             statements += other.statements
-            durationMs += other.durationMs
+            duration.add(other.duration)
             errors += other.errors
         }
     }
@@ -324,14 +341,14 @@ struct TimelineCollector {
         guard let ms else { return }
         select(ms)
         current.statements += 1
-        if let duration { current.durationMs += duration }
+        if let duration { current.duration.add(duration) }
     }
 
     mutating func duration(_ duration: Double, at ms: Double?) {
         latency.record(milliseconds: duration)
         guard let ms else { return }
         select(ms)
-        current.durationMs += duration
+        current.duration.add(duration)
     }
 
     mutating func error(at ms: Double?) {
@@ -381,7 +398,7 @@ struct SessionRunTracker {
             if run.keyHash == e.key, e.ms - run.lastMs <= maxGapMs, e.ms >= run.lastMs - 1 {
                 open.values[i].count += 1
                 open.values[i].lastMs = e.ms
-                open.values[i].totalMs += e.duration
+                open.values[i].total.add(e.duration)
                 open.values[i].lastValue = valueHash
                 if run.count == 1 {
                     open.values[i].sessionName = sessionName()
@@ -398,7 +415,7 @@ struct SessionRunTracker {
     }
 
     private func begin(_ e: Execution, valueHash: UInt64, firstSample: String, first: Bool) -> StatementRun {
-        StatementRun(keyHash: e.key, session: e.session, count: 1, firstMs: e.ms, lastMs: e.ms, totalMs: e.duration,
+        StatementRun(keyHash: e.key, session: e.session, count: 1, firstMs: e.ms, lastMs: e.ms, total: DurationSum(e.duration),
                      firstValue: valueHash, lastValue: valueHash, varied: false, samples: [], file: e.file, line: e.line,
                      sessionName: "", isFirstInPiece: first, firstSample: firstSample)
     }

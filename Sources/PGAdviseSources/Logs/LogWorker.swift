@@ -8,14 +8,19 @@ final class KeyStats {
     /// The pre-normalised text, while the key is in the pre-scan cache (emptied once it leaves).
     private(set) var key: [UInt8]
     let hash: UInt64
-    /// The first statement seen with this key: what libpg_query fingerprints and normalizes. Emptied
-    /// once the key is an aggregate with a sample, which then needs only `normalized`.
+    /// The first statement seen with this key: what libpg_query fingerprints and normalizes. Empty for
+    /// a key seen again after it left the cache (its fingerprint is known), and once the key is an
+    /// aggregate with a sample, which then needs only `normalized`.
     private(set) var representative: String
+    /// Where `representative` was read (`origin(file:line:)`): an aggregate's normalized text is that of
+    /// its fingerprint's earliest statement, whatever order cores and the cache fold its keys in.
+    private(set) var origin: Int
     /// libpg_query's normalized text, set when the key becomes its fingerprint's aggregate.
     private(set) var normalized = ""
     var calls = 0
     var timedCalls = 0
-    var totalMs = 0.0
+    var total = DurationSum()
+    var totalMs: Double { total.ms }
     var minMs = Double.infinity
     var maxMs = -1.0
     var histogram = LatencyHistogram()
@@ -42,7 +47,7 @@ final class KeyStats {
     var planMs: Double { get { events?.planMs ?? -1 } set { ensuredEvents.planMs = newValue } }
     var plan: String? { get { events?.plan } set { ensuredEvents.plan = newValue } }
     var planCalls: Int { get { events?.planCalls ?? 0 } set { ensuredEvents.planCalls = newValue } }
-    var planTotalMs: Double { get { events?.planTotalMs ?? 0 } set { ensuredEvents.planTotalMs = newValue } }
+    var planTotal: DurationSum { get { events?.planTotal ?? DurationSum() } set { ensuredEvents.planTotal = newValue } }
     /// Each plan insight's worst occurrence in this key's plans: at most one per rule, whatever the log's size.
     var planInsights: [String: LogPlanInsight] { events?.planInsights ?? [:] }
     /// Set once the key has left the pre-scan cache and its figures joined its fingerprint's aggregate.
@@ -61,19 +66,34 @@ final class KeyStats {
         return k
     }
 
-    init(key: [UInt8], hash: UInt64, representative: String) {
+    /// Set once the key has left its core's pre-scan cache: its figures are then shared.
+    var hasLeftCache: Bool { mergedInto != nil || fingerprint != nil }
+
+    init(key: [UInt8], hash: UInt64, representative: String, origin: Int) {
         self.key = key
         self.hash = hash
         self.representative = representative
+        self.origin = origin
     }
+
+    static func origin(file: Int, line: Int) -> Int { file << 40 | line }
 
     /// Ties between equally slow samples go to the earliest in the input, whatever the core that saw it.
     private func position(_ sample: SlowestRun) -> (Int, Int) { (Int(sample.file), sample.line) }
 
+    /// Whether a call becomes the sample (call it before recording the call's duration): the slowest
+    /// timed call, else the first; ties go to the earliest in the input, whichever core adds it first.
+    func takesSample(_ duration: Double?, file: Int32, line: Int) -> Bool {
+        guard let slowest else { return true }
+        let value = duration ?? -1
+        return value > maxMs || (value == maxMs && (Int(file), line) < position(slowest))
+    }
+
     func merge(_ other: KeyStats) {
+        if !other.representative.isEmpty, other.origin < origin { adoptText(of: other) }
         calls += other.calls
         timedCalls += other.timedCalls
-        totalMs += other.totalMs
+        total.add(other.total)
         minMs = min(minMs, other.minMs)
         if other.maxMs > maxMs || (other.maxMs == maxMs && other.slowest.map(position) ?? (Int.max, 0) < slowest.map(position) ?? (Int.max, 0)) {
             maxMs = other.maxMs
@@ -94,7 +114,7 @@ final class KeyStats {
         mine.lockWaits += theirs.lockWaits
         if theirs.planMs > mine.planMs { mine.planMs = theirs.planMs; mine.plan = theirs.plan }
         mine.planCalls += theirs.planCalls
-        mine.planTotalMs += theirs.planTotalMs
+        mine.planTotal.add(theirs.planTotal)
         for (rule, occurrence) in theirs.planInsights { record(occurrence, rule: rule) }
     }
 
@@ -107,12 +127,17 @@ final class KeyStats {
     /// pre-normalised one when libpg_query cannot read it), which is all the report needs of them.
     func becomeAggregate(fingerprint: FingerprintKey) {
         self.fingerprint = fingerprint
-        if fingerprint.parsed, case .success(let n) = PgQuery.normalize(representative) { normalized = n } else {
-            normalized = String(decoding: key, as: UTF8.self)
-        }
+        adoptText(of: self)
         key = []
+    }
+
+    private func adoptText(of other: KeyStats) {
+        if fingerprint?.parsed == true, case .success(let n) = PgQuery.normalize(other.representative) { normalized = n } else {
+            normalized = String(decoding: other.key, as: UTF8.self)
+        }
+        origin = other.origin
         // A plan-only statement reports its text as its sample.
-        if slowest != nil { representative = "" }
+        representative = slowest != nil ? "" : other.representative
     }
 }
 
@@ -142,7 +167,7 @@ struct SlowestRun {
     var durationMs: Double?
     var parameters: [String]?
     var time: SampleTime
-    /// Into the worker's `contexts`.
+    /// Into the analyzer's `FingerprintAggregates.contexts`.
     var context: Int32
     /// Into the analyzer's files.
     var file: Int32
@@ -174,7 +199,7 @@ final class KeyEvents {
     var planMs = -1.0
     var plan: String?
     var planCalls = 0
-    var planTotalMs = 0.0
+    var planTotal = DurationSum()
     var planInsights: [String: LogPlanInsight] = [:]
 }
 
@@ -206,7 +231,7 @@ struct StatementRun {
     var count: Int
     var firstMs: Double
     var lastMs: Double
-    var totalMs: Double
+    var total: DurationSum
     var firstValue: UInt64
     var lastValue: UInt64
     var varied: Bool
@@ -227,7 +252,7 @@ struct StatementRun {
         varied = varied || other.varied || other.firstValue != firstValue
         count += other.count
         lastMs = other.lastMs
-        totalMs += other.totalMs
+        total.add(other.total)
         for s in other.samples where samples.count < 3 { samples.append(s) }
     }
 }
@@ -251,6 +276,8 @@ final class LogWorker {
     /// recent at `lruHead`). An evicted key's figures are folded into its fingerprint's aggregate
     /// (libpg_query, once per key), and only its 64-bit hash stays behind in `aggregateOfEvictedKey`:
     /// memory grows with fingerprints, not with distinct texts (schema-per-tenant, partition-per-day).
+    /// The aggregates are shared by the cores: a text seen again after its key left the cache adds to
+    /// its aggregate under the aggregate's lock (`FingerprintAggregates.update`).
     var keyIndex: [UInt64: Int32] = [:]
     var keys: [KeyStats] = []
     private var lruPrev: [Int32] = []
@@ -259,13 +286,12 @@ final class LogWorker {
     private var lruTail: Int32 = -1
     let keyCapacity: Int
     private var insertions = 0
-    /// Per fingerprint, never evicted: what `report()` turns into queries.
-    var aggregates: [FingerprintKey: KeyStats] = [:]
-    /// Keys that left the cache → their fingerprint's aggregate: a text seen again after eviction is
-    /// normalised again and its figures go straight to the aggregate.
+    /// Per fingerprint, never evicted, shared by the analyzer's cores: what `report()` turns into queries.
+    let aggregates: FingerprintAggregates
+    /// Keys that left the cache → their fingerprint's aggregate (libpg_query runs once per key and core).
     var aggregateOfEvictedKey: [UInt64: KeyStats] = [:]
-    var contextIndex: [UInt64: Int32] = [:]
-    var contexts: [(database: String, user: String, application: String)] = []
+    /// Context hash → its id in `aggregates.contexts`, the shared table asked once per context.
+    private var contextIndex: [UInt64: Int32] = [:]
     private var lastContextHash: UInt64 = 0
     private var lastContextID: Int32 = -1
 
@@ -273,9 +299,9 @@ final class LogWorker {
     var skippedLines = 0
     var statements = 0
     var timedStatements = 0
-    var durationTotalMs = 0.0
+    var durationTotal = DurationSum()
     var parseBindSteps = 0
-    var parseBindMs = 0.0
+    var parseBindTotal = DurationSum()
     var firstMs = Double.infinity
     var lastMs = -Double.infinity
     var zone: String?
@@ -305,8 +331,9 @@ final class LogWorker {
     }
     private var previous = Previous.none
 
-    init(options: LogAnalysisOptions) {
+    init(options: LogAnalysisOptions, aggregates: FingerprintAggregates) {
         self.options = options
+        self.aggregates = aggregates
         keyCapacity = max(1, options.keyCacheCapacity / max(1, options.jobs))
         sessionRuns = SessionRunTracker(minCalls: options.nPlusOneMinCalls, maxGapMs: options.nPlusOneMaxGapMs)
     }
@@ -384,7 +411,7 @@ final class LogWorker {
                 _ = recordStatement(body.dropFirst(colon + 2), duration: duration, ms, event)
             } else {
                 parseBindSteps += 1
-                parseBindMs += duration
+                parseBindTotal.add(duration)
             }
         } else if body.hasPrefix("plan:") {
             autoExplain(body.dropFirst(5), duration, line: event.line)
@@ -393,17 +420,18 @@ final class LogWorker {
             guard !event.session.isEmpty else { return }
             let session = hashBytes(UnsafeRawBufferPointer(event.session.buffer))
             guard let waiting = untimed.removeValue(forKey: session) else { return }
-            let k = waiting.current
             timedStatements += 1
-            durationTotalMs += duration
+            durationTotal.add(duration)
             timeline.duration(duration, at: ms)
-            k.timedCalls += 1
-            k.totalMs += duration
-            k.histogram.record(milliseconds: duration)
-            k.minMs = min(k.minMs, duration)
-            if duration > k.maxMs {
-                k.maxMs = duration
-                k.slowest?.durationMs = duration
+            aggregates.update(waiting) { k in
+                k.timedCalls += 1
+                k.total.add(duration)
+                k.histogram.record(milliseconds: duration)
+                k.minMs = min(k.minMs, duration)
+                if duration > k.maxMs {
+                    k.maxMs = duration
+                    k.slowest?.durationMs = duration
+                }
             }
         }
     }
@@ -411,48 +439,50 @@ final class LogWorker {
     @discardableResult
     private func recordStatement(_ text: ByteSlice, duration: Double?, _ ms: Double?, _ event: LogEvent) -> KeyStats {
         let statement = text.trimmingTrailingWhitespace()
-        let (k, keyHash) = lookupKey(statement)
+        let (key, keyHash) = lookupKey(statement, line: event.line)
         statements += 1
-        k.calls += 1
-        var newSlowest = false
         timeline.statement(at: ms, duration: duration)
         if let duration {
             timedStatements += 1
-            durationTotalMs += duration
-            k.timedCalls += 1
-            k.totalMs += duration
-            k.histogram.record(milliseconds: duration)
-            if duration < k.minMs { k.minMs = duration }
-            if duration > k.maxMs {
-                k.maxMs = duration
-                newSlowest = true
-            }
-        } else if k.slowest == nil {
-            newSlowest = true
+            durationTotal.add(duration)
         }
         let context = contextID(event)
-        if newSlowest {
-            k.slowest = SlowestRun(text: statement.messageString, durationMs: duration, time: sampleTime(event.timestamp, ms),
-                                   context: context, file: Int32(truncatingIfNeeded: fileIndex), line: event.line)
+        let file = Int32(truncatingIfNeeded: fileIndex)
+        var newSlowest = false
+        aggregates.update(key) { k in
+            k.calls += 1
+            newSlowest = k.takesSample(duration, file: file, line: event.line)
+            if let duration {
+                k.timedCalls += 1
+                k.total.add(duration)
+                k.histogram.record(milliseconds: duration)
+                if duration < k.minMs { k.minMs = duration }
+                if duration > k.maxMs { k.maxMs = duration }
+            }
+            if newSlowest {
+                k.slowest = SlowestRun(text: statement.messageString, durationMs: duration, time: sampleTime(event.timestamp, ms),
+                                       context: context, file: file, line: event.line)
+            }
+            if let ms {
+                if ms < k.firstMs { k.firstMs = ms }
+                if ms > k.lastMs { k.lastMs = ms }
+            }
+            k.breakdown.add(context, 1)
         }
-        if let ms {
-            if ms < k.firstMs { k.firstMs = ms }
-            if ms > k.lastMs { k.lastMs = ms }
-        }
-        k.breakdown.add(context, 1)
         var session: UInt64 = 0
         if !event.session.isEmpty {
             sawSession = true
             session = hashBytes(UnsafeRawBufferPointer(event.session.buffer))
             observeRun(session: session, key: keyHash, ms: ms, duration: duration ?? 0, statement: statement, event: event)
         }
-        previous = .statement(k, key: keyHash, session: session, newSlowest: newSlowest)
-        return k
+        previous = .statement(key, key: keyHash, session: session, newSlowest: newSlowest)
+        return key
     }
 
     /// The figures a statement's text adds to, and its key's hash (what N+1 runs compare): its entry in
-    /// the pre-scan cache, its fingerprint's aggregate when the key was evicted, or a new entry.
-    private func lookupKey(_ statement: ByteSlice) -> (KeyStats, UInt64) {
+    /// the pre-scan cache, its fingerprint's (shared) aggregate when the key was evicted, or a new entry.
+    /// Write to it through `aggregates.update`.
+    private func lookupKey(_ statement: ByteSlice, line: Int) -> (KeyStats, UInt64) {
         var hash = normalizer.normalize(statement.buffer)
         while true {
             if let idx = keyIndex[hash] {
@@ -474,7 +504,8 @@ final class LogWorker {
             // An exact-size copy: `normalizer.key` keeps a 4 kB buffer for reuse, which a plain copy
             // would share and then keep alive per distinct text once the normalizer writes its next key.
             let key = normalizer.key.withUnsafeBufferPointer { Array($0) }
-            let k = KeyStats(key: key, hash: hash, representative: statement.messageString)
+            let k = KeyStats(key: key, hash: hash, representative: statement.messageString,
+                             origin: KeyStats.origin(file: fileIndex, line: line))
             insertions += 1
             k.movedAt = insertions
             let idx: Int32
@@ -535,8 +566,8 @@ final class LogWorker {
         keyIndex.removeAll()
     }
 
-    /// The aggregate of a key's fingerprint, with the key's figures merged in (or the key itself when it
-    /// is the first of its fingerprint). Unparsable text gets a fingerprint of its own key.
+    /// Folds a key's figures into its fingerprint's aggregate, which it returns. Unparsable text gets a
+    /// fingerprint of its own key.
     private func fold(_ k: KeyStats) -> KeyStats {
         let fingerprint: FingerprintKey
         if case .success(let text) = PgQuery.fingerprint(k.representative), let value = UInt64(text, radix: 16) {
@@ -544,14 +575,7 @@ final class LogWorker {
         } else {
             fingerprint = FingerprintKey(value: k.hash, parsed: false)
         }
-        if let aggregate = aggregates[fingerprint] {
-            aggregate.merge(k)
-            k.mergedInto = aggregate
-            return aggregate
-        }
-        k.becomeAggregate(fingerprint: fingerprint)
-        aggregates[fingerprint] = k
-        return k
+        return aggregates.fold(k, fingerprint: fingerprint)
     }
 
     /// A timestamp as its wall-clock milliseconds when `formatWall` gives back the logged text exactly
@@ -569,8 +593,7 @@ final class LogWorker {
         if h == lastContextHash, lastContextID >= 0 { return lastContextID }
         let id: Int32
         if let known = contextIndex[h] { id = known } else {
-            id = Int32(contexts.count)
-            contexts.append((event.database.string, event.user.string, event.application.string))
+            id = aggregates.contextID(hash: h) { (event.database.string, event.user.string, event.application.string) }
             contextIndex[h] = id
         }
         lastContextHash = h
@@ -621,20 +644,23 @@ final class LogWorker {
         case (.detail, .statement(let k, let keyHash, let session, let newSlowest)):
             guard text.hasPrefix("parameters: ") else { return }
             let values = parseParameters(text.dropFirst(12))
-            if newSlowest { k.slowest?.parameters = values }
-            k.current.boundValues.record(values)
+            aggregates.update(k) { k in
+                if newSlowest { k.slowest?.parameters = values }
+                k.boundValues.record(values)
+            }
             if session != 0 {
                 sessionRuns.parameters(values, hash: hashBytes(UnsafeRawBufferPointer(text.buffer)), session: session, key: keyHash)
             }
         case (.statement, .error(let group)):
             errors.attachStatement(text, to: group)
         case (.statement, .tempFile(let bytes)):
-            let k = lookupKey(text.trimmingTrailingWhitespace()).0
-            k.tempFiles += 1
-            k.tempBytes += bytes
-            k.tempMaxBytes = max(k.tempMaxBytes, bytes)
+            aggregates.update(lookupKey(text.trimmingTrailingWhitespace(), line: event.line).0) { k in
+                k.tempFiles += 1
+                k.tempBytes += bytes
+                k.tempMaxBytes = max(k.tempMaxBytes, bytes)
+            }
         case (.statement, .lockWait):
-            lookupKey(text.trimmingTrailingWhitespace()).0.lockWaits += 1
+            aggregates.update(lookupKey(text.trimmingTrailingWhitespace(), line: event.line).0) { $0.lockWaits += 1 }
         default:
             break
         }
@@ -675,19 +701,22 @@ final class LogWorker {
             query = String(text[text.index(text.startIndex, offsetBy: 12)..<queryEnd])
         }
         var copy = query
-        let k = copy.withUTF8 { buf in lookupKey(ByteSlice(buf)).0 }
-        k.planCalls += 1
-        k.planTotalMs += duration
-        if duration > k.planMs {
-            k.planMs = duration
-            k.plan = text
-        }
+        let key = copy.withUTF8 { buf in lookupKey(ByteSlice(buf), line: line).0 }
         // Judged now, as it is read: only each insight's worst occurrence is kept, not every plan.
-        for finding in options.planInsights?(text) ?? [] {
+        let insights = (options.planInsights?(text) ?? []).map { finding in
             var located = finding
             located.file = String(fileIndex)
             located.line = line
-            k.record(LogPlanInsight(finding: located, durationMs: duration), rule: finding.rule)
+            return LogPlanInsight(finding: located, durationMs: duration)
+        }
+        aggregates.update(key) { k in
+            k.planCalls += 1
+            k.planTotal.add(duration)
+            if duration > k.planMs {
+                k.planMs = duration
+                k.plan = text
+            }
+            for insight in insights { k.record(insight, rule: insight.finding.rule) }
         }
     }
 
@@ -706,22 +735,15 @@ final class LogWorker {
 
     // MARK: Merging
 
-    /// Merges another worker's figures; both must have evicted every key first (`evictAll`).
+    /// Merges another worker's figures besides the (shared) aggregates.
     func merge(_ other: LogWorker) {
-        for (fingerprint, k) in other.aggregates.sorted(by: { $0.key < $1.key }) {
-            let remapped = remapBreakdown(k, from: other)
-            if let mine = aggregates[fingerprint] { mine.merge(remapped) } else { aggregates[fingerprint] = remapped }
-        }
-        for (hash, k) in other.aggregateOfEvictedKey {
-            if let fingerprint = k.fingerprint, let mine = aggregates[fingerprint] { aggregateOfEvictedKey[hash] = mine }
-        }
         lines += other.lines
         skippedLines += other.skippedLines
         statements += other.statements
         timedStatements += other.timedStatements
-        durationTotalMs += other.durationTotalMs
+        durationTotal.add(other.durationTotal)
         parseBindSteps += other.parseBindSteps
-        parseBindMs += other.parseBindMs
+        parseBindTotal.add(other.parseBindTotal)
         firstMs = min(firstMs, other.firstMs)
         lastMs = max(lastMs, other.lastMs)
         zone = zone ?? other.zone
@@ -733,27 +755,6 @@ final class LogWorker {
         sessions.merge(other.sessions)
         timeline.merge(other.timeline)
         pgbouncer.merge(other.pgbouncer)
-    }
-
-    /// Context ids are per worker; translate another worker's into ours.
-    private func remapBreakdown(_ k: KeyStats, from other: LogWorker) -> KeyStats {
-        var remapped = ContextCounts()
-        for (id, count) in k.breakdown.pairs { remapped.add(contextID(of: id, in: other), count) }
-        k.breakdown = remapped
-        if let context = k.slowest?.context { k.slowest?.context = contextID(of: context, in: other) }
-        return k
-    }
-
-    private func contextID(of id: Int32, in other: LogWorker) -> Int32 {
-        let c = other.contexts[Int(id)]
-        var h = hashBytes(Array(c.database.utf8))
-        h = h &* 31 &+ hashBytes(Array(c.user.utf8))
-        h = h &* 31 &+ hashBytes(Array(c.application.utf8))
-        if let known = contextIndex[h] { return known }
-        let mine = Int32(contexts.count)
-        contexts.append(c)
-        contextIndex[h] = mine
-        return mine
     }
 }
 
@@ -948,9 +949,11 @@ struct BoundValueCounts {
         for (i, value) in values.prefix(Self.parameterLimit).enumerated() { add(value, executions: 1, parameter: i) }
     }
 
+    /// The other's most executed values first (then by value): when the limit is reached, which values
+    /// stay counted does not depend on a dictionary's order.
     mutating func merge(_ other: BoundValueCounts) {
         for (i, values) in other.counts.enumerated() {
-            for (value, n) in values { add(value, executions: n, parameter: i) }
+            for (value, n) in values.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }) { add(value, executions: n, parameter: i) }
             self.other[i] += other.other[i]
         }
     }
@@ -972,6 +975,30 @@ struct BoundValueCounts {
             observed.otherExecutions += other[i]
             return observed
         }
+    }
+}
+
+/// A sum of durations in whole nanoseconds. Logs print durations to the microsecond, so the sum is
+/// exact, and the same in any order: a report does not depend on how cores, pieces and the pre-scan
+/// cache split the statements (a floating-point sum differed in its last digits).
+struct DurationSum: Equatable {
+    private(set) var nanos: Int64 = 0
+
+    var ms: Double { Double(nanos) / 1e6 }
+
+    init() {}
+
+    init(_ ms: Double) { add(ms) }
+
+    mutating func add(_ ms: Double) {
+        add(nanos: ms.isFinite && ms > 0 ? Int64((Swift.min(ms, 1e12) * 1e6).rounded()) : 0)
+    }
+
+    mutating func add(_ other: DurationSum) { add(nanos: other.nanos) }
+
+    private mutating func add(nanos more: Int64) {
+        let (sum, overflow) = nanos.addingReportingOverflow(more)
+        nanos = overflow ? .max : sum
     }
 }
 
