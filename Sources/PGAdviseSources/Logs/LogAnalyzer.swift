@@ -103,6 +103,8 @@ public final class LogAnalyzer {
         let skippedBefore = workers.reduce(0) { $0 + $1.skippedLines }
         let otherShapesBefore = workers.reduce(0) { $0 + $1.otherShapeLines }
         var nextLine = 1
+        let readAheadBlock = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: options.blockSize)
+        defer { readAheadBlock.deallocate() }
         while true {
             var cut: Int
             if eof && raw.isEmpty {
@@ -114,16 +116,14 @@ public final class LogAnalyzer {
                 if cut == 0, records.count >= LogAnalyzer.longestRecord { cut = records.count }
             }
             // The next block is read while this one is parsed, so reading is not a serial step.
-            var prefetched: [UInt8] = []
             var prefetchedCount = 0
             var prefetchError: Error?
             let prefetch = DispatchGroup()
             let readAhead = cut > 0 && !eof && converter == nil
             if readAhead {
-                let blockSize = options.blockSize
                 prefetch.enter()
                 DispatchQueue.global().async {
-                    do { prefetchedCount = try input.read(into: &prefetched, count: blockSize) } catch { prefetchError = error }
+                    do { prefetchedCount = try input.read(into: readAheadBlock) } catch { prefetchError = error }
                     prefetch.leave()
                 }
             }
@@ -137,7 +137,7 @@ public final class LogAnalyzer {
             if eof && raw.isEmpty { break }
             if readAhead {
                 if prefetchedCount == 0 { eof = true }
-                records.append(contentsOf: prefetched)
+                records.append(contentsOf: UnsafeBufferPointer(rebasing: readAheadBlock[0..<prefetchedCount]))
                 continue
             }
             // Read more: either more raw bytes to convert, or more records.

@@ -116,22 +116,30 @@ final class LogInput {
 
     /// Appends up to `count` bytes to `buffer`; returns how many (0 at the end).
     func read(into buffer: inout [UInt8], count: Int) throws -> Int {
+        var n = 0
+        let chunk = try [UInt8](unsafeUninitializedCapacity: count) { raw, initialized in
+            n = try read(into: raw)
+            initialized = n
+        }
+        if buffer.isEmpty { buffer = chunk } else { buffer.append(contentsOf: chunk) }
+        return n
+    }
+
+    /// Reads up to `block.count` bytes into `block`: a buffer the caller reuses from block to block, so
+    /// that reading allocates nothing (a fresh 16 MB block each time made the peak memory of a run
+    /// land on either of two values, as the C allocator moved its threshold for large blocks).
+    func read(into block: UnsafeMutableBufferPointer<UInt8>) throws -> Int {
         if !pending.isEmpty {
-            let n = min(count, pending.count)
-            buffer.append(contentsOf: pending[0..<n])
+            let n = min(block.count, pending.count)
+            _ = UnsafeMutableBufferPointer(rebasing: block[0..<n]).initialize(from: pending[0..<n])
             pending.removeSubrange(0..<n)
             bytesRead += Int64(n)
             return n
         }
-        var n = 0
-        let chunk = [UInt8](unsafeUninitializedCapacity: count) { raw, initialized in
-            n = readFully(fd, UnsafeMutableRawPointer(raw.baseAddress!), count)
-            initialized = max(0, n)
-        }
+        let n = readFully(fd, UnsafeMutableRawPointer(block.baseAddress!), block.count)
         if n < 0 {
             throw PGAdviseError(.input, "\(displayName): read error (\(String(cString: strerror(errno))))")
         }
-        if buffer.isEmpty { buffer = chunk } else { buffer.append(contentsOf: chunk) }
         bytesRead += Int64(n)
         return n
     }
