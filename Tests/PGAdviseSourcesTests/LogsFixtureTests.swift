@@ -182,6 +182,31 @@ import PGAdviseTestSupport
         #expect(r.nPlusOne?.count == 1)
     }
 
+    /// log_statement = 'all' with log_duration: each bare `duration:` line times the statement its
+    /// session logged before, and the slowest of them is the sample, with its own duration.
+    @Test func logDurationLinesTimeTheirSessionsStatement() throws {
+        let log = """
+            2024-01-01 00:00:00.000 UTC [100] LOG:  statement: SELECT name FROM items WHERE id = 1
+            2024-01-01 00:00:00.001 UTC [200] LOG:  statement: SELECT name FROM items WHERE id = 2
+            2024-01-01 00:00:00.002 UTC [100] LOG:  duration: 2.000 ms
+            2024-01-01 00:00:00.003 UTC [200] LOG:  duration: 7.500 ms
+            2024-01-01 00:00:00.004 UTC [100] LOG:  statement: SELECT name FROM items WHERE id = 3
+            2024-01-01 00:00:00.005 UTC [100] LOG:  duration: 1.250 ms
+
+            """
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("pgadvise-log-duration-\(UUID().uuidString).log")
+        try Data(log.utf8).write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let analyzer = LogAnalyzer()
+        try analyzer.add(path: url.path)
+        let r = try analyzer.report()
+        #expect(r.summary.statements == 3 && r.summary.timedStatements == 3 && r.summary.durationTotalMs == 10.75)
+        let q = try #require(r.queries.first)
+        #expect(r.queries.count == 1 && q.calls == 3 && q.totalMs == 10.75 && q.minMs == 1.25 && q.maxMs == 7.5)
+        #expect(q.slowest?.text == "SELECT name FROM items WHERE id = 2")
+        #expect(q.slowest?.durationMs == 7.5 && q.slowest?.line == 2)
+    }
+
     @Test(arguments: ["gz", "bz2", "xz", "zst"]) func compressedFilesReadLikeThePlainOne(_ ext: String) throws {
         let plain = try Self.analyse("stderr-default.log")
         let packed = try Self.analyse("stderr-default.log.\(ext)")

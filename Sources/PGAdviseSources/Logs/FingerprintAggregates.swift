@@ -37,16 +37,27 @@ final class FingerprintAggregates: @unchecked Sendable {
         return k
     }
 
-    /// Runs `body` on the figures a statement of `k` adds to: `k` itself while it is in its core's
-    /// pre-scan cache (that core's alone), otherwise its fingerprint's aggregate, under the shard's lock.
-    func update(_ k: KeyStats, _ body: (KeyStats) -> Void) {
-        guard k.hasLeftCache else { return body(k) }
+    /// The figures a statement of `k` adds to: `k` itself while it is in its core's pre-scan cache (that
+    /// core's alone), otherwise its fingerprint's aggregate with the shard locked. Hand it back to
+    /// `release` once written.
+    @inline(__always)
+    func acquire(_ k: KeyStats) -> KeyStats {
+        guard k.hasLeftCache else { return k }
         let aggregate = k.current
-        guard let fingerprint = aggregate.fingerprint else { return }
-        let shard = shard(fingerprint)
-        shard.lock.lock()
-        defer { shard.lock.unlock() }
-        body(aggregate)
+        if let fingerprint = aggregate.fingerprint { shard(fingerprint).lock.lock() }
+        return aggregate
+    }
+
+    @inline(__always)
+    func release(_ k: KeyStats) {
+        if let fingerprint = k.fingerprint { shard(fingerprint).lock.unlock() }
+    }
+
+    /// `acquire`, `body`, `release`.
+    func update(_ k: KeyStats, _ body: (KeyStats) -> Void) {
+        let figures = acquire(k)
+        body(figures)
+        release(figures)
     }
 
     /// The shared id of a context, given its hash; `describe` is called only for a context not seen yet.

@@ -8,26 +8,28 @@ final class KeyStats {
     /// The pre-normalised text, while the key is in the pre-scan cache (emptied once it leaves).
     private(set) var key: [UInt8]
     let hash: UInt64
-    /// The first statement seen with this key: what libpg_query fingerprints and normalizes. Empty for
-    /// a key seen again after it left the cache (its fingerprint is known), and once the key is an
-    /// aggregate with a sample, which then needs only `normalized`.
+    /// The first statement seen with this key: what libpg_query fingerprints and normalizes. Emptied
+    /// once the key is an aggregate with a sample, which then needs only `normalized`.
     private(set) var representative: String
     /// Where `representative` was read (`origin(file:line:)`): an aggregate's normalized text is that of
     /// its fingerprint's earliest statement, whatever order cores and the cache fold its keys in.
     private(set) var origin: Int
     /// libpg_query's normalized text, set when the key becomes its fingerprint's aggregate.
     private(set) var normalized = ""
-    var calls = 0
-    var timedCalls = 0
-    var total = DurationSum()
+    // The figures every statement writes. Not checked for overlapping access at run time: one core
+    // writes a key at a time (its own cache's, or an aggregate under its shard's lock), no access spans
+    // a call that could reach the same key, and the checks were 2% of a log's instructions (callgrind).
+    @exclusivity(unchecked) var calls = 0
+    @exclusivity(unchecked) var timedCalls = 0
+    @exclusivity(unchecked) var total = DurationSum()
     var totalMs: Double { total.ms }
-    var minMs = Double.infinity
-    var maxMs = -1.0
-    var histogram = LatencyHistogram()
-    var firstMs = Double.infinity
-    var lastMs = -Double.infinity
-    var breakdown = ContextCounts()
-    var slowest: SlowestRun?
+    @exclusivity(unchecked) var minMs = Double.infinity
+    @exclusivity(unchecked) var maxMs = -1.0
+    @exclusivity(unchecked) var histogram = LatencyHistogram()
+    @exclusivity(unchecked) var firstMs = Double.infinity
+    @exclusivity(unchecked) var lastMs = -Double.infinity
+    @exclusivity(unchecked) var breakdown = ContextCounts()
+    @exclusivity(unchecked) var slowest: SlowestRun?
     /// How many logged executions bound each value, per parameter (`$1` first). Inline: empty, it is
     /// two empty arrays, and it is written on every execution that has bind values.
     var boundValues = BoundValueCounts()
@@ -55,7 +57,9 @@ final class KeyStats {
     var parsed: Bool { fingerprint?.parsed ?? false }
     /// The aggregate these figures were merged into (a log_statement waiting for its duration may
     /// still hold this object: it follows the pointer).
-    var mergedInto: KeyStats?
+    var mergedInto: KeyStats? {
+        didSet { hasLeftCache = true }
+    }
     /// How many keys had entered the cache when this one last moved to the front of the LRU list.
     var movedAt = 0
 
@@ -66,8 +70,9 @@ final class KeyStats {
         return k
     }
 
-    /// Set once the key has left its core's pre-scan cache: its figures are then shared.
-    var hasLeftCache: Bool { mergedInto != nil || fingerprint != nil }
+    /// Set once the key has left its core's pre-scan cache (merged into an aggregate or become one):
+    /// its figures are then shared. A stored flag: every statement reads it.
+    private(set) var hasLeftCache = false
 
     init(key: [UInt8], hash: UInt64, representative: String, origin: Int) {
         self.key = key
@@ -84,9 +89,12 @@ final class KeyStats {
     /// Whether a call becomes the sample (call it before recording the call's duration): the slowest
     /// timed call, else the first; ties go to the earliest in the input, whichever core adds it first.
     func takesSample(_ duration: Double?, file: Int32, line: Int) -> Bool {
-        guard let slowest else { return true }
         let value = duration ?? -1
-        return value > maxMs || (value == maxMs && (Int(file), line) < position(slowest))
+        // Decided without reading `slowest` (a copy of it, strings retained) but on a tie: a key
+        // with a sample has `maxMs` set by it, or -1 when it was untimed.
+        if value != maxMs { return value > maxMs }
+        guard let sampleFile = slowest?.file, let sampleLine = slowest?.line else { return true }
+        return (Int(file), line) < (Int(sampleFile), sampleLine)
     }
 
     func merge(_ other: KeyStats) {
@@ -127,6 +135,7 @@ final class KeyStats {
     /// pre-normalised one when libpg_query cannot read it), which is all the report needs of them.
     func becomeAggregate(fingerprint: FingerprintKey) {
         self.fingerprint = fingerprint
+        hasLeftCache = true
         adoptText(of: self)
         key = []
     }
@@ -319,12 +328,13 @@ final class LogWorker {
     /// Lines read through another shape than the detected one (see StderrReader's alternates).
     var otherShapeLines = 0
     var sessionRuns: SessionRunTracker
-    /// Statements logged by log_statement, waiting for a bare `duration:` line from the same session.
-    private var untimed: [UInt64: KeyStats] = [:]
+    /// Statements logged by log_statement, waiting for a bare `duration:` line from the same session,
+    /// with the sample they make if that duration is their fingerprint's slowest.
+    private var untimed: [UInt64: (key: KeyStats, run: SlowestRun)] = [:]
 
     private enum Previous {
         case none
-        case statement(KeyStats, key: UInt64, session: UInt64, newSlowest: Bool)
+        case statement(KeyStats, key: UInt64, session: UInt64, line: Int)
         case error(String)
         case tempFile(Int64)
         case lockWait
@@ -353,10 +363,10 @@ final class LogWorker {
             if message.hasPrefix("duration: ") {
                 durationLine(message, ms, &event)
             } else if message.hasPrefix("statement: ") {
-                let k = recordStatement(message.dropFirst(11), duration: nil, ms, event)
-                if !event.session.isEmpty {
+                let recorded = recordStatement(message.dropFirst(11), duration: nil, ms, event, awaitsDuration: !event.session.isEmpty)
+                if let run = recorded.run {
                     if untimed.count > 100_000 { untimed.removeAll(keepingCapacity: true) }   // bounded memory
-                    untimed[hashBytes(UnsafeRawBufferPointer(event.session.buffer))] = k
+                    untimed[hashBytes(UnsafeRawBufferPointer(event.session.buffer))] = (recorded.key, run)
                 }
             } else if message.hasPrefix("execute "), let colon = message.firstIndex(of: ": ") {
                 _ = recordStatement(message.dropFirst(colon + 2), duration: nil, ms, event)
@@ -423,21 +433,24 @@ final class LogWorker {
             timedStatements += 1
             durationTotal.add(duration)
             timeline.duration(duration, at: ms)
-            aggregates.update(waiting) { k in
+            var run = waiting.run
+            run.durationMs = duration
+            aggregates.update(waiting.key) { k in
+                if k.takesSample(duration, file: run.file, line: run.line) { k.slowest = run }
                 k.timedCalls += 1
                 k.total.add(duration)
                 k.histogram.record(milliseconds: duration)
                 k.minMs = min(k.minMs, duration)
-                if duration > k.maxMs {
-                    k.maxMs = duration
-                    k.slowest?.durationMs = duration
-                }
+                k.maxMs = max(k.maxMs, duration)
             }
         }
     }
 
+    /// Adds a statement to its figures. Returns them, and the statement as a sample when it became its
+    /// fingerprint's or when `awaitsDuration` (a later `duration:` line may make it the slowest).
     @discardableResult
-    private func recordStatement(_ text: ByteSlice, duration: Double?, _ ms: Double?, _ event: LogEvent) -> KeyStats {
+    private func recordStatement(_ text: ByteSlice, duration: Double?, _ ms: Double?, _ event: LogEvent,
+                                 awaitsDuration: Bool = false) -> (key: KeyStats, run: SlowestRun?) {
         let statement = text.trimmingTrailingWhitespace()
         let (key, keyHash) = lookupKey(statement, line: event.line)
         statements += 1
@@ -448,35 +461,39 @@ final class LogWorker {
         }
         let context = contextID(event)
         let file = Int32(truncatingIfNeeded: fileIndex)
-        var newSlowest = false
-        aggregates.update(key) { k in
-            k.calls += 1
-            newSlowest = k.takesSample(duration, file: file, line: event.line)
-            if let duration {
-                k.timedCalls += 1
-                k.total.add(duration)
-                k.histogram.record(milliseconds: duration)
-                if duration < k.minMs { k.minMs = duration }
-                if duration > k.maxMs { k.maxMs = duration }
-            }
-            if newSlowest {
-                k.slowest = SlowestRun(text: statement.messageString, durationMs: duration, time: sampleTime(event.timestamp, ms),
-                                       context: context, file: file, line: event.line)
-            }
-            if let ms {
-                if ms < k.firstMs { k.firstMs = ms }
-                if ms > k.lastMs { k.lastMs = ms }
-            }
-            k.breakdown.add(context, 1)
+        func asSample() -> SlowestRun {
+            SlowestRun(text: statement.messageString, durationMs: duration, time: sampleTime(event.timestamp, ms),
+                       context: context, file: file, line: event.line)
         }
+        var run: SlowestRun?
+        let k = aggregates.acquire(key)
+        k.calls += 1
+        if k.takesSample(duration, file: file, line: event.line) {
+            run = asSample()
+            k.slowest = run
+        }
+        if let duration {
+            k.timedCalls += 1
+            k.total.add(duration)
+            k.histogram.record(milliseconds: duration)
+            if duration < k.minMs { k.minMs = duration }
+            if duration > k.maxMs { k.maxMs = duration }
+        }
+        if let ms {
+            if ms < k.firstMs { k.firstMs = ms }
+            if ms > k.lastMs { k.lastMs = ms }
+        }
+        k.breakdown.add(context, 1)
+        aggregates.release(k)
+        if awaitsDuration, run == nil { run = asSample() }
         var session: UInt64 = 0
         if !event.session.isEmpty {
             sawSession = true
             session = hashBytes(UnsafeRawBufferPointer(event.session.buffer))
             observeRun(session: session, key: keyHash, ms: ms, duration: duration ?? 0, statement: statement, event: event)
         }
-        previous = .statement(key, key: keyHash, session: session, newSlowest: newSlowest)
-        return key
+        previous = .statement(key, key: keyHash, session: session, line: event.line)
+        return (key, run)
     }
 
     /// The figures a statement's text adds to, and its key's hash (what N+1 runs compare): its entry in
@@ -641,11 +658,13 @@ final class LogWorker {
 
     private func attach(_ severity: LogSeverity, _ text: ByteSlice, _ event: LogEvent) {
         switch (severity, previous) {
-        case (.detail, .statement(let k, let keyHash, let session, let newSlowest)):
+        case (.detail, .statement(let k, let keyHash, let session, let line)):
             guard text.hasPrefix("parameters: ") else { return }
             let values = parseParameters(text.dropFirst(12))
+            let file = Int32(truncatingIfNeeded: fileIndex)
             aggregates.update(k) { k in
-                if newSlowest { k.slowest?.parameters = values }
+                // Still this statement's sample: another core may have added a slower one meanwhile.
+                if let sample = k.slowest, sample.file == file, sample.line == line { k.slowest?.parameters = values }
                 k.boundValues.record(values)
             }
             if session != 0 {
@@ -990,12 +1009,15 @@ struct DurationSum: Equatable {
 
     init(_ ms: Double) { add(ms) }
 
+    @inline(__always)
     mutating func add(_ ms: Double) {
-        add(nanos: ms.isFinite && ms > 0 ? Int64((Swift.min(ms, 1e12) * 1e6).rounded()) : 0)
+        // Rounded to the nearest nanosecond without a call to libm's round() on every statement.
+        add(nanos: ms.isFinite && ms > 0 ? Int64(Swift.min(ms, 1e12) * 1e6 + 0.5) : 0)
     }
 
     mutating func add(_ other: DurationSum) { add(nanos: other.nanos) }
 
+    @inline(__always)
     private mutating func add(nanos more: Int64) {
         let (sum, overflow) = nanos.addingReportingOverflow(more)
         nanos = overflow ? .max : sum
