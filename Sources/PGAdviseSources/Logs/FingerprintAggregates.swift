@@ -5,8 +5,9 @@ import Foundation
 /// per core, a log of many distinct queries cost about twice the memory per query on two cores.
 ///
 /// A core writes to a key of its own pre-scan cache freely; once a key has left the cache (`fold`), its
-/// statements add to the aggregate under the lock of the fingerprint's shard (`update`), one of 64, so
-/// two cores rarely wait on each other.
+/// statements add to the aggregate under the lock of the fingerprint's shard (`acquire`), one of 64, so
+/// two cores rarely wait on each other. `contexts` and `takeAll` are for the report, once every core is
+/// done.
 final class FingerprintAggregates: @unchecked Sendable {
     private final class Shard {
         let lock = NSLock()
