@@ -48,10 +48,11 @@ public func formatPercent(_ fraction: Double) -> String {
 /// A figure read from input (a plan's rows, costs, kB) as a whole number for a message. Input may
 /// hold any digits (FuzzExplain found actual rows of 124 digits), which `Int(_:)` traps on: beyond
 /// Int's range it saturates.
-/// `a + b`, held at Int64's range: block counters of a pasted plan can be anything.
-public func saturatingSum(_ a: Int64, _ b: Int64) -> Int64 {
+/// `a + b`, held at the type's range: block counters of a pasted plan, and sizes in a log line, can be
+/// anything.
+public func saturatingSum<T: FixedWidthInteger>(_ a: T, _ b: T) -> T {
     let (sum, overflow) = a.addingReportingOverflow(b)
-    return overflow ? (b > 0 ? Int64.max : Int64.min) : sum
+    return overflow ? (b > 0 ? T.max : T.min) : sum
 }
 
 /// `a - b`, held at Int64's range.

@@ -84,6 +84,37 @@ import PGAdviseTestSupport
         #expect(sessionTime.hasPrefix("9") ? r.sessions.maxSessionMs > 3e26 : r.sessions.maxSessionMs == 0)
     }
 
+    /// Temporary file sizes are whatever digits the line holds: two near Int64's limit overflowed the
+    /// total and trapped (FuzzLogs, crash-7f25d047...). The totals now stop at the limit.
+    @Test func temporaryFileSizesNearTheLimitSaturate() throws {
+        let log = """
+            2024-01-01 00:00:00.000 UTC [1] LOG:  temporary file: path "base/pgsql_tmp/pgsql_tmp1.0", size 4784100000000000000
+            2024-01-01 00:00:00.000 UTC [1] STATEMENT:  SELECT * FROM t ORDER BY a
+            2024-01-01 00:00:01.000 UTC [1] LOG:  temporary file: path "base/pgsql_tmp/pgsql_tmp1.1", size 4784100000000000000
+            2024-01-01 00:00:01.000 UTC [1] STATEMENT:  SELECT * FROM t ORDER BY a
+            2024-01-01 00:00:02.000 UTC [1] LOG:  duration: 1.000 ms  statement: SELECT 1
+
+            """
+        let r = try Self.analyse(Data(log.utf8))
+        #expect(r.tempFiles.count == 2)
+        #expect(r.tempFiles.totalBytes == Int64.max && r.tempFiles.maxBytes == 4_784_100_000_000_000_000)
+        #expect(r.tempFiles.byStatement.first?.totalBytes == Int64.max)
+    }
+
+    /// A PgBouncer stats line holds whatever digits it holds: the mean transaction time multiplied rates
+    /// by times in integers and trapped on overflow.
+    @Test func pgbouncerStatsNearTheLimitAreNotATrap() throws {
+        let log = """
+            2026-12-06 00:23:39.047 UTC [24035] LOG stats: 9223372036854775807 xacts/s, 2 queries/s, in 1 B/s, out 1 B/s, xact 9 us, query 4 us, wait 9223372036854775807 us
+            2026-12-06 00:23:41.047 UTC [24035] LOG stats: 9223372036854775807 xacts/s, 2 queries/s, in 1 B/s, out 1 B/s, xact 9 us, query 6 us, wait 9223372036854775807 us
+
+            """
+        let r = try Self.analyse(Data(log.utf8)) { $0.format = .pgbouncer }
+        let pgbouncer = try #require(r.pgbouncer)
+        #expect(pgbouncer.statsPeriods.count == 2 && pgbouncer.peakXactsPerSecond == Int.max)
+        #expect(pgbouncer.meanXactMicros == 9 && pgbouncer.meanQueryMicros == 5)
+    }
+
     /// `%n` is seconds since the epoch; 23 digits of them lie past year 9999, which no other
     /// timestamp form reaches, and trapped where the instant became integer minutes.
     @Test func anEpochTimestampPastYear9999IsNoTime() throws {

@@ -136,7 +136,8 @@ struct MaintenanceCollector {
                 guard let r = text.range(of: ", size ") else { return nil }
                 let bytes = Int64(text[r.upperBound...].prefix { $0.isNumber }) ?? 0
                 temp.count += 1
-                temp.totalBytes += bytes
+                // A size is whatever digits the line holds; two near Int64's limit trapped (FuzzLogs).
+                temp.totalBytes = saturatingSum(temp.totalBytes, bytes)
                 temp.maxBytes = max(temp.maxBytes, bytes)
                 return .tempFile(bytes)
             }
@@ -182,7 +183,9 @@ struct MaintenanceCollector {
 
     private mutating func checkpointComplete(_ text: String) {
         checkpoints.completed += 1
-        if let r = text.range(of: "wrote "), let n = Int(text[r.upperBound...].prefix { $0.isNumber }) { checkpoints.buffersWritten += n }
+        if let r = text.range(of: "wrote "), let n = Int(text[r.upperBound...].prefix { $0.isNumber }) {
+            checkpoints.buffersWritten = saturatingSum(checkpoints.buffersWritten, n)
+        }
         if let r = text.range(of: "total="), let secs = Double(text[r.upperBound...].prefix { $0.isNumber || $0 == "." }) {
             checkpointTime.add(secs * 1000)
             checkpoints.totalSeconds = checkpointTime.ms / 1000
@@ -192,7 +195,7 @@ struct MaintenanceCollector {
 
     mutating func merge(_ other: MaintenanceCollector) {
         temp.count += other.temp.count
-        temp.totalBytes += other.temp.totalBytes
+        temp.totalBytes = saturatingSum(temp.totalBytes, other.temp.totalBytes)
         temp.maxBytes = max(temp.maxBytes, other.temp.maxBytes)
         locks.waits += other.locks.waits
         locks.acquired += other.locks.acquired
@@ -202,7 +205,7 @@ struct MaintenanceCollector {
         for (m, c) in other.locks.byLockMode { locks.byLockMode[m, default: 0] += c }
         checkpoints.started += other.checkpoints.started
         checkpoints.completed += other.checkpoints.completed
-        checkpoints.buffersWritten += other.checkpoints.buffersWritten
+        checkpoints.buffersWritten = saturatingSum(checkpoints.buffersWritten, other.checkpoints.buffersWritten)
         checkpointTime.add(other.checkpointTime)
         checkpoints.totalSeconds = checkpointTime.ms / 1000
         checkpoints.maxSeconds = max(checkpoints.maxSeconds, other.checkpoints.maxSeconds)

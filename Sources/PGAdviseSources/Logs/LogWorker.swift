@@ -117,7 +117,7 @@ final class KeyStats {
         guard let theirs = other.events else { return }
         let mine = ensuredEvents
         mine.tempFiles += theirs.tempFiles
-        mine.tempBytes += theirs.tempBytes
+        mine.tempBytes = saturatingSum(mine.tempBytes, theirs.tempBytes)
         mine.tempMaxBytes = max(mine.tempMaxBytes, theirs.tempMaxBytes)
         mine.lockWaits += theirs.lockWaits
         if theirs.planMs > mine.planMs { mine.planMs = theirs.planMs; mine.plan = theirs.plan }
@@ -675,7 +675,7 @@ final class LogWorker {
         case (.statement, .tempFile(let bytes)):
             aggregates.update(lookupKey(text.trimmingTrailingWhitespace(), line: event.line).0) { k in
                 k.tempFiles += 1
-                k.tempBytes += bytes
+                k.tempBytes = saturatingSum(k.tempBytes, bytes)
                 k.tempMaxBytes = max(k.tempMaxBytes, bytes)
             }
         case (.statement, .lockWait):
@@ -1018,10 +1018,7 @@ struct DurationSum: Equatable {
     mutating func add(_ other: DurationSum) { add(nanos: other.nanos) }
 
     @inline(__always)
-    private mutating func add(nanos more: Int64) {
-        let (sum, overflow) = nanos.addingReportingOverflow(more)
-        nanos = overflow ? .max : sum
-    }
+    private mutating func add(nanos more: Int64) { nanos = saturatingSum(nanos, more) }
 }
 
 /// `value` in decimal, zero-padded to `width` digits as `%0*d` pads it (the sign counts in the width).

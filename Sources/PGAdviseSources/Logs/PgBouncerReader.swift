@@ -157,12 +157,14 @@ struct PgBouncerCollector {
         let stats = s.statsPeriods
         s.peakXactsPerSecond = stats.map(\.xactsPerSecond).max() ?? 0
         s.peakQueriesPerSecond = stats.map(\.queriesPerSecond).max() ?? 0
-        let xacts = stats.reduce(0) { $0 + $1.xactsPerSecond }
-        let queries = stats.reduce(0) { $0 + $1.queriesPerSecond }
-        if xacts > 0 { s.meanXactMicros = Double(stats.reduce(0) { $0 + $1.xactsPerSecond * $1.xactMicros }) / Double(xacts) }
-        if queries > 0 { s.meanQueryMicros = Double(stats.reduce(0) { $0 + $1.queriesPerSecond * $1.queryMicros }) / Double(queries) }
+        // In floating point: a stats line holds whatever digits it holds, and integer products and sums
+        // of them trapped on overflow.
+        let xacts = stats.reduce(0.0) { $0 + Double($1.xactsPerSecond) }
+        let queries = stats.reduce(0.0) { $0 + Double($1.queriesPerSecond) }
+        if xacts > 0 { s.meanXactMicros = stats.reduce(0.0) { $0 + Double($1.xactsPerSecond) * Double($1.xactMicros) } / xacts }
+        if queries > 0 { s.meanQueryMicros = stats.reduce(0.0) { $0 + Double($1.queriesPerSecond) * Double($1.queryMicros) } / queries }
         let busy = stats.filter { $0.xactsPerSecond > 0 || $0.queriesPerSecond > 0 }
-        if !busy.isEmpty { s.meanWaitMicros = Double(busy.reduce(0) { $0 + $1.waitMicros }) / Double(busy.count) }
+        if !busy.isEmpty { s.meanWaitMicros = busy.reduce(0.0) { $0 + Double($1.waitMicros) } / Double(busy.count) }
         s.maxWaitMicros = stats.map(\.waitMicros).max() ?? 0
         s.clientLogins = clientLogins
         s.serverConnections = serverConnections
