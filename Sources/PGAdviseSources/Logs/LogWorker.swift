@@ -83,11 +83,9 @@ final class KeyStats {
 
     static func origin(file: Int, line: Int) -> Int { file << 40 | line }
 
-    /// Ties between equally slow samples go to the earliest in the input, whatever the core that saw it.
-    private func position(_ sample: SlowestRun) -> (Int, Int) { (Int(sample.file), sample.line) }
-
-    /// Whether a call becomes the sample (call it before recording the call's duration): the slowest
-    /// timed call, else the first; ties go to the earliest in the input, whichever core adds it first.
+    /// Whether a call (or another key's sample, when merging) becomes the sample; call it before
+    /// recording the call's duration. The slowest timed call, else the first; ties go to the earliest in
+    /// the input, whichever core adds it first.
     func takesSample(_ duration: Double?, file: Int32, line: Int) -> Bool {
         let value = duration ?? -1
         // Decided without reading `slowest` (a copy of it, strings retained) but on a tie: a key
@@ -103,12 +101,10 @@ final class KeyStats {
         timedCalls += other.timedCalls
         total.add(other.total)
         minMs = min(minMs, other.minMs)
-        if other.maxMs > maxMs || (other.maxMs == maxMs && other.slowest.map(position) ?? (Int.max, 0) < slowest.map(position) ?? (Int.max, 0)) {
-            maxMs = other.maxMs
-            slowest = other.slowest
-        } else if slowest == nil {
-            slowest = other.slowest
+        if let sample = other.slowest, takesSample(other.maxMs < 0 ? nil : other.maxMs, file: sample.file, line: sample.line) {
+            slowest = sample
         }
+        maxMs = max(maxMs, other.maxMs)
         histogram.merge(other.histogram)
         boundValues.merge(other.boundValues)
         firstMs = min(firstMs, other.firstMs)
@@ -286,7 +282,7 @@ final class LogWorker {
     /// (libpg_query, once per key), and only its 64-bit hash stays behind in `aggregateOfEvictedKey`:
     /// memory grows with fingerprints, not with distinct texts (schema-per-tenant, partition-per-day).
     /// The aggregates are shared by the cores: a text seen again after its key left the cache adds to
-    /// its aggregate under the aggregate's lock (`FingerprintAggregates.update`).
+    /// its aggregate under the aggregate's lock (`FingerprintAggregates.acquire`).
     var keyIndex: [UInt64: Int32] = [:]
     var keys: [KeyStats] = []
     private var lruPrev: [Int32] = []
@@ -498,7 +494,7 @@ final class LogWorker {
 
     /// The figures a statement's text adds to, and its key's hash (what N+1 runs compare): its entry in
     /// the pre-scan cache, its fingerprint's (shared) aggregate when the key was evicted, or a new entry.
-    /// Write to it through `aggregates.update`.
+    /// Write to it through `aggregates.acquire` or `update`.
     private func lookupKey(_ statement: ByteSlice, line: Int) -> (KeyStats, UInt64) {
         var hash = normalizer.normalize(statement.buffer)
         while true {
