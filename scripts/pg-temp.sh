@@ -33,10 +33,24 @@ pg_temp_new_dir() {
   echo "$dir"
 }
 
-# Starts the cluster in DIR/data, logging to DIR/server.log, and waits until it accepts connections.
+# Starts the cluster in DIR/data on the first free port from FIRST_PORT, logging to DIR/server.log, and
+# waits until it accepts connections; sets PGTEMP_LAUNCHED_PORT. Another server started at the same time
+# (suites run in parallel) can take the port between the check and the bind: then the next one is tried.
 pg_temp_launch() {
-  pg_temp_as_owner "$PG_BIN/pg_ctl" -D "$1/data" -l "$1/server.log" -w -t 60 start >/dev/null \
-    || { cat "$1/server.log" >&2; return 1; }
+  local port="$2" attempt
+  for attempt in 1 2 3 4 5; do
+    port=$(pg_temp_free_port "$port") || { echo "no free port for PostgreSQL" >&2; return 1; }
+    # The last setting wins over any earlier `port =` line.
+    echo "port = $port" | pg_temp_as_owner tee -a "$1/data/postgresql.conf" >/dev/null
+    if pg_temp_as_owner "$PG_BIN/pg_ctl" -D "$1/data" -l "$1/server.log" -w -t 60 start >/dev/null; then
+      PGTEMP_LAUNCHED_PORT=$port
+      return 0
+    fi
+    grep -q "Address already in use" "$1/server.log" || break
+    port=$((port + 1))
+  done
+  cat "$1/server.log" >&2
+  return 1
 }
 
 # Stops the cluster in DIR/data at once and removes DIR.
@@ -48,12 +62,10 @@ pg_temp_discard() {
 }
 
 pg_temp_start() {
-  PGTEMP_PORT=$(pg_temp_free_port) || { echo "no free port for PostgreSQL" >&2; return 1; }
   PGTEMP_DIR=$(pg_temp_new_dir pgadvise-pg) || return 1
   pg_temp_as_owner "$PG_BIN/initdb" -D "$PGTEMP_DIR/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$PGTEMP_DIR/initdb.log" 2>&1 \
     || { cat "$PGTEMP_DIR/initdb.log" >&2; return 1; }
   {
-    echo "port = $PGTEMP_PORT"
     echo "listen_addresses = '127.0.0.1'"
     echo "unix_socket_directories = '$PGTEMP_DIR'"
     echo "shared_preload_libraries = 'pg_stat_statements,auto_explain,pg_qualstats'"
@@ -70,7 +82,8 @@ pg_temp_start() {
     echo "log_destination = 'stderr'"
     for line in "$@"; do echo "$line"; done
   } | pg_temp_as_owner tee -a "$PGTEMP_DIR/data/postgresql.conf" >/dev/null
-  pg_temp_launch "$PGTEMP_DIR" || return 1
+  pg_temp_launch "$PGTEMP_DIR" 54330 || return 1
+  PGTEMP_PORT=$PGTEMP_LAUNCHED_PORT
   PGTEMP_DSN="host=127.0.0.1 port=$PGTEMP_PORT user=postgres dbname=postgres"
   export PGTEMP_PORT PGTEMP_DIR PGTEMP_DSN
 }
@@ -86,7 +99,6 @@ pg_temp_stop() {
 pg_temp_start_standby() {
   local primary_port="${1:-${PGTEMP_PORT:-}}"
   [ -n "$primary_port" ] || { echo "pg_temp_start_standby: no primary (run pg_temp_start or pass its port)" >&2; return 1; }
-  PGTEMP_STANDBY_PORT=$(pg_temp_free_port $((primary_port + 1))) || { echo "no free port for the standby" >&2; return 1; }
   PGTEMP_STANDBY_DIR=$(pg_temp_new_dir pgadvise-pg-standby) || return 1
   # --no-sync: like fsync = off on the primary, nothing here must survive a crash.
   pg_temp_as_owner "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$primary_port" -U postgres -D "$PGTEMP_STANDBY_DIR/data" \
@@ -94,11 +106,11 @@ pg_temp_start_standby() {
     || { cat "$PGTEMP_STANDBY_DIR/basebackup.log" >&2; return 1; }
   # The copied postgresql.conf names the primary's port and socket directory; the last setting wins.
   {
-    echo "port = $PGTEMP_STANDBY_PORT"
     echo "unix_socket_directories = '$PGTEMP_STANDBY_DIR'"
     echo "hot_standby = on"
   } | pg_temp_as_owner tee -a "$PGTEMP_STANDBY_DIR/data/postgresql.conf" >/dev/null
-  pg_temp_launch "$PGTEMP_STANDBY_DIR" || return 1
+  pg_temp_launch "$PGTEMP_STANDBY_DIR" $((primary_port + 1)) || return 1
+  PGTEMP_STANDBY_PORT=$PGTEMP_LAUNCHED_PORT
   PGTEMP_STANDBY_DSN="host=127.0.0.1 port=$PGTEMP_STANDBY_PORT user=postgres dbname=postgres"
   export PGTEMP_STANDBY_PORT PGTEMP_STANDBY_DIR PGTEMP_STANDBY_DSN
 }
