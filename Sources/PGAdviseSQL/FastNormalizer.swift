@@ -19,6 +19,12 @@ public struct FastNormalizer {
     public private(set) var literalCount = 0
     /// Whether the statement was rewritten (plain DML) or kept verbatim.
     public private(set) var rewritten = false
+    /// The explicit parameters (`$n`) of a rewritten statement, and a hash of where they stand among its
+    /// literals, in the order written. One key (one fingerprint) can bind its values in different places:
+    /// `IN ($1, $2) AND status = $3` against `IN ($1, $2, $3) AND status = $4`, or `$2 … $1` written the
+    /// other way round. Equal layouts bind `$n` to the same place.
+    public private(set) var parameterCount = 0
+    public private(set) var parameterLayout: UInt64 = 0
 
     public static let maxLiteralRanges = 4
     private var openLists: [Int] = []
@@ -34,6 +40,8 @@ public struct FastNormalizer {
         key.removeAll(keepingCapacity: true)
         literalRanges.removeAll(keepingCapacity: true)
         literalCount = 0
+        parameterCount = 0
+        parameterLayout = 0
         openLists.removeAll(keepingCapacity: true)
         guard let base = text.baseAddress, text.count > 0 else { rewritten = false; return keyHash() }
         rewritten = Self.startsWithDML(base, text.count)
@@ -112,8 +120,13 @@ public struct FastNormalizer {
                 if i + 1 < n, isDigit(p[i + 1]) {
                     let start = i
                     i += 1
-                    while i < n, isDigit(p[i]) { i += 1 }
-                    emitOperandLiteral(p, start..<i)
+                    var number = 0
+                    while i < n, isDigit(p[i]) {
+                        number = min(number &* 10 &+ Int(p[i] &- 0x30), 1 << 20)
+                        i += 1
+                    }
+                    parameterCount += 1
+                    emitOperandLiteral(p, start..<i, parameter: number)
                 } else if let end = skipDollarQuoted(p, n, from: i) {
                     emitOperandLiteral(p, i..<end)
                     i = end
@@ -184,7 +197,9 @@ public struct FastNormalizer {
         return i
     }
 
-    private mutating func emitLiteral(_ range: Range<Int>) {
+    /// `parameter`: the n of `$n`, 0 for any other literal.
+    private mutating func emitLiteral(_ range: Range<Int>, parameter: Int = 0) {
+        noteLayout(parameter)
         key.append(0x3F)
         if literalRanges.count < Self.maxLiteralRanges { literalRanges.append(range) }
         literalCount += 1
@@ -193,14 +208,20 @@ public struct FastNormalizer {
     /// A string or `$n` literal. After a minus it is kept verbatim: the grammar folds a minus into the
     /// number after it (`-1` is one constant) but keeps it as an operator before anything else
     /// (`-'1'`, `-$1`), so `-?` must not stand for both. (Found by Benchmarks/fuzz, FuzzPreScan.)
-    private mutating func emitOperandLiteral(_ p: UnsafePointer<UInt8>, _ range: Range<Int>) {
+    private mutating func emitOperandLiteral(_ p: UnsafePointer<UInt8>, _ range: Range<Int>, parameter: Int = 0) {
         var j = key.count - 1
         while j >= 0, key[j] == 0x20 || key[j] == 0x0A { j -= 1 }
         if j >= 0, key[j] == 0x2D {
+            noteLayout(parameter)
             key.append(contentsOf: UnsafeBufferPointer(start: p + range.lowerBound, count: range.count))
         } else {
-            emitLiteral(range)
+            emitLiteral(range, parameter: parameter)
         }
+    }
+
+    @inline(__always)
+    private mutating func noteLayout(_ parameter: Int) {
+        parameterLayout = (parameterLayout ^ UInt64(truncatingIfNeeded: parameter)) &* 0x100_0000_01B3 &+ 1
     }
 
     /// Numbers are literals except where the grammar turns them into part of a type or function:

@@ -61,9 +61,10 @@ import Testing
     }
 
     /// Two workers over pieces of 2 MB with a tiny cache, folding their evicted keys into the shared
-    /// aggregates, give the serial report byte for byte: durations are summed exactly, and samples and
-    /// normalized texts are the earliest in the input whichever core adds them first.
-    @Test(arguments: ["stderr-default.log", "stderr-log-statement.log", "bind-values-skewed.log"])
+    /// aggregates, give the serial report byte for byte: durations are summed exactly, samples are the
+    /// earliest in the input and normalized texts the first by `TextRank` whichever core adds them
+    /// first, and bind values are counted from the same statements.
+    @Test(arguments: ["stderr-default.log", "stderr-log-statement.log", "bind-values-skewed.log", "bind-values-in-lists.log"])
     func twoWorkersWithATinyCacheGiveTheSerialReport(_ name: String) throws {
         let original = try Data(contentsOf: RepositoryPaths.fixture("logs/\(name)"))
         var big = Data()

@@ -154,4 +154,22 @@ import Testing
         #expect(normalizer.literalCount == 2)
         #expect(normalizer.literalRanges == [26..<29, 38..<40])
     }
+
+    /// Statements of one key bind `$n` in the same places only when their parameter layouts are equal.
+    @Test func parameterLayoutsTellWhereEachParameterIsBound() {
+        var normalizer = FastNormalizer()
+        func layout(_ s: String) -> (count: Int, layout: UInt64) {
+            normalizer.normalize(s)
+            return (normalizer.parameterCount, normalizer.parameterLayout)
+        }
+        let twoIds = layout("SELECT id FROM orders WHERE customer_id IN ($1, $2) AND status = $3")
+        #expect(twoIds.count == 3)
+        #expect(layout("select id from orders where customer_id in ($1,$2) and status=$3") == twoIds)
+        #expect(layout("SELECT id FROM orders WHERE customer_id IN ($1, $2, $3) AND status = $4") != twoIds)
+        #expect(layout("SELECT id FROM orders WHERE customer_id IN ($2, $1) AND status = $3") != twoIds)
+        #expect(layout("SELECT * FROM t WHERE a = 'x' AND b = $1") != layout("SELECT * FROM t WHERE a = $1 AND b = 'x'"))
+        #expect(layout("SELECT * FROM t WHERE a = 'x' AND b = $1") == layout("SELECT * FROM t WHERE a = 'y' AND b = $1"))
+        #expect(layout("SELECT * FROM t WHERE a = -$1") == layout("SELECT * FROM t WHERE a = - $1"))
+        #expect(layout("SELECT * FROM t WHERE a = 1").count == 0)
+    }
 }

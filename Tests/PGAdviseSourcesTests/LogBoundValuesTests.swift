@@ -18,6 +18,22 @@ struct LogBoundValuesTests {
         ])])
     }
 
+    /// One fingerprint, two places for its parameters: an IN list of three ids then the status as `$4`,
+    /// and an IN list of two then the status as `$3`. Values are counted only where the text shown binds
+    /// them (the shorter list, though the longer one came first), never a status among the ids.
+    @Test func inListsOfOtherLengthsDoNotMixTheirParameters() throws {
+        let analyzer = LogAnalyzer()
+        try analyzer.add(path: RepositoryPaths.fixture("logs/bind-values-in-lists.log").path)
+        let query = try #require(try analyzer.report().workload.queries.first)
+        #expect(query.calls == 12)
+        #expect(query.normalized == "SELECT id FROM orders WHERE customer_id IN ($1, $2) AND status = $3;")
+        #expect(query.observedValues == [
+            ObservedParameterValues(parameter: 1, source: .log, values: [ObservedValue(value: "21", executions: 4), ObservedValue(value: "11", executions: 2)]),
+            ObservedParameterValues(parameter: 2, source: .log, values: [ObservedValue(value: "22", executions: 4), ObservedValue(value: "31", executions: 2)]),
+            ObservedParameterValues(parameter: 3, source: .log, values: [ObservedValue(value: "shipped", executions: 4), ObservedValue(value: "open", executions: 2)]),
+        ])
+    }
+
     /// A key looked up by ever new values (ids) keeps a bounded count: the most used values first,
     /// the values seen after the first 64 distinct ones counted together.
     @Test func manyDistinctValuesKeepABoundedCount() throws {

@@ -11,9 +11,11 @@ final class KeyStats {
     /// The first statement seen with this key: what libpg_query fingerprints and normalizes. Emptied
     /// once the key is an aggregate with a sample, which then needs only `normalized`.
     private(set) var representative: String
-    /// Where `representative` was read (`origin(file:line:)`): an aggregate's normalized text is that of
-    /// its fingerprint's earliest statement, whatever order cores and the cache fold its keys in.
+    /// Where `representative` was read (`origin(file:line:)`) and how it ranks (`TextRank`): an
+    /// aggregate's normalized text is that of its fingerprint's first statement by rank, then by place
+    /// in the input, whatever order cores and the cache fold its keys in.
     private(set) var origin: Int
+    private(set) var layout: UInt64
     /// libpg_query's normalized text, set when the key becomes its fingerprint's aggregate.
     private(set) var normalized = ""
     // The figures every statement writes. Not checked for overlapping access at run time: one core
@@ -30,8 +32,9 @@ final class KeyStats {
     @exclusivity(unchecked) var lastMs = -Double.infinity
     @exclusivity(unchecked) var breakdown = ContextCounts()
     @exclusivity(unchecked) var slowest: SlowestRun?
-    /// How many logged executions bound each value, per parameter (`$1` first). Inline: empty, it is
-    /// two empty arrays, and it is written on every execution that has bind values.
+    /// How many logged executions bound each value, per parameter (`$1` first), counted only from the
+    /// statements whose parameters stand where the normalized text's do (the same `layout`). Inline:
+    /// empty, it is two empty arrays, and it is written on every execution that has bind values.
     var boundValues = BoundValueCounts()
     /// Temporary files, lock waits and plans: allocated for the few statements that have any, since
     /// every distinct statement of a log pays for what its KeyStats holds inline.
@@ -74,14 +77,32 @@ final class KeyStats {
     /// its figures are then shared. A stored flag: every statement reads it.
     private(set) var hasLeftCache = false
 
-    init(key: [UInt8], hash: UInt64, representative: String, origin: Int) {
+    init(key: [UInt8], hash: UInt64, representative: String, origin: Int, layout: UInt64) {
         self.key = key
         self.hash = hash
         self.representative = representative
         self.origin = origin
+        self.layout = layout
     }
 
     static func origin(file: Int, line: Int) -> Int { file << 40 | line }
+
+    /// Whether a statement read at `origin` with `layout` comes before this key's text (see `TextRank`).
+    @inline(__always)
+    func textComesAfter(layout: UInt64, origin: Int) -> Bool {
+        layout < self.layout || (layout == self.layout && origin < self.origin)
+    }
+
+    /// A statement that comes before this key's text becomes it; bind values counted so far were bound
+    /// in another layout, or are counted again with it.
+    func adopt(statement text: String, layout: UInt64, origin: Int) {
+        if layout != self.layout { boundValues = BoundValueCounts() }
+        self.layout = layout
+        self.origin = origin
+        guard let fingerprint else { representative = text; return }
+        if fingerprint.parsed, case .success(let n) = PgQuery.normalize(text) { normalized = n }
+        representative = slowest != nil ? "" : text
+    }
 
     /// Whether a call (or another key's sample, when merging) becomes the sample; call it before
     /// recording the call's duration. The slowest timed call, else the first; ties go to the earliest in
@@ -96,7 +117,12 @@ final class KeyStats {
     }
 
     func merge(_ other: KeyStats) {
-        if !other.representative.isEmpty, other.origin < origin { adoptText(of: other) }
+        if other.layout < layout {
+            boundValues = other.boundValues
+        } else if other.layout == layout {
+            boundValues.merge(other.boundValues)
+        }
+        if textComesAfter(layout: other.layout, origin: other.origin) { adoptText(of: other) }
         calls += other.calls
         timedCalls += other.timedCalls
         total.add(other.total)
@@ -106,7 +132,6 @@ final class KeyStats {
         }
         maxMs = max(maxMs, other.maxMs)
         histogram.merge(other.histogram)
-        boundValues.merge(other.boundValues)
         firstMs = min(firstMs, other.firstMs)
         lastMs = max(lastMs, other.lastMs)
         for (id, count) in other.breakdown.pairs { breakdown.add(id, count) }
@@ -141,8 +166,27 @@ final class KeyStats {
             normalized = String(decoding: other.key, as: UTF8.self)
         }
         origin = other.origin
+        layout = other.layout
         // A plan-only statement reports its text as its sample.
         representative = slowest != nil ? "" : other.representative
+    }
+}
+
+/// Which of a fingerprint's texts it is reported with (`KeyStats.layout`). One fingerprint can bind
+/// its parameters in different places (IN lists of different lengths), and its bind values are counted
+/// only from the statements whose parameters stand where its text's do: a `$3` that is an id in one
+/// statement and a status in another must not be counted as one parameter. The text is chosen so that
+/// the choice is the same however cores and the cache split the log: the statements with explicit
+/// parameters first (theirs are the bind values), the fewest parameters (the shortest IN list), then
+/// by layout; among equals, the first in the input.
+enum TextRank {
+    static let withoutParameters: UInt64 = 1 << 63
+    /// A text read from a temporary file's, a lock wait's or a plan's line rather than an execution.
+    static let notExecuted = UInt64.max
+
+    static func of(_ normalizer: FastNormalizer) -> UInt64 {
+        guard normalizer.parameterCount > 0 else { return withoutParameters }
+        return UInt64(min(normalizer.parameterCount, 0x7FFF)) << 48 | normalizer.parameterLayout & 0xFFFF_FFFF_FFFF
     }
 }
 
@@ -330,7 +374,7 @@ final class LogWorker {
 
     private enum Previous {
         case none
-        case statement(KeyStats, key: UInt64, session: UInt64, line: Int)
+        case statement(KeyStats, key: UInt64, session: UInt64, line: Int, layout: UInt64)
         case error(String)
         case tempFile(Int64)
         case lockWait
@@ -448,7 +492,9 @@ final class LogWorker {
     private func recordStatement(_ text: ByteSlice, duration: Double?, _ ms: Double?, _ event: LogEvent,
                                  awaitsDuration: Bool = false) -> (key: KeyStats, run: SlowestRun?) {
         let statement = text.trimmingTrailingWhitespace()
-        let (key, keyHash) = lookupKey(statement, line: event.line)
+        let (key, keyHash) = lookupKey(statement, line: event.line, executed: true)
+        let layout = TextRank.of(normalizer)
+        let origin = KeyStats.origin(file: fileIndex, line: event.line)
         statements += 1
         timeline.statement(at: ms, duration: duration)
         if let duration {
@@ -463,6 +509,7 @@ final class LogWorker {
         }
         var run: SlowestRun?
         let k = aggregates.acquire(key)
+        if k.textComesAfter(layout: layout, origin: origin) { k.adopt(statement: statement.messageString, layout: layout, origin: origin) }
         k.calls += 1
         if k.takesSample(duration, file: file, line: event.line) {
             run = asSample()
@@ -488,14 +535,15 @@ final class LogWorker {
             session = hashBytes(UnsafeRawBufferPointer(event.session.buffer))
             observeRun(session: session, key: keyHash, ms: ms, duration: duration ?? 0, statement: statement, event: event)
         }
-        previous = .statement(key, key: keyHash, session: session, line: event.line)
+        previous = .statement(key, key: keyHash, session: session, line: event.line, layout: layout)
         return (key, run)
     }
 
     /// The figures a statement's text adds to, and its key's hash (what N+1 runs compare): its entry in
     /// the pre-scan cache, its fingerprint's (shared) aggregate when the key was evicted, or a new entry.
-    /// Write to it through `aggregates.acquire` or `update`.
-    private func lookupKey(_ statement: ByteSlice, line: Int) -> (KeyStats, UInt64) {
+    /// Write to it through `aggregates.acquire` or `update`. `executed`: the text is a statement's
+    /// execution (it ranks by its parameters, `TextRank`), not a line that names one.
+    private func lookupKey(_ statement: ByteSlice, line: Int, executed: Bool = false) -> (KeyStats, UInt64) {
         var hash = normalizer.normalize(statement.buffer)
         while true {
             if let idx = keyIndex[hash] {
@@ -518,7 +566,8 @@ final class LogWorker {
             // would share and then keep alive per distinct text once the normalizer writes its next key.
             let key = normalizer.key.withUnsafeBufferPointer { Array($0) }
             let k = KeyStats(key: key, hash: hash, representative: statement.messageString,
-                             origin: KeyStats.origin(file: fileIndex, line: line))
+                             origin: KeyStats.origin(file: fileIndex, line: line),
+                             layout: executed ? TextRank.of(normalizer) : TextRank.notExecuted)
             insertions += 1
             k.movedAt = insertions
             let idx: Int32
@@ -654,14 +703,14 @@ final class LogWorker {
 
     private func attach(_ severity: LogSeverity, _ text: ByteSlice, _ event: LogEvent) {
         switch (severity, previous) {
-        case (.detail, .statement(let k, let keyHash, let session, let line)):
+        case (.detail, .statement(let k, let keyHash, let session, let line, let layout)):
             guard text.hasPrefix("parameters: ") else { return }
             let values = parseParameters(text.dropFirst(12))
             let file = Int32(truncatingIfNeeded: fileIndex)
             aggregates.update(k) { k in
                 // Still this statement's sample: another core may have added a slower one meanwhile.
                 if let sample = k.slowest, sample.file == file, sample.line == line { k.slowest?.parameters = values }
-                k.boundValues.record(values)
+                if layout == k.layout { k.boundValues.record(values) }
             }
             if session != 0 {
                 sessionRuns.parameters(values, hash: hashBytes(UnsafeRawBufferPointer(text.buffer)), session: session, key: keyHash)
