@@ -125,8 +125,8 @@ public struct FastNormalizer {
                         number = min(number &* 10 &+ Int(p[i] &- 0x30), 1 << 20)
                         i += 1
                     }
-                    parameterCount += 1
-                    emitOperandLiteral(p, start..<i, parameter: number)
+                    noteParameter(number)
+                    emitOperandLiteral(p, start..<i)
                 } else if let end = skipDollarQuoted(p, n, from: i) {
                     emitOperandLiteral(p, i..<end)
                     i = end
@@ -197,9 +197,7 @@ public struct FastNormalizer {
         return i
     }
 
-    /// `parameter`: the n of `$n`, 0 for any other literal.
-    private mutating func emitLiteral(_ range: Range<Int>, parameter: Int = 0) {
-        noteLayout(parameter)
+    private mutating func emitLiteral(_ range: Range<Int>) {
         key.append(0x3F)
         if literalRanges.count < Self.maxLiteralRanges { literalRanges.append(range) }
         literalCount += 1
@@ -208,20 +206,21 @@ public struct FastNormalizer {
     /// A string or `$n` literal. After a minus it is kept verbatim: the grammar folds a minus into the
     /// number after it (`-1` is one constant) but keeps it as an operator before anything else
     /// (`-'1'`, `-$1`), so `-?` must not stand for both. (Found by Benchmarks/fuzz, FuzzPreScan.)
-    private mutating func emitOperandLiteral(_ p: UnsafePointer<UInt8>, _ range: Range<Int>, parameter: Int = 0) {
+    private mutating func emitOperandLiteral(_ p: UnsafePointer<UInt8>, _ range: Range<Int>) {
         var j = key.count - 1
         while j >= 0, key[j] == 0x20 || key[j] == 0x0A { j -= 1 }
         if j >= 0, key[j] == 0x2D {
-            noteLayout(parameter)
             key.append(contentsOf: UnsafeBufferPointer(start: p + range.lowerBound, count: range.count))
         } else {
-            emitLiteral(range, parameter: parameter)
+            emitLiteral(range)
         }
     }
 
-    @inline(__always)
-    private mutating func noteLayout(_ parameter: Int) {
-        parameterLayout = (parameterLayout ^ UInt64(truncatingIfNeeded: parameter)) &* 0x100_0000_01B3 &+ 1
+    /// `$n` and how many literals come before it: where each parameter stands among the statement's
+    /// literals, without a cost per literal (literals after the last parameter move none of them).
+    private mutating func noteParameter(_ number: Int) {
+        parameterCount += 1
+        parameterLayout = (parameterLayout ^ UInt64(truncatingIfNeeded: number << 24 | literalCount)) &* 0x100_0000_01B3 &+ 1
     }
 
     /// Numbers are literals except where the grammar turns them into part of a type or function:

@@ -14,8 +14,9 @@ final class KeyStats {
     /// Where `representative` was read (`origin(file:line:)`) and how it ranks (`TextRank`): an
     /// aggregate's normalized text is that of its fingerprint's first statement by rank, then by place
     /// in the input, whatever order cores and the cache fold its keys in.
-    private(set) var origin: Int
-    private(set) var layout: UInt64
+    /// Read by every statement (`textComesAfter`), unchecked like the figures below.
+    @exclusivity(unchecked) private(set) var origin: Int
+    @exclusivity(unchecked) private(set) var layout: UInt64
     /// libpg_query's normalized text, set when the key becomes its fingerprint's aggregate.
     private(set) var normalized = ""
     // The figures every statement writes. Not checked for overlapping access at run time: one core
@@ -184,9 +185,11 @@ enum TextRank {
     /// A text read from a temporary file's, a lock wait's or a plan's line rather than an execution.
     static let notExecuted = UInt64.max
 
-    static func of(_ normalizer: FastNormalizer) -> UInt64 {
-        guard normalizer.parameterCount > 0 else { return withoutParameters }
-        return UInt64(min(normalizer.parameterCount, 0x7FFF)) << 48 | normalizer.parameterLayout & 0xFFFF_FFFF_FFFF
+    /// The rank of the statement `normalizer` read last.
+    static func of(_ normalizer: borrowing FastNormalizer) -> UInt64 {
+        let count = normalizer.parameterCount
+        guard count > 0 else { return withoutParameters }
+        return UInt64(min(count, 0x7FFF)) << 48 | normalizer.parameterLayout & 0xFFFF_FFFF_FFFF
     }
 }
 
@@ -317,7 +320,9 @@ struct RunSegment {
 /// while runs (N+1) are collected per piece in `runs` and handed to the coordinator in order.
 final class LogWorker {
     let options: LogAnalysisOptions
-    var normalizer = FastNormalizer()
+    /// Not checked for overlapping access at run time: only this worker's core uses it, and every
+    /// statement reads it several times.
+    @exclusivity(unchecked) var normalizer = FastNormalizer()
     let scratch = ScratchBuffer()
 
     /// The pre-scan cache: the distinct pre-normalised texts (keys) seen lately with their figures, at
