@@ -5,6 +5,8 @@ public struct LinePrefix: Sendable, CustomStringConvertible {
     enum Part: Sendable, Equatable {
         case literal([UInt8])
         case placeholder(UInt8)   // the letter after %
+
+        var letter: UInt8? { if case .placeholder(let letter) = self { letter } else { nil } }
     }
 
     let parts: [Part]
@@ -140,6 +142,90 @@ public struct LinePrefix: Sendable, CustomStringConvertible {
         return i
     }
 
+    /// A field of an inferred prefix not known to be any of PostgreSQL's escapes: read as free text,
+    /// shown as `%?` (PostgreSQL has no such escape).
+    static let unlabelledField = "%?"
+
+    /// The prefix with each `%?` named from the lines' own evidence: a session's `connection received`
+    /// and `connection authorized` messages name its host, user, database and application, so the field
+    /// whose value is the session's user on its lines is `%u`, and so on. Only a value that is one of
+    /// them and none of the others counts (a user named like its database tells nothing). A field never
+    /// named that holds command tags (`SELECT`, `idle`) is `%i`; any other stays `%?`, still matched,
+    /// attributed to nothing.
+    func namingUnlabelledFields(_ p: UnsafePointer<UInt8>, lines: [Range<Int>]) -> LinePrefix {
+        let fields = parts.indices.filter { parts[$0] == .placeholder(0x3F) }
+        guard !fields.isEmpty else { return self }
+        let labels: [(letter: UInt8, key: String)] = [(0x75, "user="), (0x64, "database="), (0x61, "application_name="), (0x68, "host=")]
+        var taken = Set(labels.indices.filter { parts.contains(.placeholder(labels[$0].letter)) })
+        var votes = [[Int]](repeating: [Int](repeating: 0, count: labels.count), count: fields.count)
+        var commandTags = [Bool](repeating: true, count: fields.count)
+        let named: Set<UInt8> = [0x75, 0x64, 0x61]
+        for (f, index) in fields.enumerated() {
+            // This field read as the user, and nothing else: the prefix's own user is set aside.
+            var probe = parts.map { named.contains($0.letter ?? 0) ? Part.placeholder(0x3F) : $0 }
+            probe[index] = .placeholder(0x75)
+            let reader = LinePrefix(parts: probe)
+            var sessions: [String: [String?]] = [:]
+            for r in lines {
+                let line = p + r.lowerBound
+                var event = LogEvent()
+                guard let after = reader.match(line, r.count, into: &event), let (messageStart, _) = severityEnd(line, r.count, at: after) else { continue }
+                let value = event.user.string
+                if !Self.isCommandTag(value) { commandTags[f] = false }
+                let message = String(decoding: UnsafeBufferPointer(start: line + messageStart, count: r.count - messageStart), as: UTF8.self)
+                // What the message itself says, and what the session's earlier messages said (where
+                // the prefix has a session: the application is set only after authorization).
+                var own: [String?]?
+                if message.hasPrefix("connection received: ") || message.hasPrefix("connection authorized: ") || message.hasPrefix("disconnection: ") {
+                    own = labels.map { Self.value(of: $0.key, in: message) }
+                }
+                let session = event.session.string
+                if !session.isEmpty, let own {
+                    var known = message.hasPrefix("connection received: ") ? [nil, nil, nil, nil] : sessions[session] ?? [nil, nil, nil, nil]
+                    for label in labels.indices where own[label] != nil { known[label] = own[label] }
+                    sessions[session] = known
+                }
+                guard let evidence = session.isEmpty ? own : sessions[session] ?? own else { continue }
+                let matching = evidence.indices.filter { evidence[$0] == value }
+                if matching.count == 1 { votes[f][matching[0]] += 1 }
+            }
+        }
+        var result = parts
+        var namedFields = Set<Int>()
+        // The strongest evidence first, each escape given to one field.
+        let ranked = fields.indices.flatMap { f in labels.indices.map { (f, $0, votes[f][$0]) } }.filter { $0.2 > 0 }.sorted { $0.2 > $1.2 }
+        for (f, label, _) in ranked where !taken.contains(label) && !namedFields.contains(f) {
+            result[fields[f]] = .placeholder(labels[label].letter)
+            taken.insert(label)
+            namedFields.insert(f)
+        }
+        for f in fields.indices where !namedFields.contains(f) && commandTags[f] { result[fields[f]] = .placeholder(0x69) }
+        return LinePrefix(parts: result)
+    }
+
+    /// What `%i` shows: a command tag (`SELECT`, `CREATE TABLE`, `SELECT waiting`) or a backend's state.
+    private static func isCommandTag(_ value: String) -> Bool {
+        let states: Set<Substring> = ["idle", "in", "transaction", "(aborted)", "authentication", "startup", "waiting"]
+        return value.split(separator: " ").allSatisfy { word in states.contains(word) || word.allSatisfy { $0.isUppercase } }
+    }
+
+    /// `user=postgres` → `postgres` in a connection message; nil when absent.
+    private static func value(of key: String, in message: String) -> String? {
+        guard let range = message.range(of: " " + key) else { return nil }
+        let rest = message[range.upperBound...]
+        return String(rest.prefix { $0 != " " })
+    }
+
+    init(parts: [Part]) {
+        self.parts = parts
+        format = parts.map { part in
+            switch part {
+            case .literal(let bytes): String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: "%", with: "%%")
+            case .placeholder(let letter): "%" + String(UnicodeScalar(letter))
+            }
+        }.joined()
+    }
+
     /// Common prefixes, most specific first; detection also tries prefixes inferred from the lines.
     static let known: [String] = [
         "%m [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ",
@@ -209,8 +295,10 @@ func severityEnd(_ p: UnsafePointer<UInt8>, _ n: Int, at i: Int) -> (Int, LogSev
 }
 
 /// Guesses a log_line_prefix from a line's text before its severity, e.g.
-/// `2024-01-02 10:00:00.123 UTC [123] app=psql ` → `%m [%p] app=%a `.
-func inferPrefix(fromSample sample: [UInt8]) -> String {
+/// `2024-01-02 10:00:00.123 UTC [123] app=psql ` → `%m [%p] app=%a `. A bare word (`%u %d` without a
+/// `user=` label) is literal text, or with `bareWordsAsFields` a field not yet named, `%?`, which
+/// `LinePrefix.namingUnlabelledFields` names from the lines' own evidence.
+func inferPrefix(fromSample sample: [UInt8], bareWordsAsFields: Bool = false) -> String {
     var out = ""
     var i = 0
     let n = sample.count
@@ -267,8 +355,23 @@ func inferPrefix(fromSample sample: [UInt8]) -> String {
                     i = k
                     continue
                 }
-                out += word.replacingOccurrences(of: "%", with: "%%")
+                out += bareWordsAsFields ? LinePrefix.unlabelledField : word.replacingOccurrences(of: "%", with: "%%")
                 i = j
+                continue
+            }
+            if isDigit(p[i]), let end = virtualTransactionEnd(p, n, from: i) {
+                out += "%v"   // backend id/local xid: a slot reused by later sessions, not a process id
+                i = end
+                continue
+            }
+            if isDigit(p[i]), let end = dottedNumberEnd(p, n, from: i, parts: 4, lastDigits: 1...3) {
+                out += "%h"   // an IPv4 client address
+                i = end
+                continue
+            }
+            if isDigit(p[i]), let end = dottedNumberEnd(p, n, from: i, parts: 2, lastDigits: 3...3), end - i >= 13 {
+                out += "%n"   // epoch seconds with milliseconds, not a session id's hex.hex
+                i = end
                 continue
             }
             if isDigit(p[i]) || (p[i] == 0x2D && i + 1 < n && isDigit(p[i + 1])) {
@@ -295,6 +398,34 @@ func inferPrefix(fromSample sample: [UInt8]) -> String {
         }
     }
     return out
+}
+
+/// The end of a virtual transaction id (`3/14`) starting at `start`; nil otherwise.
+private func virtualTransactionEnd(_ p: UnsafePointer<UInt8>, _ n: Int, from start: Int) -> Int? {
+    var i = start
+    while i < n, isDigit(p[i]) { i += 1 }
+    guard i < n, p[i] == 0x2F, i + 1 < n, isDigit(p[i + 1]) else { return nil }
+    i += 1
+    while i < n, isDigit(p[i]) { i += 1 }
+    return i < n && (isHex(p[i]) || p[i] == 0x2E || p[i] == 0x2F) ? nil : i
+}
+
+/// The end of `parts` runs of decimal digits joined by dots starting at `start`, the last of
+/// `lastDigits` digits and followed by no further digit, dot or hex letter; nil otherwise.
+private func dottedNumberEnd(_ p: UnsafePointer<UInt8>, _ n: Int, from start: Int, parts: Int, lastDigits: ClosedRange<Int>) -> Int? {
+    var i = start
+    for part in 0..<parts {
+        let runStart = i
+        while i < n, isDigit(p[i]) { i += 1 }
+        guard i > runStart, i - runStart <= (parts == 4 ? 3 : 12) else { return nil }
+        if part == parts - 1 {
+            guard lastDigits.contains(i - runStart), i >= n || !(isHex(p[i]) || p[i] == 0x2E) else { return nil }
+        } else {
+            guard i < n, p[i] == 0x2E else { return nil }
+            i += 1
+        }
+    }
+    return i
 }
 
 @inline(__always) private func isIdentStart(_ c: UInt8) -> Bool { (c | 0x20 >= 0x61 && c | 0x20 <= 0x7A) || c == 0x5F }

@@ -623,6 +623,9 @@ public final class LogAnalyzer {
         let sample = Array(head.prefix(1 << 16))
         var lines: [Range<Int>] = []
         var inferred: [String] = []
+        // The same with bare words as fields (`%u %d` written without labels): tried last, they win
+        // only by explaining more lines than a prefix with those words as literal text.
+        var fieldsInferred: [String] = []
         sample.withUnsafeBufferPointer { buf in
             guard let p = buf.baseAddress else { return }
             var i = 0
@@ -635,8 +638,11 @@ public final class LogAnalyzer {
                     lines.append(i..<e)
                     var event = LogEvent()
                     if inferred.count < 40, generic.parseHeader(p + i, e - i, into: &event), let m = event.message.base {
-                        let candidate = inferPrefix(fromSample: prefixBytes(p + i, messageStart: m - (p + i)))
+                        let bytes = prefixBytes(p + i, messageStart: m - (p + i))
+                        let candidate = inferPrefix(fromSample: bytes)
                         if !inferred.contains(candidate) { inferred.append(candidate) }
+                        let generalized = inferPrefix(fromSample: bytes, bareWordsAsFields: true)
+                        if !fieldsInferred.contains(generalized) { fieldsInferred.append(generalized) }
                     }
                 }
                 i = next
@@ -644,7 +650,7 @@ public final class LogAnalyzer {
         }
         guard !lines.isEmpty else { return nil }
         var best: (prefix: LinePrefix, score: Int)? = nil
-        for format in LinePrefix.known + inferred {
+        for format in LinePrefix.known + inferred + fieldsInferred.filter({ !inferred.contains($0) }) {
             let prefix = LinePrefix(format: format)
             var score = 0
             sample.withUnsafeBufferPointer { buf in
@@ -658,6 +664,7 @@ public final class LogAnalyzer {
             }
             if score > 0, best == nil || score > best!.score { best = (prefix, score) }
         }
-        return best?.prefix
+        guard let chosen = best?.prefix else { return nil }
+        return sample.withUnsafeBufferPointer { chosen.namingUnlabelledFields($0.baseAddress!, lines: lines) }
     }
 }
