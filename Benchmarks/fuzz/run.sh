@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets and runs each one in turn with a corpus seeded from fixtures/.
-#   Benchmarks/fuzz/run.sh [--seconds S | --runs N] [--asan] [TARGET...]
-# Defaults: 60 seconds per target, every target. Crash inputs go to Benchmarks/fuzz/crashes/TARGET/;
-# the grown corpus stays in .build/fuzz-corpus/TARGET (reused by the next run). Prints one line per
-# target: executions, exec/s, peak RSS and crash files; exits 1 if any target found a crash.
+#   Benchmarks/fuzz/run.sh [--seconds S | --runs N] [--processes P] [--asan] [TARGET...]
+# Defaults: 60 seconds per target, every target, one process. Crash inputs go to
+# Benchmarks/fuzz/crashes/TARGET/; the grown corpus stays in .build/fuzz-corpus/TARGET (reused by the
+# next run). With P processes (one per core) they share that corpus and split --runs N between them.
+# Prints one line per target: executions (all processes), exec/s (summed), peak RSS (the largest) and
+# crash files; exits 1 if any target found a crash.
 set -euo pipefail
 cd "$(dirname "$0")"
 if ! command -v swift >/dev/null 2>&1; then export PATH="/opt/swift/usr/bin:$PATH"; fi
@@ -13,17 +15,21 @@ export SWIFT_BACKTRACE=enable=no
 limit=(-max_total_time=60)
 sanitizers=fuzzer
 scratch=.build
+processes=1
 targets=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --seconds) limit=(-max_total_time="$2"); shift 2 ;;
-        --runs) limit=(-runs="$2"); shift 2 ;;
+        --runs) runs_total="$2"; shift 2 ;;
+        --processes) processes="$2"; shift 2 ;;
         --asan) sanitizers=fuzzer,address; scratch=.build-asan; shift ;;
-        -h|--help) sed -n 2,6p "$0"; exit 0 ;;
+        -h|--help) sed -n 2,8p "$0"; exit 0 ;;
         *) targets+=("$1"); shift ;;
     esac
 done
 [ ${#targets[@]} -gt 0 ] || targets=(FuzzLogs FuzzPreScan FuzzJSON FuzzExplain)
+[[ "$processes" =~ ^[1-9][0-9]*$ ]] || { echo "--processes takes a positive number" >&2; exit 2; }
+if [ -n "${runs_total:-}" ]; then limit=(-runs=$(( (runs_total + processes - 1) / processes ))); fi
 
 echo "==> building ${targets[*]} (release, -sanitize=$sanitizers)" >&2
 # SwiftPM kept the build plan of the product package (a path dependency) and missed a source file added
@@ -71,19 +77,26 @@ for target in "${targets[@]}"; do
     corpus="$scratch/fuzz-corpus/$target" seeds="$scratch/fuzz-seeds/$target" crashes="crashes/$target"
     mkdir -p "$corpus" "$crashes"
     rm -rf "$seeds" && mkdir -p "$seeds" && seed "$target" "$seeds"
-    log="$scratch/fuzz-$target.log"
     status=0
-    "$bin/$target" "${limit[@]}" -max_len=16384 -rss_limit_mb=2048 -timeout=30 -print_final_stats=1 \
-        -artifact_prefix="$crashes/" "$corpus" "$seeds" > "$log" 2>&1 || status=$?
-    runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
-    speed=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
-    rss=$(grep -o 'stat::peak_rss_mb: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
+    pids=()
+    rm -f "$scratch"/fuzz-"$target"-*.log
+    for k in $(seq 1 "$processes"); do
+        log="$scratch/fuzz-$target-$k.log"
+        "$bin/$target" "${limit[@]}" -max_len=16384 -rss_limit_mb=2048 -timeout=30 -print_final_stats=1 \
+            -artifact_prefix="$crashes/" "$corpus" "$seeds" > "$log" 2>&1 &
+        pids+=($!)
+    done
+    for pid in "${pids[@]}"; do wait "$pid" || status=$?; done
+    final_stat() { cat "$scratch"/fuzz-"$target"-*.log | grep -o "stat::$1: *[0-9]*" | grep -o '[0-9]*$' || true; }
+    runs=$(final_stat number_of_executed_units | awk '{ s += $1 } END { print s + 0 }')
+    speed=$(final_stat average_exec_per_sec | awk '{ s += $1 } END { print s + 0 }')
+    rss=$(final_stat peak_rss_mb | awk '$1 > m { m = $1 } END { print m + 0 }')
     found=$(find "$crashes" -type f | wc -l)
     printf '%-12s %12s %8s %8s %7s\n' "$target" "$runs" "$speed" "$rss" "$found"
     if [ "$status" -ne 0 ] || [ "$found" -gt 0 ]; then
         failed=1
-        echo "    $target failed (exit $status); its log: Benchmarks/fuzz/$log" >&2
-        grep -m 3 -E 'Fatal error|ERROR: libFuzzer|SUMMARY' "$log" | sed 's/^/    /' >&2 || true
+        echo "    $target failed (exit $status); its logs: Benchmarks/fuzz/$scratch/fuzz-$target-*.log" >&2
+        cat "$scratch"/fuzz-"$target"-*.log | grep -m 3 -E 'Fatal error|ERROR: libFuzzer|SUMMARY' | sed 's/^/    /' >&2 || true
     fi
 done
 exit "$failed"

@@ -13,8 +13,8 @@ final class KeyStats {
     private(set) var representative: String
     /// Where `representative` was read (`origin(file:line:)`) and how it ranks (`TextRank`): an
     /// aggregate's normalized text is that of its fingerprint's first statement by rank, then by place
-    /// in the input, whatever order cores and the cache fold its keys in.
-    /// Read by every statement (`textComesAfter`), unchecked like the figures below.
+    /// in the input, whatever order cores and the cache fold its keys in. Read by every statement
+    /// (`textComesAfter`), so unchecked like the figures below.
     @exclusivity(unchecked) private(set) var origin: Int
     @exclusivity(unchecked) private(set) var layout: UInt64
     /// libpg_query's normalized text, set when the key becomes its fingerprint's aggregate.
@@ -94,8 +94,8 @@ final class KeyStats {
         layout < self.layout || (layout == self.layout && origin < self.origin)
     }
 
-    /// A statement that comes before this key's text becomes it; bind values counted so far were bound
-    /// in another layout, or are counted again with it.
+    /// A statement that comes before this key's text becomes it. The bind values counted so far go if
+    /// its layout differs: they were bound in other places.
     func adopt(statement text: String, layout: UInt64, origin: Int) {
         if layout != self.layout { boundValues = BoundValueCounts() }
         self.layout = layout
