@@ -51,6 +51,8 @@ import PGAdviseTestSupport
         // user in the second, with the command tag as %i).
         Case(file: "stderr-bare-fields.log", format: "stderr", prefix: "%m [%p] %u %d %a ", totalMs: 1464.685, hasSQLSTATE: false),
         Case(file: "stderr-bare-fields-tag.log", format: "stderr", prefix: "%t %d %u %h %i [%p]: ", totalMs: 1561.019, hasSQLSTATE: false),
+        // Azure's default: the zone runs into the session id, the severity follows a dash.
+        Case(file: "stderr-azure.log", format: "stderr", prefix: "%t-%c-", totalMs: 1731.005, hasSQLSTATE: false),
     ]
 
     @Test(arguments: cases) func everyFormatFindsTheSameWorkload(_ c: Case) throws {

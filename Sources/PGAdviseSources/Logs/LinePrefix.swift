@@ -265,9 +265,16 @@ func scanTimestamp(_ p: UnsafePointer<UInt8>, _ n: Int, from start: Int) -> Int?
         return i
     }
     if i + 1 < n, p[i] == 0x20, isZoneStart(p[i + 1]) {
+        // An abbreviation (UTC, CEST), an offset (+03, -05:30) or both. The offset is at most four
+        // digits and ends at a delimiter: in Azure's '%t-%c-' the zone is followed by `-6b156d52.3027-`.
         var j = i + 1
-        let numeric = p[j] == 0x2B || p[j] == 0x2D
-        while j < n, isZoneStart(p[j]) || isDigit(p[j]) || (numeric && p[j] == 0x3A) { j += 1 }
+        while j < n, (p[j] | 0x20) >= 0x61, (p[j] | 0x20) <= 0x7A { j += 1 }
+        if j < n, p[j] == 0x2B || p[j] == 0x2D {
+            var k = j + 1
+            while k < n, k - j <= 4, isDigit(p[k]) { k += 1 }
+            if k < n, p[k] == 0x3A, k + 2 < n, isDigit(p[k + 1]), isDigit(p[k + 2]) { k += 3 }
+            if k > j + 1, k - j <= 7, k >= n || !(isHex(p[k]) || isDigit(p[k]) || p[k] == 0x2E || p[k] | 0x20 >= 0x67 && p[k] | 0x20 <= 0x7A) { j = k }
+        }
         // "ERROR:" is not a zone: zones never end with a colon directly followed by spaces.
         if j < n, p[j] == 0x3A, j + 1 < n, p[j + 1] == 0x20, j - (i + 1) >= 3, LogSeverity.parse(p, i + 1, j) != nil { return i }
         return j
@@ -294,6 +301,17 @@ func severityEnd(_ p: UnsafePointer<UInt8>, _ n: Int, at i: Int) -> (Int, LogSev
     return (m, severity)
 }
 
+/// The labels prefixes write before a field (`user=%u`), and the field each names.
+private let keyPlaceholders: [String: String] = [
+    "user": "%u", "usr": "%u", "u": "%u", "db": "%d", "database": "%d", "dbname": "%d", "d": "%d",
+    "app": "%a", "application": "%a", "application_name": "%a", "appname": "%a", "a": "%a",
+    "client": "%h", "host": "%h", "remote": "%r", "h": "%h", "r": "%r", "pid": "%p", "p": "%p",
+    "session": "%c", "sessionid": "%c", "session_id": "%c", "sid": "%c", "c": "%c",
+    "xid": "%x", "txid": "%x", "x": "%x", "vxid": "%v", "v": "%v", "state": "%e", "sqlstate": "%e",
+    "code": "%e", "e": "%e", "qid": "%Q", "query_id": "%Q", "queryid": "%Q", "line": "%l", "l": "%l",
+    "tag": "%i", "cmd": "%i", "i": "%i", "backend": "%b", "b": "%b", "sql_error_code": "%e",
+]
+
 /// Guesses a log_line_prefix from a line's text before its severity, e.g.
 /// `2024-01-02 10:00:00.123 UTC [123] app=psql ` → `%m [%p] app=%a `. A bare word (`%u %d` without a
 /// `user=` label) is literal text, or with `bareWordsAsFields` a field not yet named, `%?`, which
@@ -303,15 +321,6 @@ func inferPrefix(fromSample sample: [UInt8], bareWordsAsFields: Bool = false) ->
     var i = 0
     let n = sample.count
     var hasPID = false
-    let keyPlaceholders: [String: String] = [
-        "user": "%u", "usr": "%u", "u": "%u", "db": "%d", "database": "%d", "dbname": "%d", "d": "%d",
-        "app": "%a", "application": "%a", "application_name": "%a", "appname": "%a", "a": "%a",
-        "client": "%h", "host": "%h", "remote": "%r", "h": "%h", "r": "%r", "pid": "%p", "p": "%p",
-        "session": "%c", "sessionid": "%c", "session_id": "%c", "sid": "%c", "c": "%c",
-        "xid": "%x", "txid": "%x", "x": "%x", "vxid": "%v", "v": "%v", "state": "%e", "sqlstate": "%e",
-        "code": "%e", "e": "%e", "qid": "%Q", "query_id": "%Q", "queryid": "%Q", "line": "%l", "l": "%l",
-        "tag": "%i", "cmd": "%i", "i": "%i", "backend": "%b", "b": "%b", "sql_error_code": "%e",
-    ]
     sample.withUnsafeBufferPointer { buf in
         guard let p = buf.baseAddress else { return }
         while i < n {
@@ -380,13 +389,15 @@ func inferPrefix(fromSample sample: [UInt8], bareWordsAsFields: Bool = false) ->
                 if k < n, p[k] == 0x2E, k + 1 < n, isHex(p[k + 1]) {
                     k += 1
                     while k < n, isHex(p[k]) { k += 1 }
-                    out += "%c"
+                    out += p[i] == 0x2D ? "-%c" : "%c"   // a dash before a session id is literal text ('%t-%c-')
                 } else if !hasPID, p[i] != 0x2D {
                     out += "%p"
                     hasPID = true
                 } else if p[i] == 0x2D {
                     // A query id is long; a short negative number is literal text such as the "-1" of "[%l-1]".
-                    out += k - i > 4 ? "%Q" : String(decoding: sample[i..<k], as: UTF8.self)
+                    // As a field, `-N` is the line number of `[%p-%l]`; `-1` stays the literal of `[%l-1]`.
+                    let text = String(decoding: sample[i..<k], as: UTF8.self)
+                    out += k - i > 4 ? "%Q" : bareWordsAsFields && text != "-1" ? "-%l" : text
                 } else {
                     out += "%l"
                 }

@@ -122,7 +122,8 @@ struct StderrReader: RecordReader {
             let colon = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - p
             var w = colon
             while w > 0, p[w - 1] >= 0x41, p[w - 1] <= 0x5A || isDigit(p[w - 1]) { w -= 1 }
-            if w < colon, w == 0 || p[w - 1] == 0x20 || p[w - 1] == 0x3A || p[w - 1] == 0x5D,
+            // After anything but a word character: `] LOG:`, `-LOG:` (Azure's '%t-%c-'), `|LOG:`.
+            if w < colon, w == 0 || !((p[w - 1] | 0x20) >= 0x61 && (p[w - 1] | 0x20) <= 0x7A || p[w - 1] == 0x5F),
                let (messageStart, severity) = severityEnd(p, n, at: w) {
                 event.severity = severity
                 event.message = ByteSlice(base: p + messageStart, count: 0)
