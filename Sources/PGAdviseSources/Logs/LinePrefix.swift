@@ -273,7 +273,7 @@ func scanTimestamp(_ p: UnsafePointer<UInt8>, _ n: Int, from start: Int) -> Int?
             var k = j + 1
             while k < n, k - j <= 4, isDigit(p[k]) { k += 1 }
             if k < n, p[k] == 0x3A, k + 2 < n, isDigit(p[k + 1]), isDigit(p[k + 2]) { k += 3 }
-            if k > j + 1, k - j <= 7, k >= n || !(isHex(p[k]) || isDigit(p[k]) || p[k] == 0x2E || p[k] | 0x20 >= 0x67 && p[k] | 0x20 <= 0x7A) { j = k }
+            if k > j + 1, k - j <= 7, k >= n || !(isDigit(p[k]) || p[k] == 0x2E || (p[k] | 0x20 >= 0x61 && p[k] | 0x20 <= 0x7A)) { j = k }
         }
         // "ERROR:" is not a zone: zones never end with a colon directly followed by spaces.
         if j < n, p[j] == 0x3A, j + 1 < n, p[j + 1] == 0x20, j - (i + 1) >= 3, LogSeverity.parse(p, i + 1, j) != nil { return i }
